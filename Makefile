@@ -1,0 +1,48 @@
+# Nuanxin Map: every entry point. `make run` and `make test` are the whole set-up on a fresh Debian machine.
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+DB      ?= var/nuanxin.gpkg
+export NUANXIN_DB ?= $(DB)
+
+.PHONY: run test bench data install install-test system-deps clean
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || PY=python3; $${PY:-$(PY)} -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test system-deps
+
+# Chromium, its driver and CJK fonts for the browser tests (Debian, as root).
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	fi
+
+$(DB): | $(VENV)/.installed
+	$(BIN)/python -m mapdata.build --out $(DB)
+
+data: $(VENV)/.installed
+	$(BIN)/python -m mapdata.build --out $(DB)
+
+run: $(VENV)/.installed $(DB)
+	$(BIN)/python app.py
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-test $(DB)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,42 @@
+"""The controlled vocabularies of the data: amenity keys, statuses, sign kinds. Extend them here, only here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Amenity:
+    key: str
+    zh: str
+    en: str
+
+
+#: Station facilities. The key is stable (it is stored and used in URLs and the API);
+#: the order is the order shown to users.
+AMENITIES: tuple[Amenity, ...] = (
+    Amenity("drinking_water", "饮水", "Drinking water"),
+    Amenity("microwave", "微波炉", "Microwave"),
+    Amenity("charging", "充电", "Phone charging"),
+    Amenity("toilet", "卫生间", "Toilet"),
+    Amenity("first_aid", "急救箱", "First aid"),
+    Amenity("books", "图书", "Books"),
+    Amenity("legal_counselling", "法律咨询", "Legal counselling"),
+    Amenity("psychological_counselling", "心理咨询", "Psychological counselling"),
+    Amenity("air_conditioning", "空调(制冷/取暖)", "Air conditioning (cooling and heating)"),
+    Amenity("rest_area", "休息区", "Rest area"),
+    Amenity("kitchen", "厨房", "Kitchen"),
+    Amenity("wifi", "无线网络", "Wi-Fi"),
+)
+AMENITY_KEYS: tuple[str, ...] = tuple(a.key for a in AMENITIES)
+AMENITY_BY_KEY: dict[str, Amenity] = {a.key: a for a in AMENITIES}
+
+#: Station status. ``closed_temporarily`` overrides the opening hours until ``status_until``.
+STATION_STATUSES: tuple[str, ...] = ("open", "closed_temporarily")
+
+#: Wayfinding signs, after 崇州市's standard: a site plan at each gate, direction signs at the
+#: main junctions, a visible number on each building.
+SIGN_KINDS: tuple[str, ...] = ("site_plan", "direction", "building_number")
+SIGN_CONDITIONS: tuple[str, ...] = ("good", "damaged", "missing")
+
+#: Coordinate systems accepted on input. Everything stored is WGS-84.
+INPUT_CRS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
