@@ -174,6 +174,14 @@ WAYFINDING_SIGNS = _spec(LayerSpec(
         **VERSIONED,
     }, editable=True))
 
+DEMAND = _spec(LayerSpec(
+    "demand", ("Point",), {
+        "id": Column("str", unique=True),
+        "weight": Column("float"),
+        "kind": Column("str", isin=("pickup", "dropoff", "residential")),
+        "adcode": Column("int"),
+    }))
+
 ROADS = _spec(LayerSpec(
     "roads", ("LineString",), {
         "id": Column("str", unique=True),
@@ -201,7 +209,7 @@ def _pandera_schema(spec: LayerSpec) -> pa.DataFrameSchema:
         elif col.kind == "bool":
             dtype = "bool"
         elif col.kind == "datetime":
-            dtype = pd.DatetimeTZDtype(tz=TIMEZONE)
+            dtype = None  # any resolution (ns, us, ms); the time zone is checked in validate()
         elif col.kind == "amenities":
             dtype = None
             checks.append(pa.Check(lambda s: s.map(lambda v: amenities_error(v) is None), element_wise=False,
@@ -283,6 +291,8 @@ def validate(gdf: gpd.GeoDataFrame, layer: str, *, within=None) -> gpd.GeoDataFr
                                        or (isinstance(v, float) and np.isnan(v))))
             if not bad.any():
                 raise LayerValidationError(layer, None, name, f"expected a time zone aware datetime column ({TIMEZONE})")
+        elif col.kind == "datetime" and str(s.dtype.tz) != TIMEZONE:
+            raise LayerValidationError(layer, None, name, f"expected times in {TIMEZONE}, got {s.dtype.tz}")
         if bad is not None and bad.any():
             idx = bad[bad].index[0]
             raise LayerValidationError(layer, _row_id(gdf, spec, idx), name, _explain(spec, name, s.loc[idx]))

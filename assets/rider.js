@@ -1,0 +1,156 @@
+/* The rider page's browser side: map drawing functions, location, and the page state in the URL.
+   Every text from the data is put into the page as text (textContent), never as HTML. */
+(function () {
+  "use strict";
+  const LAST = "nuanxin.lastLocation";
+  const ASKED = "nuanxin.askedLocation";
+
+  function textNode(value) {
+    const el = document.createElement("span");
+    el.textContent = value == null ? "" : String(value);
+    return el;
+  }
+
+  // WGS-84 -> GCJ-02, for drawing our data on GCJ-02 tiles (Amap) only; same formula as mapdata/crs.py.
+  const A = 6378245.0, EE = 0.00669342162296594323;
+  function tLat(x, y) {
+    let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
+    r += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
+    return r;
+  }
+  function tLon(x, y) {
+    let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
+    r += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
+    return r;
+  }
+  function toGcj02(coords) {
+    const lon = coords[0], lat = coords[1];
+    let dLat = tLat(lon - 105, lat - 35), dLon = tLon(lon - 105, lat - 35);
+    const rad = lat / 180 * Math.PI;
+    let magic = Math.sin(rad); magic = 1 - EE * magic * magic;
+    const sq = Math.sqrt(magic);
+    dLat = (dLat * 180) / ((A * (1 - EE)) / (magic * sq) * Math.PI);
+    dLon = (dLon * 180) / (A / sq * Math.cos(rad) * Math.PI);
+    return L.latLng(lat + dLat, lon + dLon);
+  }
+
+  const COLOURS = {
+    open: "#c2410c", closed_temporarily: "#9ca3af", result: "#b91c1c", here: "#1d4ed8",
+    gate_used: "#15803d", gate: "#6b7280", gate_refused: "#dc2626", building: "#7c3aed",
+    sign_good: "#15803d", sign_damaged: "#d97706", sign_missing: "#dc2626",
+  };
+
+  function tooltip(feature, layer) {
+    const p = feature.properties || {};
+    const name = p.name || p.text;
+    if (name) { layer.bindTooltip(textNode(name)); }
+  }
+
+  const map = {
+    toGcj02: toGcj02,
+    stationMarker: function (feature, latlng) {
+      const p = feature.properties || {};
+      const m = L.circleMarker(latlng, {radius: 7, weight: 2, color: "#fff", fillOpacity: 0.95,
+                                        fillColor: COLOURS[p.status] || COLOURS.open});
+      m.bindTooltip(textNode(p.name));
+      return m;
+    },
+    highlightMarker: function (feature, latlng) {
+      const p = feature.properties || {};
+      if (p.kind === "here") {
+        return L.circleMarker(latlng, {radius: 9, weight: 3, color: "#fff", fillColor: COLOURS.here, fillOpacity: 1,
+                                       interactive: false});
+      }
+      const rank = Number(p.rank) || "";
+      const icon = L.divIcon({className: "result-pin", html: "<span>" + rank + "</span>", iconSize: [26, 26]});
+      const m = L.marker(latlng, {icon: icon, zIndexOffset: 1000, keyboard: false});
+      m.bindTooltip(textNode(p.name));
+      return m;
+    },
+    entryMarker: function (feature, latlng) {
+      const p = feature.properties || {};
+      const kind = p.kind || "gate";
+      const missing = kind === "sign_missing";
+      return L.circleMarker(latlng, {radius: kind.startsWith("sign") ? 6 : 8, weight: missing ? 3 : 2,
+        color: missing ? COLOURS[kind] : "#fff", fillColor: COLOURS[kind] || COLOURS.gate,
+        fillOpacity: missing ? 0 : 1, dashArray: missing ? "2 3" : null});
+    },
+    signMarker: function (feature, latlng) {
+      const p = feature.properties || {};
+      const kind = "sign_" + (p.condition || "good");
+      return L.circleMarker(latlng, {radius: 4, weight: 1, color: "#fff", fillColor: COLOURS[kind], fillOpacity: 1});
+    },
+    routeStyle: function (feature) {
+      const kind = (feature.properties || {}).kind;
+      if (kind === "route") { return {color: "#ea580c", weight: 6, opacity: 0.9}; }
+      return {color: "#7c3aed", weight: 2, fill: false, dashArray: "4 4"};
+    },
+    nameTooltip: tooltip,
+  };
+
+  function ask(state) {
+    const ids = state.ids, texts = state.texts;
+    if (!navigator.geolocation) {
+      dash_clientside.set_props(ids.locate_msg, {children: texts["rider.locate_unavailable"]});
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      dash_clientside.set_props(ids.where, {data: {lat: Math.round(pos.coords.latitude * 1e6) / 1e6,
+                                                   lon: Math.round(pos.coords.longitude * 1e6) / 1e6, where: "gps"}});
+      dash_clientside.set_props(ids.locate_msg, {children: ""});
+    }, function (err) {
+      const key = err && err.code === 1 ? "rider.locate_denied" : "rider.locate_unavailable";
+      dash_clientside.set_props(ids.locate_msg, {children: texts[key]});
+    }, {enableHighAccuracy: true, timeout: 10000, maximumAge: 60000});
+  }
+
+  function locate(n, where, state) {
+    if (n) { ask(state); return state.texts["rider.locating"]; }
+    // first load: a location in the link wins; else the remembered one; ask the browser once ever
+    if (where && where.where === "link") { return ""; }
+    let last = null;
+    try { last = JSON.parse(window.localStorage.getItem(LAST) || "null"); } catch (e) { last = null; }
+    if (last && typeof last.lat === "number" && typeof last.lon === "number") {
+      dash_clientside.set_props(state.ids.where, {data: {lat: last.lat, lon: last.lon, where: "remembered"}});
+    }
+    if (!window.localStorage.getItem(ASKED)) {
+      window.localStorage.setItem(ASKED, "1");
+      ask(state);
+      return state.texts["rider.locating"];
+    }
+    return "";
+  }
+
+  function remember(where) {
+    if (where && ["gps", "tap", "search"].indexOf(where.where) >= 0) {
+      window.localStorage.setItem(LAST, JSON.stringify({lat: where.lat, lon: where.lon}));
+    }
+    return where ? where.where : null;
+  }
+
+  function writeUrl(where, chips, openNow, openAt, state, compound, building) {
+    const q = new URLSearchParams();
+    if (where && where.where !== "centre") {
+      q.set("lat", Number(where.lat).toFixed(6));
+      q.set("lon", Number(where.lon).toFixed(6));
+    }
+    if (chips && chips.length) { q.set("a", chips.join(",")); }
+    if (!(openNow && openNow.length) && openAt) { q.set("at", openAt); }
+    if (state && state.station) { q.set("s", state.station); }
+    if (compound) { q.set("c", compound); }
+    if (building) { q.set("b", building); }
+    const lang = (state && state.lang) || "zh";
+    if (lang !== "zh") { q.set("lang", lang); }
+    const text = q.toString();
+    window.history.replaceState(null, "", window.location.pathname + (text ? "?" + text : ""));
+    q.set("lang", lang === "zh" ? "en" : "zh");
+    return window.location.pathname + "?" + q.toString();
+  }
+
+  window.nuanxin = Object.assign({}, window.nuanxin, {map: map, locate: locate, remember: remember,
+                                                      writeUrl: writeUrl});
+})();

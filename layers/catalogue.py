@@ -1,0 +1,172 @@
+"""The station catalogue: the stations layer and the finder built on it, kept current with the store."""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from mapdata.store import Store
+from mapdata.vocabulary import AMENITY_KEYS
+
+#: The properties of a station as the API and the map publish it.
+PUBLIC_PROPERTIES = ("id", "name", "district", "street", "address", "phone", "amenities", "opening_hours",
+                     "status", "status_note", "status_until", "version")
+
+_ORDER = {k: i for i, k in enumerate(AMENITY_KEYS)}
+
+
+def amenity_list(value) -> list[str]:
+    """A station's amenities as a list in vocabulary order."""
+    return sorted(value, key=lambda k: _ORDER.get(k, len(_ORDER)))
+
+
+def _plain(value):
+    if value is None:
+        return None
+    if isinstance(value, (frozenset, set)):
+        return amenity_list(value)
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def station_feature(row, fields=PUBLIC_PROPERTIES) -> dict:
+    """One station as a GeoJSON Feature (WGS-84, coordinates rounded to 7 decimals, about 1 cm)."""
+    geom = row.geometry
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": {"type": "Point", "coordinates": [round(geom.x, 7), round(geom.y, 7)]},
+        "properties": {k: _plain(row[k]) for k in fields},
+    }
+
+
+@dataclass
+class _Snapshot:
+    token: object
+    stations: gpd.GeoDataFrame
+    finder: object
+    by_id: dict
+    collection_json: dict = None  # fields -> bytes
+    places: object = None
+
+
+class StationCatalogue:
+    """Stations, their finder and their GeoJSON, rebuilt only when the store changes.
+
+    Parameters
+    ----------
+    store : Store
+    with_network : bool
+        Build riding distances on the road network from the store's ``roads`` layer.
+    """
+
+    def __init__(self, store: Store, with_network: bool = True):
+        self.store = store
+        self.with_network = with_network
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        self._network = None
+        self._layer_json: dict[tuple, tuple[object, bytes]] = {}
+
+    def _token(self):
+        mtime = getattr(self.store, "_mtime", None)
+        return mtime() if mtime else None
+
+    def snapshot(self) -> _Snapshot:
+        token = self._token()
+        with self._lock:
+            snap = self._snapshot
+            if snap is None or snap.token != token or token is None:
+                from layers.nearest import StationFinder
+
+                stations = self.store.read("stations")
+                finder = StationFinder(stations, network=self.network())
+                snap = _Snapshot(token, stations, finder, {sid: i for i, sid in enumerate(stations["id"])})
+                self._snapshot = snap
+            return snap
+
+    def network(self):
+        """The riding network, built once: roads do not change while the app runs."""
+        if not self.with_network:
+            return None
+        if self._network is None and "roads" in self.store.layers():
+            from layers.network import RoadNetwork
+
+            self._network = RoadNetwork.from_roads(self.store.read("roads"))
+        return self._network
+
+    @property
+    def stations(self) -> gpd.GeoDataFrame:
+        return self.snapshot().stations
+
+    @property
+    def finder(self):
+        return self.snapshot().finder
+
+    def feature(self, station_id: str) -> dict | None:
+        snap = self.snapshot()
+        i = snap.by_id.get(station_id)
+        return None if i is None else station_feature(snap.stations.iloc[i])
+
+    def feature_collection_json(self, fields: tuple[str, ...] = PUBLIC_PROPERTIES) -> bytes:
+        """All stations as a GeoJSON FeatureCollection, serialised once per store version and field list."""
+        snap = self.snapshot()
+        if snap.collection_json is None:
+            snap.collection_json = {}
+        body = snap.collection_json.get(fields)
+        if body is None:
+            st = snap.stations
+            xs = np.round(st.geometry.x.to_numpy(), 7).tolist()
+            ys = np.round(st.geometry.y.to_numpy(), 7).tolist()
+            columns = {f: [_plain(v) for v in st[f].tolist()] for f in fields}
+            ids = st["id"].tolist()
+            features = [{"type": "Feature", "id": ids[i],
+                         "geometry": {"type": "Point", "coordinates": [xs[i], ys[i]]},
+                         "properties": {f: columns[f][i] for f in fields}} for i in range(len(ids))]
+            body = json.dumps({"type": "FeatureCollection", "features": features},
+                              ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            snap.collection_json[fields] = body
+        return body
+
+    def places(self):
+        """The name index for "search a place": stations, compounds, streets, districts."""
+        from layers.search import PlaceIndex
+
+        snap = self.snapshot()
+        if getattr(snap, "places", None) is None:
+            layers = set(self.store.layers())
+            read = lambda name: self.store.read(name) if name in layers else None  # noqa: E731
+            snap.places = PlaceIndex(snap.stations, read("compounds"), read("roads"), read("districts"))
+        return snap.places
+
+    def layer_geojson(self, layer: str, highway: tuple[str, ...] = (), simplify_m: float | None = None) -> bytes:
+        """A whole layer as GeoJSON, cached until the store changes; roads can be filtered by class."""
+        from layers.geojson import feature_collection
+
+        key = (layer, tuple(sorted(highway)), simplify_m)
+        token = self._token()
+        hit = self._layer_json.get(key)
+        if hit is None or hit[0] != token:
+            gdf = self.store.read(layer)
+            if highway:
+                gdf = gdf[gdf["highway"].isin(highway)]
+            id_column = "adcode" if layer == "districts" else "id"
+            hit = (token, feature_collection(gdf, id_column=id_column, simplify_m=simplify_m))
+            self._layer_json[key] = hit
+        return hit[1]

@@ -1,0 +1,473 @@
+"""The Store: read a layer as a validated GeoDataFrame, write changes all-or-nothing with versions and an audit log.
+
+:class:`Store` is the interface the rest of the app codes against; :class:`GeoPackageStore`
+is the embedded default (one GeoPackage file, e.g. ``var/nuanxin.gpkg``). A PostGIS store
+can implement the same methods later; nothing outside this module knows about SQL or files.
+
+How columns are kept in the file (GeoPackage has no set or time-zone types):
+
+- ``amenities``: the keys joined by ``;`` (the OSM list separator), sorted in vocabulary order;
+- datetimes: ISO 8601 text with the ``+08:00`` offset;
+- everything else as its natural GeoPackage type.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import struct
+import tempfile
+import threading
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from mapdata.schemas import SPECS, TIMEZONE, LayerValidationError, validate
+from mapdata.vocabulary import AMENITY_KEYS
+
+AUDIT_TABLE = "audit_log"
+META_TABLE = "dataset_meta"
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (missing file or layer, version conflict)."""
+
+
+class VersionConflict(StoreError):
+    def __init__(self, layer: str, row_id: str, expected: int, actual: int):
+        self.layer, self.row_id, self.expected, self.actual = layer, row_id, expected, actual
+        super().__init__(f"layer {layer!r}, row {row_id}: expected version {expected}, but it is now {actual}; "
+                         "reload and apply the change again")
+
+
+@dataclass
+class Change:
+    """One edit of one row: new values for some columns, optionally guarded by the version seen."""
+
+    id: str
+    values: Mapping[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass
+class DatasetInfo:
+    demo: bool
+    seed: int | None
+    built_at: str | None
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """What the app needs from storage."""
+
+    def layers(self) -> list[str]: ...
+
+    def read(self, layer: str) -> gpd.GeoDataFrame: ...
+
+    def write_dataset(self, layers: Mapping[str, gpd.GeoDataFrame], info: DatasetInfo) -> None: ...
+
+    def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
+                      now: datetime | None = None) -> gpd.GeoDataFrame: ...
+
+    def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame: ...
+
+    def info(self) -> DatasetInfo: ...
+
+
+# --- column (de)serialisation -------------------------------------------------------------
+
+_AMENITY_ORDER = {k: i for i, k in enumerate(AMENITY_KEYS)}
+
+
+def _amenities_to_text(value) -> str:
+    return ";".join(sorted(value, key=lambda k: (_AMENITY_ORDER.get(k, len(_AMENITY_ORDER)), k)))
+
+
+def _text_to_amenities(value) -> frozenset:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return frozenset()
+    if not isinstance(value, str):
+        return value  # left for the schema to reject with the row id
+    return frozenset(k.strip() for k in value.split(";") if k.strip())
+
+
+def _datetime_to_text(value) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).tz_convert(TIMEZONE).isoformat()
+
+
+def serialise(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """The frame as it is written to the file."""
+    spec = SPECS[layer]
+    out = gdf[spec.column_names + ([gdf.geometry.name] if spec.geometry else [])].copy()
+    for name, col in spec.columns.items():
+        if col.kind == "amenities":
+            out[name] = out[name].map(_amenities_to_text).astype(object)
+        elif col.kind == "datetime":
+            out[name] = pd.Series([_datetime_to_text(v) for v in out[name]], index=out.index, dtype=object)
+        elif col.kind in ("str", "hours"):
+            out[name] = out[name].astype(object).where(out[name].notna(), None)
+    return out
+
+
+def deserialise(raw: pd.DataFrame, layer: str) -> gpd.GeoDataFrame:
+    """The frame as the app sees it; type errors are raised naming the layer, row id and field."""
+    spec = SPECS[layer]
+    out = raw.copy()
+    ids = out[spec.id_column] if spec.id_column in out.columns else pd.Series(out.index, index=out.index)
+    for name, col in spec.columns.items():
+        if name not in out.columns:
+            raise LayerValidationError(layer, None, name, "column is missing")
+        s = out[name]
+        if col.kind in ("str", "hours"):
+            out[name] = s.astype(object).where(s.notna(), None)
+        elif col.kind == "amenities":
+            out[name] = s.astype(object).map(_text_to_amenities)
+        elif col.kind == "datetime":
+            parsed = pd.to_datetime(s.astype(object).where(s.notna(), None), errors="coerce", utc=True, format="ISO8601")
+            bad = parsed.isna() & s.notna()
+            if bad.any():
+                i = bad[bad].index[0]
+                raise LayerValidationError(layer, ids.loc[i], name, f"got {s.loc[i]!r}, expected an ISO 8601 date-time")
+            out[name] = parsed.dt.tz_convert(TIMEZONE)
+        elif col.kind in ("int", "float"):
+            if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+                num = pd.to_numeric(s, errors="coerce")
+                bad = num.isna() & s.notna() | (s.isna() & (not col.nullable))
+                if bad.any():
+                    i = bad[bad].index[0]
+                    raise LayerValidationError(layer, ids.loc[i], name, f"got {s.loc[i]!r}, expected a number ({col.kind})")
+                s = num
+            if col.kind == "int":
+                if s.isna().any() or (s % 1 != 0).any():
+                    bad = s.isna() | (s % 1 != 0)
+                    i = bad[bad].index[0]
+                    raise LayerValidationError(layer, ids.loc[i], name, f"got {raw[name].loc[i]!r}, expected an integer")
+                out[name] = s.astype("int64")
+            else:
+                out[name] = s.astype("float64")
+        elif col.kind == "bool":
+            if not pd.api.types.is_bool_dtype(s):
+                mapped = s.map(lambda v: {1: True, 0: False, True: True, False: False, "1": True, "0": False,
+                                          "true": True, "false": False, "yes": True, "no": False}.get(v))
+                bad = mapped.isna()
+                if bad.any():
+                    i = bad[bad].index[0]
+                    raise LayerValidationError(layer, ids.loc[i], name, f"got {s.loc[i]!r}, expected yes/no (boolean)")
+                s = mapped
+            out[name] = s.astype(bool)
+    return out
+
+
+# --- GeoPackage geometry blobs, for edits made in a plain sqlite3 transaction ----------------
+
+def _gpkg_blob(geom, srs_id: int = 4326) -> bytes:
+    wkb = shapely.to_wkb(geom, byte_order=1)
+    if shapely.get_type_id(geom) == 0:  # points carry no envelope
+        return b"GP" + bytes([0, 0b00000001]) + struct.pack("<i", srs_id) + wkb
+    minx, miny, maxx, maxy = shapely.bounds(geom)
+    return b"GP" + bytes([0, 0b00000011]) + struct.pack("<i4d", srs_id, minx, maxx, miny, maxy) + wkb
+
+
+def _blob_geometry(blob: bytes):
+    flags = blob[3]
+    env = (flags >> 1) & 0b111
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[env]
+    return shapely.from_wkb(bytes(blob[8 + size:]))
+
+
+def _register_gpkg_functions(conn: sqlite3.Connection) -> None:
+    """The spatial SQL functions GeoPackage's R-tree triggers call (GDAL provides them; sqlite3 does not)."""
+
+    def bound(i):
+        def f(blob):
+            if blob is None:
+                return None
+            return float(shapely.bounds(_blob_geometry(blob))[i])
+        return f
+
+    conn.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(_blob_geometry(b).is_empty),
+                         deterministic=True)
+    for name, i in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
+        conn.create_function(name, 1, bound(i), deterministic=True)
+
+
+def _jsonable(value):
+    if isinstance(value, (frozenset, set)):
+        return _amenities_to_text(value).split(";") if value else []
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return _datetime_to_text(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if value is not None and isinstance(value, float) and np.isnan(value):
+        return None
+    if hasattr(value, "geom_type"):
+        return shapely.to_geojson(value)
+    return value
+
+
+class GeoPackageStore:
+    """The embedded store: every layer in one GeoPackage file.
+
+    Reads are cached per layer and invalidated by the file's modification time, so several
+    processes (gunicorn workers) can share one file. Writes of edits go through one SQLite
+    transaction: the rows, their versions and the audit entries land together or not at all.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._cache: dict[str, tuple[float, gpd.GeoDataFrame]] = {}
+        self._lock = threading.RLock()
+
+    # -- reading ------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def layers(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+
+    def _mtime(self) -> float:
+        try:
+            return self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise StoreError(f"no data store at {self.path}; build it with `make data` "
+                             "(python -m mapdata.build)") from None
+
+    def read(self, layer: str) -> gpd.GeoDataFrame:
+        """The layer as a validated GeoDataFrame (a copy: change it freely)."""
+        if layer not in SPECS:
+            raise StoreError(f"unknown layer {layer!r}; known layers: {', '.join(SPECS)}")
+        with self._lock:
+            mtime = self._mtime()
+            hit = self._cache.get(layer)
+            if hit is None or hit[0] != mtime:
+                hit = (mtime, self._load(layer))
+                self._cache[layer] = hit
+            return hit[1].copy()
+
+    def _outline(self):
+        if "districts" not in self.layers():
+            return None
+        districts = self.read("districts")
+        return shapely.union_all(districts.geometry.values)
+
+    def _load(self, layer: str) -> gpd.GeoDataFrame:
+        if layer not in self.layers():
+            raise StoreError(f"layer {layer!r} is not in {self.path}")
+        raw = pyogrio.read_dataframe(self.path, layer=layer, fid_as_index=False)
+        gdf = deserialise(raw, layer)
+        within = None if layer == "districts" else self._outline()
+        if within is not None:
+            shapely.prepare(within)
+        validate(gdf, layer, within=within)
+        return gdf.reset_index(drop=True)
+
+    def info(self) -> DatasetInfo:
+        with closing(sqlite3.connect(self.path)) as conn:
+            try:
+                rows = dict(conn.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
+            except sqlite3.OperationalError:
+                return DatasetInfo(demo=False, seed=None, built_at=None)
+        return DatasetInfo(demo=rows.get("demo") == "1", seed=int(rows["seed"]) if rows.get("seed") else None,
+                           built_at=rows.get("built_at"), description=rows.get("description", ""),
+                           extra=json.loads(rows.get("extra", "{}")))
+
+    # -- writing a whole dataset (the build) -------------------------------------------------
+    def write_dataset(self, layers: Mapping[str, gpd.GeoDataFrame], info: DatasetInfo) -> None:
+        """Validate every layer, write them to a new file and swap it in atomically."""
+        outline = None
+        if "districts" in layers:
+            validate(layers["districts"], "districts")
+            outline = shapely.union_all(layers["districts"].geometry.values)
+            shapely.prepare(outline)
+        for name, gdf in layers.items():
+            validate(gdf, name, within=outline)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
+        os.close(fd)
+        os.unlink(tmp)
+        try:
+            for name, gdf in layers.items():
+                pyogrio.write_dataframe(serialise(gdf, name), tmp, layer=name, driver="GPKG",
+                                        layer_options={"SPATIAL_INDEX": "YES"})
+            with closing(sqlite3.connect(tmp)) as conn, conn:
+                conn.execute(f"CREATE TABLE {AUDIT_TABLE} (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
+                             "user TEXT NOT NULL, layer TEXT NOT NULL, row_id TEXT NOT NULL, action TEXT NOT NULL, "
+                             "before TEXT, after TEXT)")
+                conn.execute(f"CREATE INDEX {AUDIT_TABLE}_row ON {AUDIT_TABLE}(layer, row_id)")
+                conn.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
+                conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", [
+                    ("demo", "1" if info.demo else "0"), ("seed", "" if info.seed is None else str(info.seed)),
+                    ("built_at", info.built_at or ""), ("description", info.description),
+                    ("extra", json.dumps(info.extra, ensure_ascii=False, sort_keys=True))])
+            os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        with self._lock:
+            self._cache.clear()
+
+    # -- edits ----------------------------------------------------------------------------
+    def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
+                      now: datetime | None = None) -> gpd.GeoDataFrame:
+        """Apply edits to rows of an editable layer in one transaction; return the changed rows.
+
+        Each changed row is validated against the layer's schema before anything is written;
+        its ``version`` goes up by one, ``updated_at``/``updated_by`` are set, and the old and
+        new values are appended to the audit log. Any error leaves the file as it was.
+        """
+        spec = SPECS.get(layer)
+        if spec is None:
+            raise StoreError(f"unknown layer {layer!r}")
+        if not spec.editable:
+            raise StoreError(f"layer {layer!r} is not editable")
+        if not user or not isinstance(user, str):
+            raise LayerValidationError(layer, None, "updated_by", "expected the name of the person making the change")
+        changes = list(changes)
+        if not changes:
+            return self.read(layer).iloc[0:0]
+        now_ts = pd.Timestamp(now if now is not None else datetime.now()).tz_localize(TIMEZONE) \
+            if (now is None or pd.Timestamp(now).tzinfo is None) else pd.Timestamp(now).tz_convert(TIMEZONE)
+        protected = {spec.id_column, "version", "updated_at", "updated_by"}
+        current = self.read(layer).set_index(spec.id_column, drop=False)
+        seen: set[str] = set()
+        rows = []
+        for ch in changes:
+            if ch.id in seen:
+                raise LayerValidationError(layer, ch.id, spec.id_column, "the same row is changed twice in one request")
+            seen.add(ch.id)
+            if ch.id not in current.index:
+                raise LayerValidationError(layer, ch.id, spec.id_column, "no row with this id")
+            for key in ch.values:
+                if key in protected:
+                    raise LayerValidationError(layer, ch.id, key, "is set by the store and cannot be edited")
+                if key not in spec.columns and key != "geometry":
+                    raise LayerValidationError(layer, ch.id, key, f"unknown field; editable fields: "
+                                               f"{', '.join(c for c in spec.columns if c not in protected)}, geometry")
+            before = current.loc[ch.id]
+            if ch.expected_version is not None and int(before["version"]) != int(ch.expected_version):
+                raise VersionConflict(layer, ch.id, int(ch.expected_version), int(before["version"]))
+            rows.append((ch, before))
+        # build the new rows and validate them together before touching the file
+        new = current.loc[[ch.id for ch, _ in rows]].copy()
+        for ch, _ in rows:
+            for key, value in ch.values.items():
+                col = spec.columns.get(key)
+                if key == "geometry":
+                    new.at[ch.id, new.geometry.name] = value
+                elif col is not None and col.kind == "amenities" and isinstance(value, (list, tuple, set)):
+                    new.at[ch.id, key] = frozenset(value)
+                elif col is not None and col.kind == "datetime" and value is not None:
+                    try:
+                        ts = pd.Timestamp(value)
+                    except (ValueError, TypeError):
+                        raise LayerValidationError(layer, ch.id, key, f"got {value!r}, expected an ISO 8601 date-time") from None
+                    new.at[ch.id, key] = ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts.tz_convert(TIMEZONE)
+                else:
+                    new.at[ch.id, key] = value
+            new.at[ch.id, "version"] = int(new.at[ch.id, "version"]) + 1
+            new.at[ch.id, "updated_at"] = now_ts
+            new.at[ch.id, "updated_by"] = user
+        new = new.reset_index(drop=True)
+        for name, col in spec.columns.items():  # .at on object frames can loosen dtypes
+            if col.kind == "int":
+                try:
+                    new[name] = new[name].astype("int64")
+                except (ValueError, TypeError):
+                    bad = new[name].map(lambda v: not isinstance(v, (int, np.integer)) or isinstance(v, bool))
+                    i = bad[bad].index[0]
+                    raise LayerValidationError(layer, new.at[i, spec.id_column], name,
+                                               f"got {new.at[i, name]!r}, expected an integer") from None
+            elif col.kind == "datetime":
+                new[name] = pd.to_datetime(new[name], utc=True).dt.tz_convert(TIMEZONE) if new[name].notna().any() \
+                    else new[name].astype(pd.DatetimeTZDtype(tz=TIMEZONE))
+        new = gpd.GeoDataFrame(new, geometry=current.geometry.name, crs=current.crs)
+        outline = self._outline()
+        if outline is not None:
+            shapely.prepare(outline)
+        validate(new, layer, within=outline)
+        stored = serialise(new, layer)
+        geom_col = self._geometry_column(layer)
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
+            _register_gpkg_functions(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for (ch, before), (_, row) in zip(rows, stored.iterrows()):
+                    cols = [c for c in spec.columns if c != spec.id_column]
+                    assignments = ", ".join(f'"{c}" = ?' for c in cols)
+                    params = [_jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in cols]
+                    if "geometry" in ch.values:
+                        assignments += f', "{geom_col}" = ?'
+                        params.append(_gpkg_blob(row[stored.geometry.name]))
+                    where = f'"{spec.id_column}" = ? AND "version" = ?'
+                    cur = conn.execute(f'UPDATE "{layer}" SET {assignments} WHERE {where}',
+                                       params + [ch.id, int(before["version"])])
+                    if cur.rowcount != 1:  # another writer got there between our read and this write
+                        actual = conn.execute(f'SELECT "version" FROM "{layer}" WHERE "{spec.id_column}" = ?',
+                                              [ch.id]).fetchone()
+                        raise VersionConflict(layer, ch.id, int(before["version"]), int(actual[0]) if actual else -1)
+                    changed = sorted(set(ch.values) | {"version", "updated_at", "updated_by"})
+                    conn.execute(
+                        f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) VALUES (?,?,?,?,?,?,?)",
+                        [now_ts.isoformat(), user, layer, ch.id, "update",
+                         json.dumps({c: _jsonable(before[c] if c != "geometry" else before.geometry) for c in changed},
+                                    ensure_ascii=False),
+                         json.dumps({c: _jsonable(new.set_index(spec.id_column, drop=False).loc[ch.id][c]
+                                                  if c != "geometry" else new.set_index(spec.id_column).loc[ch.id].geometry)
+                                     for c in changed}, ensure_ascii=False)])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        with self._lock:
+            self._cache.pop(layer, None)
+        return new
+
+    def _geometry_column(self, layer: str) -> str:
+        with closing(sqlite3.connect(self.path)) as conn:
+            row = conn.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", [layer]).fetchone()
+        if row is None:
+            raise StoreError(f"layer {layer!r} has no geometry column in {self.path}")
+        return row[0]
+
+    def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame:
+        """The history of edits, oldest first, optionally of one layer or one row."""
+        query, params = f"SELECT seq, at, user, layer, row_id, action, before, after FROM {AUDIT_TABLE}", []
+        clauses = []
+        if layer is not None:
+            clauses.append("layer = ?")
+            params.append(layer)
+        if row_id is not None:
+            clauses.append("row_id = ?")
+            params.append(row_id)
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        with closing(sqlite3.connect(self.path)) as conn:
+            log = pd.read_sql_query(query + " ORDER BY seq", conn, params=params)
+        for c in ("before", "after"):
+            log[c] = log[c].map(lambda v: json.loads(v) if v else None)
+        return log
+
+
+def open_store(path: str | os.PathLike) -> GeoPackageStore:
+    """The store behind ``path`` (a ``.gpkg`` file; a ``postgresql://`` URL is for a later store)."""
+    text = str(path)
+    if text.startswith(("postgresql://", "postgres://")):
+        raise StoreError("a PostGIS store is not part of this build; set NUANXIN_DB to a .gpkg path")
+    return GeoPackageStore(path)
