@@ -24,9 +24,15 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         raise StoreError(f"no data store at {settings.db_path}; build it with `make data`")
     server = Flask(__name__)
     server.config["SECRET_KEY"] = settings.secret_key
+    # Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
+    server.config["COMPRESS_MIMETYPES"] = [
+        "text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
+        "application/x-javascript", "application/json", "application/geo+json", "image/svg+xml", "image/x-icon"]
+    server.config["COMPRESS_MIN_SIZE"] = 500
     server.extensions[STORE_KEY] = store
     server.extensions[SETTINGS_KEY] = settings
-    register_api(server, store)
+    catalogue = register_api(server, store)
+    catalogue.snapshot()  # build the finder and the road network now, not on a rider's first request
     app = dash.Dash(
         __name__,
         server=server,

@@ -171,6 +171,13 @@ def create_blueprint() -> Blueprint:
 
     @bp.route(f"{API_PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def unknown(rest: str):
+        # a route that exists for GET but was asked with another method is a 405, not a 404
+        try:
+            endpoint, _ = current_app.url_map.bind("").match(request.path, method="GET")
+        except Exception:  # werkzeug raises NotFound / MethodNotAllowed / RequestRedirect
+            endpoint = None
+        if endpoint and not endpoint.endswith(".unknown") and request.method != "GET":
+            raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}; use GET")
         raise ApiError(404, "not_found", f"no API route {API_PREFIX}/{rest} for {request.method}")
 
     return bp

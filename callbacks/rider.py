@@ -14,7 +14,7 @@ from layers.entry import UnknownCompoundError, entry_route, find_compounds
 from layers.hours import as_local, describe_status
 from layers.i18n import language, t
 from layers.navigation import amap_marker_url, baidu_marker_url
-from pages.ids import RIDER, result_id, suggestion_id
+from pages.ids import LAZY_OVERLAYS, RIDER, result_id, suggestion_id
 
 #: Widening steps offered when nothing is found within reach, in metres.
 WIDEN_STEPS_M = (10_000, 20_000, 50_000)
@@ -117,7 +117,7 @@ def show_results(where, chips, open_now, open_at, state):
     finder = catalogue().finder
     results = finder.nearest(lat, lon, amenities=keys, at=at, k=MAX_RESULTS, max_distance_m=reach)
     where_label = t(f"rider.where.{where.get('where', 'centre')}", lang)
-    where_text = [html.Span("📍 "), html.Span(where.get("label") or where_label),
+    where_text = [html.Span(where.get("label") or where_label, className="where-label"),
                   html.Span(f" ({lat:.4f}, {lon:.4f})", className="coords")]
     when = at or as_local(datetime.now().astimezone())
     if results:
@@ -337,6 +337,24 @@ def show_card(state, open_now, open_at):
         ], className="row nav"),
     ]
     return body, False, {"center": [lat, lon], "zoom": max(15, 15), "transition": "flyTo"}
+
+
+@callback(
+    Output(RIDER.compounds, "url"),
+    Output(RIDER.signs, "url"),
+    Input(RIDER.layers, "overlays"),
+    State(RIDER.compounds, "url"),
+    State(RIDER.signs, "url"),
+    State(RIDER.state, "data"),
+    prevent_initial_call=True,
+)
+def load_overlays_when_shown(overlays, compounds_url, signs_url, state):
+    lang = language((state or {}).get("lang"))
+    shown = set(overlays or [])
+    urls = []
+    for key, current in (("layer.compounds", compounds_url), ("layer.signs", signs_url)):
+        urls.append(LAZY_OVERLAYS[key] if not current and t(key, lang) in shown else no_update)
+    return tuple(urls)
 
 
 @callback(

@@ -42,8 +42,9 @@ def opening_hours_error(expression) -> str | None:
         return "expected an OSM opening_hours expression such as 'Mo-Fr 08:00-20:00; PH off'"
     try:
         opening_hours.OpeningHours(expression)
-    except (SyntaxError, ValueError) as exc:  # the parser raises SyntaxError
-        return f"not valid OSM opening_hours syntax ({str(exc).splitlines()[0]})"
+    except (opening_hours.ParserError, SyntaxError, ValueError) as exc:
+        detail = " ".join(line.strip(" |") for line in str(exc).splitlines() if line.strip(" |"))
+        return f"not valid OSM opening_hours syntax: {detail}"
     return None
 
 

@@ -80,6 +80,23 @@ class Store(Protocol):
 
     def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame: ...
 
+    def _check_storage_types(self, layer: str) -> None:
+        """Numbers stored as text: GDAL would read 'lots' in an INTEGER column as 0, so look first."""
+        spec = SPECS[layer]
+        numeric = {n: c for n, c in spec.columns.items() if c.kind in ("int", "float", "bool")}
+        if not numeric:
+            return
+        allowed = {"int": "('integer', 'null')", "bool": "('integer', 'null')", "float": "('integer', 'real', 'null')"}
+        with closing(sqlite3.connect(self.path)) as conn:
+            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{layer}")')}
+            for name, col in numeric.items():
+                if name not in columns:
+                    raise LayerValidationError(layer, None, name, "column is missing")
+                row = conn.execute(f'SELECT "{spec.id_column}", "{name}" FROM "{layer}" '
+                                   f'WHERE typeof("{name}") NOT IN {allowed[col.kind]} LIMIT 1').fetchone()
+                if row is not None:
+                    raise LayerValidationError(layer, row[0], name, f"got {row[1]!r}, expected {col.kind}")
+
     def info(self) -> DatasetInfo: ...
 
 
@@ -270,6 +287,7 @@ class GeoPackageStore:
     def _load(self, layer: str) -> gpd.GeoDataFrame:
         if layer not in self.layers():
             raise StoreError(f"layer {layer!r} is not in {self.path}")
+        self._check_storage_types(layer)
         raw = pyogrio.read_dataframe(self.path, layer=layer, fid_as_index=False)
         gdf = deserialise(raw, layer)
         within = None if layer == "districts" else self._outline()
@@ -277,6 +295,23 @@ class GeoPackageStore:
             shapely.prepare(within)
         validate(gdf, layer, within=within)
         return gdf.reset_index(drop=True)
+
+    def _check_storage_types(self, layer: str) -> None:
+        """Numbers stored as text: GDAL would read 'lots' in an INTEGER column as 0, so look first."""
+        spec = SPECS[layer]
+        numeric = {n: c for n, c in spec.columns.items() if c.kind in ("int", "float", "bool")}
+        if not numeric:
+            return
+        allowed = {"int": "('integer', 'null')", "bool": "('integer', 'null')", "float": "('integer', 'real', 'null')"}
+        with closing(sqlite3.connect(self.path)) as conn:
+            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{layer}")')}
+            for name, col in numeric.items():
+                if name not in columns:
+                    raise LayerValidationError(layer, None, name, "column is missing")
+                row = conn.execute(f'SELECT "{spec.id_column}", "{name}" FROM "{layer}" '
+                                   f'WHERE typeof("{name}") NOT IN {allowed[col.kind]} LIMIT 1').fetchone()
+                if row is not None:
+                    raise LayerValidationError(layer, row[0], name, f"got {row[1]!r}, expected {col.kind}")
 
     def info(self) -> DatasetInfo:
         with closing(sqlite3.connect(self.path)) as conn:
@@ -366,9 +401,15 @@ class GeoPackageStore:
             rows.append((ch, before))
         # build the new rows and validate them together before touching the file
         new = current.loc[[ch.id for ch, _ in rows]].copy()
+        expected_type = {"int": ((int, np.integer), "an integer"), "float": ((int, float, np.number), "a number"),
+                         "bool": ((bool, np.bool_), "true or false")}
         for ch, _ in rows:
             for key, value in ch.values.items():
                 col = spec.columns.get(key)
+                if col is not None and col.kind in expected_type and not (value is None and col.nullable):
+                    types, words = expected_type[col.kind]
+                    if not isinstance(value, types) or (col.kind != "bool" and isinstance(value, (bool, np.bool_))):
+                        raise LayerValidationError(layer, ch.id, key, f"got {value!r}, expected {words}")
                 if key == "geometry":
                     new.at[ch.id, new.geometry.name] = value
                 elif col is not None and col.kind == "amenities" and isinstance(value, (list, tuple, set)):

@@ -25,3 +25,8 @@ def result_id(station_id: str) -> dict:
 
 def suggestion_id(kind: str, value: str) -> dict:
     return {"type": f"{RIDER.prefix}-suggest", "kind": kind, "value": value}
+
+
+#: Rider map overlays whose data is loaded only once the rider switches them on.
+LAZY_OVERLAYS = {"layer.compounds": "/api/v1/layers/compounds?simplify_m=2",
+                 "layer.signs": "/api/v1/layers/wayfinding_signs"}

@@ -24,6 +24,7 @@ DEFAULT_REACH_M = 5000
 MAP_JS = Namespace("nuanxin", "map")
 
 
+
 def _float(value, lo, hi):
     try:
         v = float(value)
@@ -62,7 +63,7 @@ def _chip(a, lang):
 
 def map_children(state: dict, settings) -> list:
     lang = state["lang"]
-    layers = []
+    layers = []  # compounds and signs are fetched when their overlay is first switched on
     tiles = TILE_SOURCES.get(settings.tile_source if settings else "none")
     common = {}
     if tiles is not None:
@@ -81,17 +82,17 @@ def map_children(state: dict, settings) -> list:
                                   zoomToBoundsOnClick=True, superClusterOptions={"radius": 60, "maxZoom": 15},
                                   pointToLayer=MAP_JS("stationMarker"), **common),
                        name=t("layer.stations", lang), checked=True),
-            dl.Overlay(dl.GeoJSON(id=RIDER.compounds, url="/api/v1/layers/compounds?simplify_m=2",
+            dl.Overlay(dl.GeoJSON(id=RIDER.compounds, url=None,
                                   style={"color": "#7a5c99", "weight": 1, "fillOpacity": 0.08},
                                   onEachFeature=MAP_JS("nameTooltip"), **common),
                        name=t("layer.compounds", lang), checked=False),
             dl.Overlay(dl.GeoJSON(id=RIDER.routes, data=None, style=MAP_JS("routeStyle"),
                                   pointToLayer=MAP_JS("entryMarker"), onEachFeature=MAP_JS("nameTooltip"), **common),
                        name=t("layer.routes", lang), checked=True),
-            dl.Overlay(dl.GeoJSON(id=RIDER.signs, url="/api/v1/layers/wayfinding_signs",
+            dl.Overlay(dl.GeoJSON(id=RIDER.signs, url=None,
                                   pointToLayer=MAP_JS("signMarker"), onEachFeature=MAP_JS("nameTooltip"), **common),
                        name=t("layer.signs", lang), checked=False),
-        ], id=RIDER.layers, collapsed=True),
+        ], id=RIDER.layers, collapsed=True, overlays=[t("layer.stations", lang), t("layer.routes", lang)]),
         dl.GeoJSON(id=RIDER.highlight, data=None, pointToLayer=MAP_JS("highlightMarker"), **common),
         dl.ScaleControl(position="bottomleft", imperial=False),
     ]

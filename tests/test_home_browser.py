@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import external_requests
+from tests.conftest import external_requests
 
 pytestmark = pytest.mark.browser
 

@@ -133,7 +133,7 @@ def test_loading_a_file_with_a_missing_column_names_it(writable_db):
 
 
 def test_the_build_is_reproducible(demo_db, tmp_path):
-    from conftest import TEST_SEED
+    from tests.conftest import TEST_SEED
     from mapdata.build import build, build_layers
 
     again = tmp_path / "again.gpkg"

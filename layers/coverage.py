@@ -1,0 +1,722 @@
+"""Coverage of rider demand by open stations: share within reach, per district, per H3 hexagon, per hour of a week."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csgraph
+
+from layers.amenities import amenity_mask, masks_for, parse_amenities
+from layers.hours import HoursTable, as_local, day_kind, holiday_name
+from layers.network import EARTH_RADIUS_M, RoadNetwork, haversine_m
+
+MODES = ("straight", "network")
+#: The radius the pair table is built for unless asked otherwise: 500 m and 1 km fit with room for a
+#: custom radius; a larger radius extends the table once (see :meth:`CoverageModel.coverage`).
+DEFAULT_MAX_RADIUS_M = 2_000.0
+#: Beyond this the neighbour search of :func:`pairs_within` stops being exact (it bins by a flat
+#: lat/lon grid) and a "coverage radius" stops meaning a short ride anyway.
+MAX_RADIUS_M = 50_000.0
+DEFAULT_H3_RES = 8
+#: Candidate pairs examined per block in :func:`pairs_within`: bounds the memory of one block to
+#: a few hundred MB whatever the number of stations.
+_BLOCK_CANDIDATES = 8_000_000
+# The lat/lon bins are widened by this factor so that no pair within the radius can straddle more
+# than one bin (the great circle is a little shorter than the parallel between two points).
+_BIN_MARGIN = 1.02
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_OPEN_CACHE = 256
+
+
+def _as_float_array(values, what: str) -> np.ndarray:
+    arr = np.ascontiguousarray(np.asarray(values, dtype=float).reshape(-1))
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what} must be finite numbers")
+    return arr
+
+
+def _check_lonlat(lon: np.ndarray, lat: np.ndarray, what: str) -> None:
+    if lon.shape != lat.shape:
+        raise ValueError(f"{what}: {len(lon)} longitudes for {len(lat)} latitudes")
+    if len(lon) and (np.abs(lat).max() > 90 or np.abs(lon).max() > 180):
+        raise ValueError(f"{what} must be WGS-84 longitude/latitude in degrees")
+
+
+def _check_radius(radius_m, limit: float = MAX_RADIUS_M) -> float:
+    radius = float(radius_m)
+    if not (np.isfinite(radius) and 0 < radius <= limit):
+        raise ValueError(f"radius_m must be a number of metres in (0, {limit:,.0f}], got {radius_m!r}")
+    return radius
+
+
+def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + c)`` for every (s, c), without a Python loop."""
+    total = int(count.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.cumsum(count) - count
+    return np.arange(total, dtype=np.int64) - np.repeat(offsets - start, count)
+
+
+def pairs_within(demand_lon, demand_lat, site_lon, site_lat, radius_m: float):
+    """Every (demand point, site) pair whose great-circle distance is at most ``radius_m``.
+
+    The demand points are binned on a latitude/longitude grid whose cells are a little wider than
+    the radius, so that the points within reach of a site lie in the 3 × 3 cells around it; the
+    candidates from those cells are then measured with :func:`layers.network.haversine_m` and
+    cut at ``distance <= radius_m``. The result is exactly what a full haversine scan gives
+    (same formula, same comparison), at a cost proportional to the pairs near each site.
+
+    Parameters
+    ----------
+    demand_lon, demand_lat : array_like of float
+        WGS-84 degrees, n points.
+    site_lon, site_lat : array_like of float
+        WGS-84 degrees, m sites (stations or candidate sites).
+    radius_m : float
+        In (0, :data:`MAX_RADIUS_M`].
+
+    Returns
+    -------
+    demand_idx : numpy.ndarray of int32
+    site_idx : numpy.ndarray of int32
+    distance_m : numpy.ndarray of float64
+        One entry per pair, in no particular order.
+
+    Raises
+    ------
+    ValueError
+        For a radius out of range, non-finite or non-WGS-84 coordinates.
+    """
+    radius = _check_radius(radius_m)
+    dlon, dlat = _as_float_array(demand_lon, "demand_lon"), _as_float_array(demand_lat, "demand_lat")
+    slon, slat = _as_float_array(site_lon, "site_lon"), _as_float_array(site_lat, "site_lat")
+    _check_lonlat(dlon, dlat, "demand")
+    _check_lonlat(slon, slat, "sites")
+    empty = (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64))
+    if len(dlon) == 0 or len(slon) == 0:
+        return empty
+    max_abs_lat = float(max(np.abs(dlat).max(), np.abs(slat).max()))
+    if max_abs_lat > 85:
+        raise ValueError("pairs_within bins by latitude/longitude and does not work near the poles")
+    cell_lat = np.degrees(radius / EARTH_RADIUS_M) * _BIN_MARGIN
+    cell_lon = cell_lat / np.cos(np.radians(max_abs_lat))
+    flat_x = np.cos(np.radians(max_abs_lat))
+    flat_r2 = cell_lat * cell_lat
+    gx = np.floor(dlon / cell_lon).astype(np.int64)
+    gy = np.floor(dlat / cell_lat).astype(np.int64)
+    # one integer key per cell: rows of 2**21 cells cover the whole latitude range at 50 m cells
+    span = np.int64(1 << 32)
+    key = gx * span + gy
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    sx = np.floor(slon / cell_lon).astype(np.int64)
+    sy = np.floor(slat / cell_lat).astype(np.int64)
+    starts, counts = [], []
+    for ddx in (-1, 0, 1):
+        for ddy in (-1, 0, 1):
+            k = (sx + ddx) * span + (sy + ddy)
+            lo = np.searchsorted(sorted_key, k, side="left")
+            hi = np.searchsorted(sorted_key, k, side="right")
+            starts.append(lo)
+            counts.append(hi - lo)
+    start = np.stack(starts, axis=1)  # (m, 9)
+    count = np.stack(counts, axis=1)
+    per_site = count.sum(axis=1)
+    out_i, out_j, out_d = [], [], []
+    lo_site = 0
+    cumulative = np.cumsum(per_site)
+    while lo_site < len(slon):
+        # sites in this block bring at most _BLOCK_CANDIDATES candidates (at least one site)
+        base = cumulative[lo_site - 1] if lo_site else 0
+        hi_site = max(lo_site + 1, int(np.searchsorted(cumulative, base + _BLOCK_CANDIDATES, side="right")))
+        block = slice(lo_site, hi_site)
+        c = count[block].reshape(-1)
+        pos = _ranges(start[block].reshape(-1).astype(np.int64), c.astype(np.int64))
+        site = np.repeat(np.arange(lo_site, hi_site, dtype=np.int64), per_site[block])
+        demand = order[pos]
+        # A flat-earth distance with the smallest cos(lat) never exceeds the great circle by more
+        # than the bin margin, so this cheap cut keeps every pair and drops most of the rest
+        # before the exact (and costlier) haversine.
+        ddx = (dlon[demand] - slon[site]) * flat_x
+        ddy = dlat[demand] - slat[site]
+        near = ddx * ddx + ddy * ddy <= flat_r2
+        demand, site = demand[near], site[near]
+        d = haversine_m(dlat[demand], dlon[demand], slat[site], slon[site])
+        keep = d <= radius
+        out_i.append(demand[keep].astype(np.int32))
+        out_j.append(site[keep].astype(np.int32))
+        out_d.append(d[keep])
+        lo_site = hi_site
+    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
+
+
+def district_index(lon, lat, districts: gpd.GeoDataFrame) -> np.ndarray:
+    """The row position in ``districts`` of the polygon containing each point.
+
+    Points on no polygon (slivers between district outlines, rounding on a border) take the
+    nearest district, so that every point of Chengdu counts in exactly one district.
+
+    Parameters
+    ----------
+    lon, lat : array_like of float
+        WGS-84 degrees.
+    districts : GeoDataFrame
+        Polygons in EPSG:4326.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Positions 0 … len(districts) - 1; -1 only when ``districts`` is empty.
+    """
+    _check_wgs84(districts, "districts")
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    out = np.full(len(lon), -1, dtype=np.int64)
+    if len(districts) == 0 or len(lon) == 0:
+        return out
+    geoms = districts.geometry.values.to_numpy()
+    for pos, geom in enumerate(geoms):
+        x0, y0, x1, y1 = geom.bounds
+        # the bounding box rules out most points before the exact (and slower) polygon test
+        cand = np.flatnonzero((out < 0) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        if len(cand):
+            shapely.prepare(geom)
+            hit = shapely.contains_xy(geom, lon[cand], lat[cand])
+            out[cand[hit]] = pos
+    lost = np.flatnonzero(out < 0)
+    if len(lost):
+        tree = shapely.STRtree(geoms)
+        nearest = tree.query_nearest(shapely.points(lon[lost], lat[lost]), all_matches=False)
+        out[lost[nearest[0]]] = nearest[1]
+    return out
+
+
+def _check_wgs84(gdf, what: str) -> None:
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None or gdf.crs.to_epsg() != 4326:
+        raise ValueError(f"{what} must be a GeoDataFrame in EPSG:4326 (WGS-84), got CRS {getattr(gdf, 'crs', None)}")
+
+
+@dataclass
+class CoverageResult:
+    """The answer to one coverage question.
+
+    Attributes
+    ----------
+    overall : dict
+        ``demand`` (total weight), ``covered`` (weight within reach), ``share`` (covered /
+        demand, None without demand), ``points``, ``points_covered``, ``point_share``.
+    districts : DataFrame
+        One row per district (all of them, also those without demand): ``adcode``, ``name``,
+        ``name_en``, ``demand``, ``covered``, ``share``, ``points``, ``points_covered``,
+        ``point_share``. Sums equal :attr:`overall`.
+    hexagons : DataFrame
+        One row per H3 cell holding demand: ``h3``, ``demand``, ``covered``, ``uncovered``,
+        ``points``, ``points_covered``. Sums equal :attr:`overall`.
+    covered : numpy.ndarray of bool
+        Per demand point, in the model's order.
+    radius_m, mode, at, amenities, h3_res
+        The question.
+    open_stations : int
+        Stations counted (amenities, opening hours, removals and additions applied).
+    network_points, fallback_points : int
+        In ``mode="network"``: points measured on the road network, and points measured in a
+        straight line because the network does not reach them or one of their stations; both 0
+        in ``mode="straight"``.
+    """
+
+    overall: dict
+    districts: pd.DataFrame
+    hexagons: pd.DataFrame
+    covered: np.ndarray
+    radius_m: float
+    mode: str
+    at: dt.datetime | None
+    amenities: tuple[str, ...]
+    h3_res: int
+    open_stations: int
+    network_points: int = 0
+    fallback_points: int = 0
+
+    def to_dict(self) -> dict:
+        """The API's JSON shape: ``overall``, ``districts``, ``hexagons`` and the ``query``."""
+        def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+            out = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
+            for row in out:
+                for key, value in row.items():
+                    if isinstance(value, np.generic):
+                        row[key] = value.item()
+            return out
+
+        return {
+            "overall": dict(self.overall),
+            "districts": records(self.districts, ["adcode", "name", "name_en", "demand", "covered", "share",
+                                                  "points", "points_covered", "point_share"]),
+            "hexagons": records(self.hexagons, ["h3", "demand", "covered", "points", "points_covered"]),
+            "query": {"radius_m": self.radius_m, "mode": self.mode,
+                      "at": None if self.at is None else self.at.isoformat(),
+                      "amenities": list(self.amenities), "h3_res": self.h3_res,
+                      "open_stations": self.open_stations, "network_points": self.network_points,
+                      "fallback_points": self.fallback_points},
+        }
+
+
+@dataclass
+class WeekComparison:
+    """Coverage of a normal week against a public-holiday week, hour by hour.
+
+    Attributes
+    ----------
+    normal, holiday : DataFrame
+        7 × 24 tables from :meth:`CoverageModel.week`.
+    difference : DataFrame
+        ``holiday - normal``, in share points (negative: the holiday week is worse covered).
+    """
+
+    normal: pd.DataFrame
+    holiday: pd.DataFrame
+    difference: pd.DataFrame = field(init=False)
+
+    def __post_init__(self):
+        self.difference = pd.DataFrame(self.holiday.to_numpy() - self.normal.to_numpy(),
+                                       index=self.normal.index, columns=self.normal.columns)
+
+    def to_dict(self) -> dict:
+        def table(frame: pd.DataFrame) -> dict:
+            return {"weekday": list(frame.index), "dates": [d.isoformat() for d in frame.attrs.get("dates", [])],
+                    "day_kind": list(frame.attrs.get("day_kind", [])),
+                    "holiday": list(frame.attrs.get("holiday", [])),
+                    "share": np.round(frame.to_numpy(), 6).tolist()}
+
+        return {"normal": table(self.normal), "holiday": table(self.holiday),
+                "difference": np.round(self.difference.to_numpy(), 6).tolist()}
+
+
+@dataclass
+class _Pairs:
+    """Demand-station pairs sorted by the distance that decides coverage."""
+
+    demand: np.ndarray
+    station: np.ndarray
+    distance: np.ndarray
+
+    @classmethod
+    def sorted(cls, demand, station, distance) -> _Pairs:
+        order = np.argsort(distance, kind="stable")
+        return cls(demand[order], station[order], distance[order])
+
+    def upto(self, radius: float) -> int:
+        return int(np.searchsorted(self.distance, radius, side="right"))
+
+
+class CoverageModel:
+    """Coverage of a fixed set of demand points by the stations, for any radius, time or filter.
+
+    Built once: every (demand point, station) pair within ``max_radius_m`` is found and sorted
+    by distance (:func:`pairs_within`), each point's district is found. Any question with a
+    radius up to ``max_radius_m`` is then a prefix of that table, filtered by which stations
+    count (amenities, opening hours, removals) and scattered onto the points:
+    ``covered[i] = any(eligible[j] and d[i, j] <= radius)``. A point exactly at the radius is
+    covered (``<=``).
+
+    Parameters
+    ----------
+    stations : GeoDataFrame
+        The ``stations`` layer, EPSG:4326 points with ``id``, ``amenities``, ``opening_hours``,
+        ``status`` and ``status_until``.
+    demand_lon, demand_lat : array_like of float
+        WGS-84 degrees.
+    demand_weight : array_like of float, optional
+        Non-negative weights (orders, pickups, riders seen); 1 each by default.
+    districts : GeoDataFrame, optional
+        The ``districts`` layer, for per-district figures.
+    network : RoadNetwork, optional
+        For ``mode="network"``.
+    max_radius_m : float
+        The largest radius answered without extending the pair table.
+    hours : HoursTable, optional
+        Built from the stations when not given.
+    h3_res : int or None
+        H3 resolution whose cells are computed at build time (they cost about 1.6 µs a point
+        and are cached per resolution); None computes them on first use.
+    """
+
+    def __init__(self, stations: gpd.GeoDataFrame, demand_lon, demand_lat, demand_weight=None, *,
+                 districts: gpd.GeoDataFrame | None = None, network: RoadNetwork | None = None,
+                 max_radius_m: float = DEFAULT_MAX_RADIUS_M, hours: HoursTable | None = None,
+                 h3_res: int | None = DEFAULT_H3_RES):
+        _check_wgs84(stations, "stations")
+        if len(stations) and not (stations.geom_type == "Point").all():
+            raise ValueError("stations must have Point geometries")
+        self.stations = stations
+        self.station_ids = stations["id"].astype(str).to_numpy()
+        if len(set(self.station_ids)) != len(self.station_ids):
+            raise ValueError("station ids must be unique")
+        self._id_pos = {sid: i for i, sid in enumerate(self.station_ids)}
+        self.station_lon = stations.geometry.x.to_numpy(dtype=float)
+        self.station_lat = stations.geometry.y.to_numpy(dtype=float)
+        self._masks = masks_for(stations["amenities"])
+        self.hours = hours if hours is not None else HoursTable(
+            stations["opening_hours"], stations["status"], stations["status_until"])
+        if len(self.hours) != len(stations):
+            raise ValueError(f"hours has {len(self.hours)} stations, the layer {len(stations)}")
+
+        self.lon = _as_float_array(demand_lon, "demand_lon")
+        self.lat = _as_float_array(demand_lat, "demand_lat")
+        _check_lonlat(self.lon, self.lat, "demand")
+        if demand_weight is None:
+            self.weight = np.ones(len(self.lon))
+        else:
+            self.weight = _as_float_array(demand_weight, "demand_weight")
+            if self.weight.shape != self.lon.shape:
+                raise ValueError(f"{len(self.weight)} weights for {len(self.lon)} demand points")
+            if (self.weight < 0).any():
+                raise ValueError("demand weights must not be negative")
+        self.total_demand = float(self.weight.sum())
+
+        self.districts = districts
+        if districts is not None:
+            self._district_pos = district_index(self.lon, self.lat, districts)
+            self._district_table = pd.DataFrame({
+                "adcode": districts["adcode"].to_numpy(np.int64),
+                "name": districts["name"].astype(str).to_numpy(),
+                "name_en": (districts["name_en"].astype(str).to_numpy() if "name_en" in districts
+                            else np.full(len(districts), "", dtype=object)),
+            })
+        self.network = network
+        self.max_radius_m = _check_radius(max_radius_m)
+        self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat,
+                                                     self.max_radius_m))
+        self._network_pairs: _Pairs | None = None
+        self._network_info: tuple[np.ndarray, np.ndarray] | None = None
+        self._h3: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._open_cache: OrderedDict = OrderedDict()
+        if h3_res is not None:
+            self._cells(h3_res)
+
+    @classmethod
+    def from_layers(cls, stations: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, **kwargs) -> CoverageModel:
+        """Build from the ``stations`` and ``demand`` layers (both EPSG:4326 points)."""
+        _check_wgs84(demand, "demand")
+        weight = demand["weight"].to_numpy(dtype=float) if "weight" in demand else None
+        return cls(stations, demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy(), weight, **kwargs)
+
+    @property
+    def n_points(self) -> int:
+        return len(self.lon)
+
+    @property
+    def n_pairs(self) -> int:
+        """Pairs within ``max_radius_m`` (a measure of the model's size)."""
+        return len(self._straight.distance)
+
+    # -- building blocks -----------------------------------------------------------------------
+
+    def _extend(self, radius: float) -> None:
+        """Rebuild the pair tables for a radius beyond the current ``max_radius_m``."""
+        self.max_radius_m = radius
+        self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat, radius))
+        self._network_pairs = None
+
+    def _cells(self, res: int) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct H3 cells as strings, index of each point's cell) at resolution ``res``."""
+        if isinstance(res, bool) or not isinstance(res, (int, np.integer)) or not 0 <= res <= 15:
+            raise ValueError(f"h3_res must be an integer from 0 to 15, got {res!r}")
+        hit = self._h3.get(int(res))
+        if hit is None:
+            to_cell = h3.api.basic_int.latlng_to_cell
+            codes = np.fromiter((to_cell(a, b, res) for a, b in zip(self.lat.tolist(), self.lon.tolist())),
+                                dtype=np.uint64, count=len(self.lat))
+            uniq, inverse = np.unique(codes, return_inverse=True)
+            hit = self._h3[int(res)] = (np.array([h3.int_to_str(int(c)) for c in uniq], dtype=object),
+                                        inverse.reshape(-1))
+        return hit
+
+    def _open(self, at) -> tuple[np.ndarray, dt.datetime | None]:
+        if at is None:
+            return np.ones(len(self.station_ids), dtype=bool), None
+        t = as_local(at)
+        hit = self._open_cache.get(t)
+        if hit is None:
+            hit = self._open_cache[t] = np.asarray(self.hours.open_at(t), dtype=bool)
+            while len(self._open_cache) > _OPEN_CACHE:
+                self._open_cache.popitem(last=False)
+        return hit, t
+
+    def _static_eligible(self, amenities, removed_station_ids) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Stations with every asked amenity and not removed."""
+        keys = parse_amenities(amenities)
+        need = np.uint32(amenity_mask(keys))
+        ok = (self._masks & need) == need
+        if removed_station_ids:
+            removed = [str(s) for s in removed_station_ids]
+            unknown = [s for s in removed if s not in self._id_pos]
+            if unknown:
+                raise ValueError(f"unknown station id(s) to remove: {', '.join(unknown[:5])}")
+            ok = ok.copy()
+            ok[[self._id_pos[s] for s in removed]] = False
+        return ok, keys
+
+    def _pairs(self, mode: str) -> _Pairs:
+        if mode == "straight":
+            return self._straight
+        if self.network is None:
+            raise ValueError("mode='network' needs a road network; build the model with network=")
+        if self._network_pairs is None:
+            self._build_network_pairs()
+        return self._network_pairs
+
+    def _build_network_pairs(self) -> None:
+        """Riding distances for every straight-line pair whose two ends the network covers.
+
+        Riding is never shorter than the straight line, so the straight-line pairs within
+        ``max_radius_m`` hold every pair within that riding distance. Pairs with an end off the
+        network keep their straight-line distance (the fallback).
+        """
+        net = self.network
+        p = self._straight
+        d_node, d_snap, d_on = net.snap(self.lat, self.lon)
+        s_node, s_snap, s_on = net.snap(self.station_lat, self.station_lon)
+        both = d_on[p.demand] & s_on[p.station]
+        distance = p.distance.copy()
+        stations_on = np.unique(p.station[both])
+        # A block of Dijkstra rows at a time keeps memory at block × nodes whatever the station count.
+        block = max(1, int(2e7 // max(net.n_nodes, 1)))
+        pair_idx = np.flatnonzero(both)
+        pair_station = p.station[pair_idx]
+        order = np.argsort(pair_station, kind="stable")
+        pair_idx, pair_station = pair_idx[order], pair_station[order]
+        for lo in range(0, len(stations_on), block):
+            chunk = stations_on[lo:lo + block]
+            rows = csgraph.dijkstra(net.graph, directed=False, indices=s_node[chunk], limit=self.max_radius_m)
+            # pairs are sorted by station and the chunk is a run of sorted stations
+            a = np.searchsorted(pair_station, chunk[0], side="left")
+            b = np.searchsorted(pair_station, chunk[-1], side="right")
+            idx = pair_idx[a:b]
+            row = np.searchsorted(chunk, p.station[idx])
+            riding = s_snap[p.station[idx]] + rows[row, d_node[p.demand[idx]]] + d_snap[p.demand[idx]]
+            # rounding must not put a route under its straight line
+            distance[idx] = np.maximum(riding, p.distance[idx])
+        self._network_pairs = _Pairs.sorted(p.demand, p.station, distance)
+        fallback = np.zeros(self.n_points, dtype=bool)
+        fallback[p.demand[~both]] = True
+        self._network_info = (d_on, fallback | ~d_on)
+
+    def _extra_pairs(self, extra_stations, radius: float, mode: str) -> tuple[np.ndarray, int]:
+        """Demand points covered by hypothetical stations (all amenities, always open)."""
+        if extra_stations is None or len(extra_stations) == 0:
+            return np.empty(0, dtype=np.int64), 0
+        xy = np.asarray(extra_stations, dtype=float)
+        if xy.ndim != 2 or xy.shape[1] != 2:
+            raise ValueError("extra_stations must be a sequence of (lon, lat) pairs")
+        elon, elat = _as_float_array(xy[:, 0], "extra station lon"), _as_float_array(xy[:, 1], "extra station lat")
+        _check_lonlat(elon, elat, "extra_stations")
+        di, sj, d = pairs_within(self.lon, self.lat, elon, elat, radius)
+        if mode == "network" and len(di):
+            net = self.network
+            covered = np.zeros(len(di), dtype=bool)
+            for j in np.unique(sj):
+                sel = sj == j
+                riding = net.riding_distances(float(elat[j]), float(elon[j]), self.lat[di[sel]], self.lon[di[sel]])
+                on = np.isfinite(riding)
+                covered[np.flatnonzero(sel)[on]] = np.maximum(riding[on], d[sel][on]) <= radius
+                covered[np.flatnonzero(sel)[~on]] = d[sel][~on] <= radius
+            di = di[covered]
+        return di.astype(np.int64), len(elon)
+
+    def _covered(self, pairs: _Pairs, radius: float, eligible: np.ndarray) -> np.ndarray:
+        end = pairs.upto(radius)
+        station = pairs.station[:end]
+        covered = np.zeros(self.n_points, dtype=bool)
+        covered[pairs.demand[:end][eligible[station]]] = True
+        return covered
+
+    def _prepare(self, radius_m, mode: str) -> float:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        radius = _check_radius(radius_m)
+        if mode == "network" and self.network is None:
+            raise ValueError("mode='network' needs a road network; build the model with network=")
+        if radius > self.max_radius_m:
+            self._extend(radius)
+        return radius
+
+    # -- questions -----------------------------------------------------------------------------
+
+    def covered_mask(self, radius_m: float, amenities=(), at=None, mode: str = "straight",
+                     extra_stations=None, removed_station_ids=None) -> np.ndarray:
+        """Per demand point, whether an eligible station is within reach (see :meth:`coverage`)."""
+        radius = self._prepare(radius_m, mode)
+        static, _ = self._static_eligible(amenities, removed_station_ids)
+        open_mask, _ = self._open(at)
+        covered = self._covered(self._pairs(mode), radius, static & open_mask)
+        extra, _ = self._extra_pairs(extra_stations, radius, mode)
+        covered[extra] = True
+        return covered
+
+    def coverage(self, radius_m: float, amenities=(), at=None, mode: str = "straight", h3_res: int = DEFAULT_H3_RES,
+                 extra_stations=None, removed_station_ids=None) -> CoverageResult:
+        """The share of demand within reach of an eligible station.
+
+        Parameters
+        ----------
+        radius_m : float
+            Straight-line (great-circle) metres, or riding metres in ``mode="network"``. A radius
+            beyond ``max_radius_m`` rebuilds the pair table once at that radius.
+        amenities : str or iterable of str
+            Keys a station must all have (see :func:`layers.amenities.parse_amenities`).
+        at : datetime, Timestamp, ISO str or None
+            Only stations open at that moment count (opening hours with China's holidays and
+            make-up days, temporary closures). None counts every station, whatever its hours.
+        mode : {"straight", "network"}
+            ``"network"``: riding distance on the road network where it covers both the point
+            and the station, the straight line elsewhere (reported as ``fallback_points``).
+        h3_res : int
+            Resolution of the hexagon grid, 0–15.
+        extra_stations : sequence of (lon, lat), optional
+            Hypothetical stations: every amenity, always open.
+        removed_station_ids : iterable of str, optional
+            Stations taken out.
+
+        Returns
+        -------
+        CoverageResult
+
+        Raises
+        ------
+        ValueError
+            For an unknown amenity, mode, station id, a bad radius or resolution, or
+            ``mode="network"`` without a network.
+        """
+        radius = self._prepare(radius_m, mode)
+        static, keys = self._static_eligible(amenities, removed_station_ids)
+        open_mask, t = self._open(at)
+        eligible = static & open_mask
+        covered = self._covered(self._pairs(mode), radius, eligible)
+        extra, n_extra = self._extra_pairs(extra_stations, radius, mode)
+        covered[extra] = True
+        network_points = fallback_points = 0
+        if mode == "network":
+            on, fallback = self._network_info
+            network_points = int(on.sum())
+            fallback_points = int(fallback.sum())
+        return self._result(covered, radius, mode, t, keys, h3_res, int(eligible.sum()) + n_extra,
+                            network_points, fallback_points)
+
+    def _result(self, covered, radius, mode, t, keys, h3_res, open_stations, network_points,
+                fallback_points) -> CoverageResult:
+        w = self.weight
+        covered_w = np.where(covered, w, 0.0)
+        total, got = self.total_demand, float(covered_w.sum())
+        n, n_cov = self.n_points, int(covered.sum())
+        overall = {"demand": total, "covered": got, "share": got / total if total > 0 else None,
+                   "points": n, "points_covered": n_cov, "point_share": n_cov / n if n else None}
+
+        if self.districts is not None:
+            k = len(self._district_table)
+            pos = self._district_pos
+            frame = self._district_table.copy()
+            frame["demand"] = np.bincount(pos, weights=w, minlength=k)
+            frame["covered"] = np.bincount(pos, weights=covered_w, minlength=k)
+            frame["points"] = np.bincount(pos, minlength=k).astype(np.int64)
+            frame["points_covered"] = np.bincount(pos, weights=covered, minlength=k).astype(np.int64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                frame["share"] = np.where(frame["demand"] > 0, frame["covered"] / frame["demand"], np.nan)
+                frame["point_share"] = np.where(frame["points"] > 0, frame["points_covered"] / frame["points"], np.nan)
+        else:
+            frame = pd.DataFrame(columns=["adcode", "name", "name_en", "demand", "covered", "share", "points",
+                                          "points_covered", "point_share"])
+
+        cells, inverse = self._cells(h3_res)
+        m = len(cells)
+        hexes = pd.DataFrame({
+            "h3": cells,
+            "demand": np.bincount(inverse, weights=w, minlength=m),
+            "covered": np.bincount(inverse, weights=covered_w, minlength=m),
+            "points": np.bincount(inverse, minlength=m).astype(np.int64),
+            "points_covered": np.bincount(inverse, weights=covered, minlength=m).astype(np.int64),
+        })
+        hexes["uncovered"] = hexes["demand"] - hexes["covered"]
+        hexes = hexes[["h3", "demand", "covered", "uncovered", "points", "points_covered"]]
+        return CoverageResult(overall, frame, hexes, covered, radius, mode, t, keys, int(h3_res), open_stations,
+                              network_points, fallback_points)
+
+    def week(self, radius_m: float, amenities=(), week_start: dt.date | None = None,
+             mode: str = "straight", removed_station_ids=None) -> pd.DataFrame:
+        """Weighted coverage share for each hour of a real week: the heat table.
+
+        Parameters
+        ----------
+        radius_m, amenities, mode, removed_station_ids
+            As in :meth:`coverage`.
+        week_start : datetime.date
+            Any day of the week wanted; the table runs from that week's Monday to Sunday, on
+            the real dates, so public holidays (``PH``) and make-up working days (调休) apply.
+
+        Returns
+        -------
+        DataFrame
+            7 × 24: index ``weekday`` (Mon … Sun), columns the hours 0 … 23, values the weighted
+            share covered at the top of that hour (``HH:00``, Asia/Shanghai), NaN without
+            demand. ``attrs`` holds ``dates`` (the 7 dates), ``day_kind`` (``workday``,
+            ``weekend``, ``holiday`` or ``makeup_workday`` per :func:`layers.hours.day_kind`),
+            ``holiday`` (the holiday's name or None) and ``point_share`` (a 7 × 24 list of the
+            unweighted share).
+        """
+        if not isinstance(week_start, dt.date):
+            raise ValueError(f"week_start must be a date, got {week_start!r}")
+        if isinstance(week_start, dt.datetime):
+            week_start = week_start.date()
+        radius = self._prepare(radius_m, mode)
+        static, _ = self._static_eligible(amenities, removed_station_ids)
+        pairs = self._pairs(mode)
+        end = pairs.upto(radius)
+        # the amenity filter and removals do not change over the week: cut the pairs once
+        keep = static[pairs.station[:end]]
+        demand, station = pairs.demand[:end][keep], pairs.station[:end][keep]
+        monday = week_start - dt.timedelta(days=week_start.weekday())
+        dates = [monday + dt.timedelta(days=i) for i in range(7)]
+        share = np.full((7, 24), np.nan)
+        point_share = np.full((7, 24), np.nan)
+        seen: dict[bytes, tuple[float, float]] = {}
+        for d, day in enumerate(dates):
+            for hour in range(24):
+                open_mask, _ = self._open(dt.datetime(day.year, day.month, day.day, hour))
+                key = np.packbits(open_mask).tobytes()
+                hit = seen.get(key)
+                if hit is None:
+                    covered = np.zeros(self.n_points, dtype=bool)
+                    covered[demand[open_mask[station]]] = True
+                    got = float(self.weight[covered].sum())
+                    hit = seen[key] = (got / self.total_demand if self.total_demand > 0 else np.nan,
+                                       covered.mean() if self.n_points else np.nan)
+                share[d, hour], point_share[d, hour] = hit
+        frame = pd.DataFrame(share, index=pd.Index(_WEEKDAYS, name="weekday"),
+                             columns=pd.Index(range(24), name="hour"))
+        frame.attrs = {"dates": dates, "day_kind": [day_kind(x).value for x in dates],
+                       "holiday": [holiday_name(x) for x in dates], "point_share": point_share.tolist()}
+        return frame
+
+    def compare_weeks(self, normal_week_start: dt.date, holiday_week_start: dt.date, radius_m: float,
+                      amenities=(), mode: str = "straight") -> WeekComparison:
+        """:meth:`week` for a normal week and a public-holiday week, and their difference."""
+        return WeekComparison(self.week(radius_m, amenities, normal_week_start, mode),
+                              self.week(radius_m, amenities, holiday_week_start, mode))
+
+
+def brute_force_covered(demand_lon, demand_lat, station_lon, station_lat, eligible, radius_m: float) -> np.ndarray:
+    """Reference answer by a full haversine scan: a point is covered when an eligible station is within ``radius_m``.
+
+    Quadratic in memory (points × stations): for tests and small checks only.
+    """
+    dlon, dlat = np.asarray(demand_lon, float), np.asarray(demand_lat, float)
+    slon, slat = np.asarray(station_lon, float)[eligible], np.asarray(station_lat, float)[eligible]
+    if len(slon) == 0:
+        return np.zeros(len(dlon), dtype=bool)
+    d = haversine_m(dlat[:, None], dlon[:, None], slat[None, :], slon[None, :])
+    return (d <= radius_m).any(axis=1)

@@ -1,0 +1,390 @@
+"""Planners' demand uploads (CSV or GeoJSON, WGS-84/GCJ-02/BD-09): parsed, converted and checked all-or-nothing."""
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from mapdata.crs import to_wgs84
+from mapdata.schemas import CHENGDU_BOUNDS, TIMEZONE
+from mapdata.vocabulary import INPUT_CRS
+
+MAX_ROWS = 1_000_000
+#: At most this many problems are listed; the message still gives the total.
+MAX_PROBLEMS = 100
+CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel")
+GEOJSON_TYPES = ("application/geo+json", "application/json", "application/vnd.geo+json")
+#: Accepted spellings of the coordinate columns (case and surrounding spaces are ignored).
+_ALIASES = {"lon": ("lon", "lng", "longitude", "x"), "lat": ("lat", "latitude", "y"),
+            "weight": ("weight",), "time": ("time",)}
+_CRS_LABEL = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+
+
+class DemandUploadError(ValueError):
+    """An upload was refused; nothing of it was loaded.
+
+    Attributes
+    ----------
+    problems : list of dict
+        Up to :data:`MAX_PROBLEMS` entries ``{"row": n, "field": name, "message": text}``; ``row``
+        is the 1-based data row (CSV: the header is not counted, so row 1 is the file's second
+        line; GeoJSON: the feature's position in ``features``, from 1), or None for a problem with
+        the whole file.
+    message : str
+        One sentence for the planner, with the total number of bad rows and any hint.
+    """
+
+    def __init__(self, problems: list[dict], message: str):
+        self.problems = problems
+        self.message = message
+        super().__init__(message)
+
+    def as_dict(self) -> dict:
+        return {"message": self.message, "problems": list(self.problems)}
+
+
+@dataclass(frozen=True)
+class DemandPoints:
+    """Demand points from an upload, in WGS-84.
+
+    Attributes
+    ----------
+    lon, lat : numpy.ndarray of float64
+        WGS-84 degrees (converted from the upload's CRS).
+    weight : numpy.ndarray of float64
+        Non-negative; 1.0 where the upload gave none.
+    time : numpy.ndarray of datetime64[ns] or None
+        UTC instants (NaT where a row left it empty), None without a ``time`` column; see
+        :attr:`local_time`.
+    row_numbers : numpy.ndarray of int64
+        The 1-based data row each point came from (see :class:`DemandUploadError`).
+    crs : str
+        The CRS the upload was declared in.
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    weight: np.ndarray
+    time: np.ndarray | None
+    row_numbers: np.ndarray
+    crs: str
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    @property
+    def local_time(self) -> pd.DatetimeIndex | None:
+        """:attr:`time` as Asia/Shanghai wall-clock times."""
+        if self.time is None:
+            return None
+        return pd.DatetimeIndex(self.time).tz_localize("UTC").tz_convert(TIMEZONE)
+
+
+def _fail(problems: list[dict], message: str):
+    raise DemandUploadError(problems[:MAX_PROBLEMS], message)
+
+
+def _file_problem(field: str | None, message: str):
+    _fail([{"row": None, "field": field, "message": message}], message)
+
+
+def _kind(data: bytes, content_type: str) -> str:
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype in GEOJSON_TYPES or ctype.endswith("+json"):
+        return "geojson"
+    if ctype in CSV_TYPES:
+        return "csv"
+    # browsers send application/octet-stream or nothing for unknown extensions: look at the bytes
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{"):
+        return "geojson"
+    if ctype in ("", "application/octet-stream"):
+        return "csv"
+    _file_problem(None, f"unsupported file type {content_type!r}: upload CSV (text/csv) or GeoJSON "
+                        "(application/geo+json)")
+
+
+def parse_demand_upload(data: bytes, content_type: str, crs: str, outline, max_rows: int = MAX_ROWS) -> DemandPoints:
+    """Read a planner's demand file, convert it to WGS-84 and check every row.
+
+    CSV: UTF-8 (a BOM is fine), a header row with ``lon`` and ``lat`` (also ``lng``/``longitude``,
+    ``latitude``; any case) and optionally ``weight`` (a non-negative number; 1 when the column is
+    absent) and ``time`` (ISO 8601; without an offset it is Asia/Shanghai time; an empty cell is
+    allowed). Other columns are ignored. Rows are numbered from 1 for the first data row, the
+    header not counted; a quoted cell holding a line break does not start a new row.
+
+    GeoJSON: a FeatureCollection of Point features; optional ``weight`` and ``time`` properties.
+    Rows are the features' positions, from 1. RFC 7946 says WGS-84; files exported from Chinese
+    maps are often GCJ-02 or BD-09 nonetheless, which is what ``crs`` declares.
+
+    All or nothing: one bad row refuses the whole file, listing up to :data:`MAX_PROBLEMS` bad
+    rows with the row number, the field and what is wrong.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    content_type : str
+        ``text/csv`` or ``application/geo+json`` (``application/json`` too); for an unknown type
+        the content decides.
+    crs : {"wgs84", "gcj02", "bd09"}
+        The coordinate system of the file.
+    outline : shapely geometry
+        Chengdu's outline in WGS-84 (:func:`mapdata.districts.chengdu_outline`); a point must
+        lie inside it after conversion.
+    max_rows : int
+        Most rows accepted.
+
+    Returns
+    -------
+    DemandPoints
+
+    Raises
+    ------
+    DemandUploadError
+        For an empty file, a missing column, too many rows, or bad rows: numbers that are not
+        numbers, negative or missing weights, unreadable times, points outside Chengdu (with a
+        hint when they would fall inside under another CRS, or with longitude and latitude
+        swapped).
+    ValueError
+        For an unknown ``crs`` (a programming error, not a planner's).
+    """
+    if crs not in INPUT_CRS:
+        raise ValueError(f"unknown coordinate system {crs!r}; expected one of {', '.join(INPUT_CRS)}")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
+        _file_problem(None, "the file is empty")
+    if _kind(data, content_type) == "geojson":
+        lon_text, lat_text, weight_text, time_text, rows = _read_geojson(data, max_rows)
+    else:
+        lon_text, lat_text, weight_text, time_text, rows = _read_csv(data, max_rows)
+    return _check(lon_text, lat_text, weight_text, time_text, rows, crs, outline)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+def _too_many(rows: int, max_rows: int):
+    _file_problem(None, f"{rows:,} rows; at most {max_rows:,} can be uploaded")
+
+
+def _read_csv(data: bytes, max_rows: int):
+    try:
+        header = pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig", encoding_errors="replace")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        _file_problem(None, f"not a readable CSV file ({str(exc).splitlines()[0]})")
+    names = [str(c).strip().lower() for c in header.columns]
+    found: dict[str, str] = {}
+    for field, aliases in _ALIASES.items():
+        hits = [orig for orig, low in zip(header.columns, names) if low in aliases]
+        if len(hits) > 1:
+            _file_problem(field, f"more than one column for {field}: {', '.join(map(str, hits))}")
+        if hits:
+            found[field] = hits[0]
+    missing = [f for f in ("lon", "lat") if f not in found]
+    if missing:
+        seen = ", ".join(map(str, header.columns)) or "none"
+        _file_problem(missing[0], f"the header must name columns lon and lat (found: {seen}); the first "
+                                  "row of a CSV file is its header")
+    try:
+        # text first: the numbers are checked row by row below, so a bad cell can be reported
+        frame = pd.read_csv(io.BytesIO(data), usecols=list(found.values()), dtype=str, keep_default_na=False,
+                            na_filter=False, encoding="utf-8-sig", encoding_errors="replace",
+                            skip_blank_lines=True, nrows=max_rows + 1)
+    except (pd.errors.ParserError, ValueError) as exc:
+        _file_problem(None, f"not a readable CSV file ({str(exc).splitlines()[0]})")
+    if len(frame) > max_rows:
+        # counting lines is exact for files without quoted line breaks, and cheap
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        _too_many(max(lines - 1, max_rows + 1), max_rows)
+    if len(frame) == 0:
+        _file_problem(None, "the file has a header but no data rows")
+    rows = np.arange(1, len(frame) + 1, dtype=np.int64)
+    col = {f: frame[c].to_numpy(dtype=object) for f, c in found.items()}
+    return col["lon"], col["lat"], col.get("weight"), col.get("time"), rows
+
+
+def _read_geojson(data: bytes, max_rows: int):
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _file_problem(None, f"not valid JSON ({exc})")
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        _file_problem(None, "expected a GeoJSON FeatureCollection with a list of features")
+    named = doc.get("crs")
+    if isinstance(named, dict):
+        name = str((named.get("properties") or {}).get("name", ""))
+        if name and not re.search(r"(CRS84|EPSG:{1,2}4326)$", name):
+            _file_problem(None, f"the file declares the CRS {name}; only longitude/latitude files (WGS-84, "
+                                "GCJ-02 or BD-09) can be uploaded")
+    features = doc["features"]
+    if len(features) > max_rows:
+        _too_many(len(features), max_rows)
+    if not features:
+        _file_problem(None, "the FeatureCollection has no features")
+    n = len(features)
+    lon = np.empty(n, dtype=object)
+    lat = np.empty(n, dtype=object)
+    weight = np.empty(n, dtype=object)
+    when = np.empty(n, dtype=object)
+    problems = []
+    has_weight = has_time = False
+    for pos, feature in enumerate(features):
+        geom = feature.get("geometry") if isinstance(feature, dict) else None
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if not isinstance(geom, dict) or geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
+            kind = geom.get("type") if isinstance(geom, dict) else None
+            problems.append({"row": pos + 1, "field": "geometry",
+                             "message": f"expected a Point with [lon, lat], got {kind or 'no geometry'}"})
+            lon[pos] = lat[pos] = ""
+        else:
+            lon[pos], lat[pos] = coords[0], coords[1]
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        props = props if isinstance(props, dict) else {}
+        if "weight" in props:
+            has_weight = True
+            weight[pos] = props["weight"]
+        else:
+            weight[pos] = 1.0
+        if props.get("time") is not None:
+            has_time = True
+            when[pos] = props["time"]
+        else:
+            when[pos] = ""
+    if problems:
+        _fail(problems, f"{len(problems):,} feature(s) are not points; nothing was loaded")
+    rows = np.arange(1, n + 1, dtype=np.int64)
+    return lon, lat, weight if has_weight else None, when if has_time else None, rows
+
+
+# ---------------------------------------------------------------------------------------------
+# checking
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    """Each value as a float, NaN where it is not a finite number (booleans are not numbers)."""
+    def text(v):
+        return "" if v is None or isinstance(v, bool) else v
+
+    series = pd.Series(values, dtype=object)
+    if not series.map(type).eq(str).all():
+        series = series.map(text)
+    # to_numeric reads surrounding spaces, "1e3" and "inf" (refused below) but not "1,5"
+    out = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _problems_for(bad: np.ndarray, rows: np.ndarray, field: str, message_of) -> list[dict]:
+    where = np.flatnonzero(bad)[:MAX_PROBLEMS]
+    return [{"row": int(rows[i]), "field": field, "message": message_of(i)} for i in where]
+
+
+def _shown(value) -> str:
+    text = "" if value is None else str(value)
+    return "an empty cell" if not text.strip() else repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _parse_times(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(UTC datetime64[ns], bad mask): naive times are Asia/Shanghai, empty cells NaT."""
+    text = pd.Series(values, dtype=object).map(lambda v: "" if v is None else str(v).strip())
+    empty = text.eq("").to_numpy()
+    aware = text.str.contains(_OFFSET).to_numpy() & ~empty
+    naive = ~aware & ~empty
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bad = np.zeros(len(text), dtype=bool)
+    if naive.any():
+        t = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
+        ok = t.notna().to_numpy()
+        local = pd.DatetimeIndex(t[ok]).tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT")
+        idx = np.flatnonzero(naive)
+        out[idx[ok]] = local.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
+        bad[idx[~ok]] = True
+    if aware.any():
+        t = pd.to_datetime(text[aware], errors="coerce", format="ISO8601", utc=True)
+        ok = t.notna().to_numpy()
+        idx = np.flatnonzero(aware)
+        out[idx[ok]] = pd.DatetimeIndex(t[ok]).tz_localize(None).to_numpy(dtype="datetime64[ns]")
+        bad[idx[~ok]] = True
+    return out, bad
+
+
+def _inside(outline, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = CHENGDU_BOUNDS
+    # the bounding box settles most points far away before the polygon test
+    box = np.isfinite(lon) & np.isfinite(lat) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    out = np.zeros(len(lon), dtype=bool)
+    if box.any():
+        out[box] = shapely.contains_xy(outline, lon[box], lat[box])
+    return out
+
+
+def _hint(outline, lon: np.ndarray, lat: np.ndarray, crs: str) -> str:
+    """Why points fall outside Chengdu, when another reading of the file would put them inside."""
+    if len(lon) == 0:
+        return ""
+    if np.nanmedian(np.abs(lon)) > 180 or np.nanmedian(np.abs(lat)) > 90:
+        return " The coordinates look like metres of a projected CRS; convert them to longitude/latitude."
+    best, best_share = None, 0.0
+    for other in INPUT_CRS:
+        if other == crs:
+            continue
+        olon, olat = to_wgs84(lon, lat, other)
+        share = float(_inside(outline, olon, olat).mean())
+        if share > best_share:
+            best, best_share = other, share
+    if best is not None and best_share >= 0.5:
+        return (f" These points would lie inside Chengdu as {_CRS_LABEL[best]}: the file looks like "
+                f"{_CRS_LABEL[best]}; choose that coordinate system.")
+    slon, slat = to_wgs84(lat, lon, crs)
+    if float(_inside(outline, slon, slat).mean()) >= 0.5:
+        return " Longitude and latitude look swapped: lon is about 104, lat about 30.7 in Chengdu."
+    return ""
+
+
+def _check(lon_text, lat_text, weight_text, time_text, rows, crs: str, outline) -> DemandPoints:
+    shapely.prepare(outline)
+    problems: list[dict] = []
+    lon_raw = _numbers(lon_text)
+    lat_raw = _numbers(lat_text)
+    bad_lon, bad_lat = np.isnan(lon_raw), np.isnan(lat_raw)
+    problems += _problems_for(bad_lon, rows, "lon", lambda i: f"{_shown(lon_text[i])} is not a number")
+    problems += _problems_for(bad_lat, rows, "lat", lambda i: f"{_shown(lat_text[i])} is not a number")
+    if weight_text is None:
+        weight = np.ones(len(rows))
+        bad_weight = np.zeros(len(rows), dtype=bool)
+    else:
+        weight = _numbers(weight_text)
+        bad_weight = np.isnan(weight) | (weight < 0)
+        problems += _problems_for(bad_weight, rows, "weight",
+                                  lambda i: (f"{_shown(weight_text[i])} is negative" if weight[i] < 0
+                                             else f"{_shown(weight_text[i])} is not a number")
+                                  + "; a weight is a number of 0 or more")
+    when, bad_time = (None, np.zeros(len(rows), dtype=bool)) if time_text is None else _parse_times(time_text)
+    if time_text is not None:
+        problems += _problems_for(bad_time, rows, "time",
+                                  lambda i: f"{_shown(time_text[i])} is not an ISO 8601 time such as 2026-03-04T12:30")
+    numeric = ~(bad_lon | bad_lat)
+    lon = np.full(len(rows), np.nan)
+    lat = np.full(len(rows), np.nan)
+    in_range = numeric & (np.abs(np.where(numeric, lon_raw, 0)) <= 180) & (np.abs(np.where(numeric, lat_raw, 0)) <= 90)
+    if in_range.any():
+        lon[in_range], lat[in_range] = to_wgs84(lon_raw[in_range], lat_raw[in_range], crs)
+    outside = numeric & ~_inside(outline, lon, lat)
+    hint = _hint(outline, lon_raw[outside], lat_raw[outside], crs) if outside.any() else ""
+    problems += _problems_for(outside, rows, "geometry",
+                              lambda i: f"({lon_raw[i]:.6f}, {lat_raw[i]:.6f}) as {_CRS_LABEL[crs]} lies outside Chengdu")
+    bad = bad_lon | bad_lat | bad_weight | bad_time | outside
+    if bad.any():
+        problems.sort(key=lambda p: (p["row"], p["field"]))
+        n_bad = int(bad.sum())
+        _fail(problems, f"{n_bad:,} of {len(rows):,} rows have problems; nothing was loaded "
+                        f"(the first {min(len(problems), MAX_PROBLEMS)} are listed).{hint}")
+    return DemandPoints(lon, lat, weight.astype(float), when, rows, crs)

@@ -1,0 +1,649 @@
+"""Opening hours of all stations at once: open now, closes at, next opens at, China's calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import math
+import re
+import threading
+import zoneinfo
+from collections.abc import Sequence
+
+import chinese_calendar
+import numpy as np
+import opening_hours
+import pandas as pd
+
+__all__ = [
+    "TZ",
+    "HORIZON_DAYS",
+    "CLOSING_SOON_MINUTES",
+    "DayKind",
+    "HoursTable",
+    "as_local",
+    "day_kind",
+    "describe_status",
+    "evaluation_date",
+    "holiday_name",
+]
+
+TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+#: How far ahead ``closes_at`` and ``next_opens_at`` look before answering None.
+HORIZON_DAYS = 14
+
+#: A station closing within this many minutes is reported as ``closing_soon``.
+CLOSING_SOON_MINUTES = 30
+
+_DAY = 86_400
+_TEMPORARILY_CLOSED = "closed_temporarily"
+# status_until of a temporary closure with no announced end: later than any time asked about.
+_NO_END = np.iinfo(np.int64).max
+# ``PH`` outside quoted comments: only expressions that name it depend on the holiday calendar.
+_COMMENT = re.compile(r'"[^"]*"')
+_PH_TOKEN = re.compile(r"\bPH\b")
+_ZH_HOLIDAY = {h.value: h.chinese for h in chinese_calendar.Holiday}
+_WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+# Profiles are per calendar date; a bound keeps a long-running server from growing without limit.
+_PROFILE_CACHE_DATES = 512
+
+
+def as_local(t) -> dt.datetime:
+    """Return ``t`` as an aware datetime in Asia/Shanghai.
+
+    Parameters
+    ----------
+    t : datetime.datetime, pandas.Timestamp or str
+        An aware datetime in any time zone (converted), a naive one (taken as Asia/Shanghai
+        wall-clock time, the time riders read on their phones) or an ISO 8601 string of either.
+
+    Returns
+    -------
+    datetime.datetime
+        Aware, ``tzinfo`` is :data:`TZ`.
+
+    Raises
+    ------
+    TypeError
+        If ``t`` is none of the accepted types.
+    """
+    if isinstance(t, str):
+        t = dt.datetime.fromisoformat(t.strip())
+    if isinstance(t, pd.Timestamp):
+        if t is pd.NaT:
+            raise TypeError("as_local needs a time, got NaT")
+        t = t.to_pydatetime()
+    if not isinstance(t, dt.datetime):
+        raise TypeError(f"as_local needs a datetime, Timestamp or ISO string, got {type(t).__name__}")
+    if t.tzinfo is None or t.tzinfo.utcoffset(t) is None:
+        return t.replace(tzinfo=TZ)
+    return t.astimezone(TZ)
+
+
+class DayKind(enum.Enum):
+    """What kind of day a date is in mainland China's official calendar."""
+
+    WORKDAY = "workday"
+    WEEKEND = "weekend"
+    HOLIDAY = "holiday"
+    MAKEUP_WORKDAY = "makeup_workday"
+
+
+@functools.lru_cache(maxsize=8192)
+def _holiday_detail(day: dt.date) -> tuple[bool, str | None] | None:
+    # chinese_calendar knows only the years whose State Council notice it ships; None outside them.
+    try:
+        return chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+
+
+def day_kind(day: dt.date) -> DayKind:
+    """Classify a date by the State Council's holiday schedule.
+
+    Parameters
+    ----------
+    day : datetime.date
+        A calendar date in China (a datetime is reduced to its date).
+
+    Returns
+    -------
+    DayKind
+        ``HOLIDAY`` for every day of an official holiday block (e.g. 2025-10-01..08, weekends
+        inside the block included), ``MAKEUP_WORKDAY`` for a Saturday or Sunday declared a
+        working day (调休), otherwise ``WORKDAY`` or ``WEEKEND`` by the weekday.
+
+    Notes
+    -----
+    The schedule comes from ``chinesecalendar``, which covers the years it ships a notice for
+    (2004-2026 in version 1.11). Outside them no public holidays and no make-up days apply:
+    ``opening-hours-py``'s own CN calendar knows only the first day of each holiday, so using it
+    as a fallback would mark single days of a block and be wrong in a different way.
+    """
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    detail = _holiday_detail(day)
+    weekend = day.weekday() >= 5
+    if detail is None:
+        return DayKind.WEEKEND if weekend else DayKind.WORKDAY
+    is_holiday, name = detail
+    if is_holiday:
+        return DayKind.HOLIDAY if name is not None else DayKind.WEEKEND
+    return DayKind.MAKEUP_WORKDAY if weekend else DayKind.WORKDAY
+
+
+def holiday_name(day: dt.date, lang: str = "en") -> str | None:
+    """Name of the official holiday a date belongs to, or that a make-up working day serves.
+
+    Parameters
+    ----------
+    day : datetime.date
+        A calendar date.
+    lang : {"en", "zh"}
+        ``"en"`` gives chinesecalendar's English name (``"National Day"``), ``"zh"`` the Chinese
+        one (``"国庆节"``).
+
+    Returns
+    -------
+    str or None
+        The name on ``HOLIDAY`` and ``MAKEUP_WORKDAY`` days (use :func:`day_kind` to tell them
+        apart), None on ordinary days and outside the covered years.
+    """
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    if day_kind(day) not in (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY):
+        return None
+    name = _holiday_detail(day)[1]
+    if name is None:
+        return None
+    return _ZH_HOLIDAY.get(name, name) if lang == "zh" else name
+
+
+@functools.lru_cache(maxsize=1)
+def _library_ph_dates() -> np.ndarray:
+    # The library's CN calendar, read from the library itself so a new release cannot drift
+    # from what it actually evaluates; 1990-2100 spans every date it knows.
+    probe = opening_hours.OpeningHours("PH open", country="CN")
+    found: list[dt.date] = []
+    for a, b, state, _comment in probe.intervals(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1)):
+        if state == opening_hours.State.OPEN:
+            found += [a.date() + dt.timedelta(days=k) for k in range((b - a).days)]
+    return np.array(found, dtype="datetime64[D]")
+
+
+@functools.lru_cache(maxsize=1)
+def _library_ph_set() -> frozenset[dt.date]:
+    return frozenset(d.item() for d in _library_ph_dates())
+
+
+def _nearest_library_ph(day: dt.date) -> dt.date:
+    ph = _library_ph_dates()
+    same_weekday = ph[((ph.astype("int64") + 3) % 7) == day.weekday()]
+    target = np.datetime64(day, "D")
+    return same_weekday[np.argmin(np.abs(same_weekday - target))].item()
+
+
+def _nearest_plain(day: dt.date, weekday: int, ordinary_workday: bool) -> dt.date:
+    # Candidates with the wanted weekday, nearest first, so month and season rules still hold.
+    base = day + dt.timedelta(days=(weekday - day.weekday() + 3) % 7 - 3)
+    ph = _library_ph_set()
+    for k in range(0, 200):
+        for sign in ((0,) if k == 0 else (-1, 1)):
+            cand = base + dt.timedelta(days=7 * k * sign)
+            if cand in ph:
+                continue
+            if ordinary_workday and day_kind(cand) is not DayKind.WORKDAY:
+                continue
+            return cand
+    raise RuntimeError(f"no ordinary date near {day} with weekday {weekday}")
+
+
+@functools.lru_cache(maxsize=16384)
+def evaluation_date(day: dt.date, uses_ph: bool = True) -> dt.date:
+    """The date whose hours, as ``opening-hours-py`` computes them, apply on real date ``day``.
+
+    This is the one rule that joins the official calendar to the library's syntax and rules.
+    The state at wall-clock time ``c`` on ``day`` is the library's state at ``c`` on the
+    returned date, evaluated with ``country="CN"``; whole days are mapped, 00:00 to 24:00.
+
+    Parameters
+    ----------
+    day : datetime.date
+        The real calendar date.
+    uses_ph : bool
+        Whether the expression names ``PH``. If it does not, the holiday calendar cannot change
+        its hours and only make-up working days are mapped.
+
+    Returns
+    -------
+    datetime.date
+
+    Notes
+    -----
+    - ``HOLIDAY`` (each day of the official block): the nearest date with the same weekday that
+      the library treats as ``PH``. The library knows only about 7 single days a year, so this
+      may be another year: month, week and year selectors are then read on that date, which
+      matters only for expressions whose ``PH`` hours depend on the season.
+    - ``MAKEUP_WORKDAY`` (调休): the station keeps working-day hours, those of the working
+      weekday the make-up day is adjacent to in the working run it joins: a Saturday takes
+      Friday's hours (it extends the week that ends on Friday), a Sunday takes Monday's (it
+      starts the week early). The date used is the nearest ordinary working day with that
+      weekday, usually the very next or previous day, so seasonal rules stay exact.
+    - ``WORKDAY``/``WEEKEND``: the date itself, unless the library wrongly treats it as ``PH``;
+      then the nearest date with the same weekday that it does not.
+
+    Overnight spans follow from the whole-day mapping: the kind of the calendar date an instant
+    falls on decides. ``Mo-Su 22:00-02:00; PH off`` opens at 22:00 on the eve of a holiday and
+    closes at 00:00 when the holiday begins (the library itself cuts a span at a ``PH off``
+    day), and on the first working day after the holiday it is open 00:00-02:00 again, as the
+    library does for the day after any ``PH``.
+    """
+    kind = day_kind(day)
+    if kind is DayKind.MAKEUP_WORKDAY:
+        return _nearest_plain(day, 4 if day.weekday() == 5 else 0, ordinary_workday=True)
+    if not uses_ph:
+        return day
+    if kind is DayKind.HOLIDAY:
+        return _nearest_library_ph(day)
+    if day in _library_ph_set():
+        return _nearest_plain(day, day.weekday(), ordinary_workday=False)
+    return day
+
+
+def _uses_ph(expression: str) -> bool:
+    return bool(_PH_TOKEN.search(_COMMENT.sub("", expression)))
+
+
+def _open_spans(rules: opening_hours.OpeningHours, on: dt.date) -> list[tuple[int, int]]:
+    start = dt.datetime.combine(on, dt.time())
+    spans: list[tuple[int, int]] = []
+    for a, b, state, _comment in rules.intervals(start, start + dt.timedelta(days=1)):
+        if state != opening_hours.State.OPEN:
+            continue
+        lo = max(0, int((a - start).total_seconds()))
+        hi = _DAY if b is None else min(_DAY, int((b - start).total_seconds()))
+        if hi <= lo:
+            continue
+        if spans and spans[-1][1] == lo:
+            spans[-1] = (spans[-1][0], hi)
+        else:
+            spans.append((lo, hi))
+    return spans
+
+
+def _to_ns(values: Sequence | None, n: int, positions: np.ndarray) -> np.ndarray:
+    """Epoch nanoseconds of ``values`` at ``positions``; :data:`_NO_END` elsewhere and where missing."""
+    out = np.full(n, _NO_END, dtype=np.int64)
+    if values is None:
+        return out
+    if len(values) != n:
+        raise ValueError(f"status_until has {len(values)} values for {n} stations")
+    values = list(values)
+    for i in positions:
+        v = values[i]
+        if v is None or v is pd.NaT or v == "" or (isinstance(v, float) and math.isnan(v)):
+            continue
+        out[i] = _epoch_ns(as_local(v))
+    return out
+
+
+def _epoch_ns(t: dt.datetime) -> int:
+    return pd.Timestamp(t).value
+
+
+class HoursTable:
+    """Opening hours of many stations, compiled once, answered for all of them at once.
+
+    Parameters
+    ----------
+    expressions : sequence of str
+        One OSM ``opening_hours`` expression per station. Stations share few distinct
+        expressions; each distinct one is compiled and evaluated once and the result is
+        gathered over stations by NumPy indexing.
+    status : sequence of str, optional
+        One status per station. ``"closed_temporarily"`` closes the station whatever its hours
+        say, until its ``status_until`` (indefinitely when that is missing); other values do
+        not change the hours.
+    status_until : sequence of datetime, Timestamp, str or None, optional
+        End of a temporary closure; naive values are Asia/Shanghai time.
+
+    Raises
+    ------
+    ValueError
+        If an expression is not valid ``opening_hours`` syntax (the message names the first
+        station position holding it and the expression), or the sequences differ in length.
+
+    Notes
+    -----
+    Public holidays (``PH``) and make-up working days (调休) follow the State Council schedule
+    from ``chinesecalendar``, not the library's own CN calendar; see :func:`evaluation_date`
+    for the rule. The library's ``unknown`` state counts as closed. Times are Asia/Shanghai.
+    """
+
+    def __init__(
+        self,
+        expressions: Sequence[str],
+        status: Sequence[str] | None = None,
+        status_until: Sequence[dt.datetime | pd.Timestamp | None] | None = None,
+    ):
+        expressions = list(expressions)
+        n = len(expressions)
+        if status is not None and len(status) != n:
+            raise ValueError(f"status has {len(status)} values for {n} stations")
+        if any(not isinstance(e, str) for e in expressions):
+            i = next(i for i, e in enumerate(expressions) if not isinstance(e, str))
+            raise ValueError(f"opening_hours at position {i} is not a string: {expressions[i]!r}")
+        # Hashing, not sorting: 130k strings factorise in milliseconds.
+        codes, uniques = pd.factorize(pd.Series(expressions, dtype=object), sort=False)
+        _, first = np.unique(codes, return_index=True)
+        self.expressions: tuple[str, ...] = tuple(str(e) for e in uniques)
+        self.codes: np.ndarray = np.asarray(codes, dtype=np.intp)
+        self._rules: list[opening_hours.OpeningHours] = []
+        for expr, pos in zip(self.expressions, first):
+            try:
+                self._rules.append(opening_hours.OpeningHours(expr, country="CN"))
+            except (SyntaxError, opening_hours.ParserError, ValueError) as err:
+                raise ValueError(
+                    f"opening_hours at position {int(pos)} is not valid: {expr!r}: "
+                    f"{str(err).splitlines()[0]}"
+                ) from err
+        self._uses_ph = np.array([_uses_ph(e) for e in self.expressions], dtype=bool)
+        if self._uses_ph.any():
+            # Read the library's calendar now, not inside the first rider's query.
+            _library_ph_set()
+        temporary = np.zeros(n, dtype=bool) if status is None else (
+            np.asarray(list(status), dtype=object) == _TEMPORARILY_CLOSED)
+        # Few stations are ever closed temporarily: the per-call mask touches only those.
+        self._temporary_idx = np.flatnonzero(temporary)
+        self._until_ns = _to_ns(status_until, n, self._temporary_idx)
+        self._profiles: dict[dt.date, tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    def _profile(self, day: dt.date):
+        """Open spans of every distinct expression on real date ``day``, in seconds of the day."""
+        hit = self._profiles.get(day)
+        if hit is not None:
+            return hit
+        spans = [
+            _open_spans(rules, evaluation_date(day, bool(ph)))
+            for rules, ph in zip(self._rules, self._uses_ph)
+        ]
+        width = max(1, max((len(s) for s in spans), default=0))
+        # Padding spans are empty (start == end == -1) and never contain a time.
+        starts = np.full((len(spans), width), -1, dtype=np.int64)
+        ends = np.full((len(spans), width), -1, dtype=np.int64)
+        for u, s in enumerate(spans):
+            if s:
+                arr = np.asarray(s, dtype=np.int64)
+                starts[u, : len(s)] = arr[:, 0]
+                ends[u, : len(s)] = arr[:, 1]
+        entry = (starts, ends, spans)
+        with self._lock:
+            if len(self._profiles) >= _PROFILE_CACHE_DATES:
+                self._profiles.clear()
+            self._profiles[day] = entry
+        return entry
+
+    def _expression_open(self, local: dt.datetime) -> np.ndarray:
+        starts, ends, _ = self._profile(local.date())
+        sec = local.hour * 3600 + local.minute * 60 + local.second
+        return ((starts <= sec) & (sec < ends)).any(axis=1)
+
+    def _temporarily_closed(self, t_ns: int) -> np.ndarray:
+        idx = self._temporary_idx
+        return idx[t_ns < self._until_ns[idx]]
+
+    def hours_open_at(self, t) -> np.ndarray:
+        """Whether each station's hours say open at ``t``, ignoring temporary closures.
+
+        Parameters
+        ----------
+        t : datetime, Timestamp or ISO str
+            See :func:`as_local`.
+
+        Returns
+        -------
+        numpy.ndarray of bool, shape (len(self),)
+        """
+        return self._expression_open(as_local(t))[self.codes]
+
+    def open_at(self, t) -> np.ndarray:
+        """Whether each station is open at ``t``.
+
+        A station ``closed_temporarily`` is closed while ``status_until`` is missing or later
+        than ``t``; from ``status_until`` on its hours apply again.
+
+        Parameters
+        ----------
+        t : datetime, Timestamp or ISO str
+            See :func:`as_local`.
+
+        Returns
+        -------
+        numpy.ndarray of bool, shape (len(self),)
+        """
+        local = as_local(t)
+        result = self._expression_open(local)[self.codes]
+        result[self._temporarily_closed(_epoch_ns(local))] = False
+        return result
+
+    def _timeline(self, u: int, day: dt.date, days: int) -> list[tuple[int, int]]:
+        """Merged open spans of expression ``u`` over ``days`` days from ``day``, seconds from its 00:00."""
+        merged: list[tuple[int, int]] = []
+        for k in range(days):
+            _, _, spans = self._profile(day + dt.timedelta(days=k))
+            for lo, hi in spans[u]:
+                lo, hi = lo + k * _DAY, hi + k * _DAY
+                if merged and merged[-1][1] == lo:
+                    merged[-1] = (merged[-1][0], hi)
+                else:
+                    merged.append((lo, hi))
+        return merged
+
+    def _hours_change(self, u: int, local: dt.datetime) -> tuple[bool, dt.datetime | None]:
+        """State of expression ``u`` at ``local`` and the next change within the horizon."""
+        day = local.date()
+        midnight = dt.datetime.combine(day, dt.time(), tzinfo=TZ)
+        sec = int((local - midnight).total_seconds())
+        days = HORIZON_DAYS + 1
+        limit = (days - 1) * _DAY + sec
+        for lo, hi in self._timeline(u, day, days):
+            if hi <= sec:
+                continue
+            if lo <= sec:
+                # Open now: a span still running at the end of the fetched days has not been
+                # seen to close within the horizon.
+                return True, (None if hi >= days * _DAY else midnight + dt.timedelta(seconds=hi))
+            return False, (midnight + dt.timedelta(seconds=lo) if lo <= limit else None)
+        return False, None
+
+    def _select(self, idx) -> np.ndarray:
+        return np.arange(len(self)) if idx is None else np.asarray(idx, dtype=np.intp).reshape(-1)
+
+    def closes_at(self, t, idx: Sequence[int] | None = None) -> list[dt.datetime | None]:
+        """When stations open at ``t`` next close.
+
+        Parameters
+        ----------
+        t : datetime, Timestamp or ISO str
+            See :func:`as_local`.
+        idx : sequence of int, optional
+            Station positions; all stations when omitted.
+
+        Returns
+        -------
+        list of datetime or None
+            One per selected station, aware Asia/Shanghai. None for a station closed at ``t``
+            (temporary closures counted) and for one that does not close within
+            :data:`HORIZON_DAYS` (``24/7``). A span running past midnight into hours of the
+            next day is one span: ``Mo-Su 08:00-24:00`` at 23:00 closes at 00:00, ``24/7``
+            never does.
+        """
+        local = as_local(t)
+        sel = self._select(idx)
+        is_open = self.open_at(local)[sel]
+        codes = self.codes[sel]
+        answers = np.full(len(self.expressions), None, dtype=object)
+        for u in np.unique(codes[is_open]):
+            answers[u] = self._hours_change(int(u), local)[1]
+        return np.where(is_open, answers[codes], None).tolist()
+
+    def next_opens_at(self, t, idx: Sequence[int] | None = None) -> list[dt.datetime | None]:
+        """When stations closed at ``t`` next open.
+
+        Parameters
+        ----------
+        t : datetime, Timestamp or ISO str
+            See :func:`as_local`.
+        idx : sequence of int, optional
+            Station positions; all stations when omitted.
+
+        Returns
+        -------
+        list of datetime or None
+            One per selected station, aware Asia/Shanghai. None for a station open at ``t``,
+            for one closed temporarily with no ``status_until``, and for one whose hours do not
+            open within :data:`HORIZON_DAYS` of the time the search starts. A temporary closure
+            is searched from ``status_until``: the station opens then if its hours are open
+            then, else at its next opening after it.
+        """
+        local = as_local(t)
+        sel = self._select(idx)
+        codes = self.codes[sel]
+        hours_open = self._expression_open(local)[codes]
+        temporarily = np.isin(sel, self._temporarily_closed(_epoch_ns(local)))
+        answers = np.full(len(self.expressions), None, dtype=object)
+        for u in np.unique(codes[~hours_open & ~temporarily]):
+            answers[u] = self._hours_change(int(u), local)[1]
+        out = np.where(hours_open | temporarily, None, answers[codes])
+        for j in np.flatnonzero(temporarily):
+            until_ns = int(self._until_ns[sel[j]])
+            if until_ns == _NO_END:
+                continue
+            resume = pd.Timestamp(until_ns, tz="UTC").tz_convert(TZ).to_pydatetime()
+            state, change = self._hours_change(int(codes[j]), resume)
+            out[j] = resume if state else change
+        return out.tolist()
+
+    def week_schedule(self, i: int, week_of) -> list[dict]:
+        """The week, Monday to Sunday, of station ``i``'s hours, for a human-readable card.
+
+        Parameters
+        ----------
+        i : int
+            Station position.
+        week_of : datetime.date, datetime or ISO str
+            Any date in the wanted week.
+
+        Returns
+        -------
+        list of dict
+            Seven dicts with keys ``date`` (datetime.date), ``weekday`` (0 = Monday),
+            ``day_kind`` (:class:`DayKind`), ``holiday`` (:func:`holiday_name`, English) and
+            ``intervals``: the spans that open on that day as ``(time_open, time_close)``
+            pairs of ``datetime.time``. A span that runs past midnight is listed once, on the
+            day it opens, with ``time_close <= time_open`` (``(22:00, 02:00)``;
+            ``(08:00, 00:00)`` closes at midnight; ``(00:00, 00:00)`` is open all day). Temporary
+            closures are not shown here; :meth:`open_at` has them.
+        """
+        if isinstance(week_of, str):
+            week_of = dt.date.fromisoformat(week_of[:10])
+        if isinstance(week_of, dt.datetime):
+            week_of = as_local(week_of).date()
+        monday = week_of - dt.timedelta(days=week_of.weekday())
+        u = int(self.codes[i])
+        # One day before and after the week show whether its edge spans continue.
+        before = monday - dt.timedelta(days=1)
+        timeline = self._timeline(u, before, 9)
+        days: list[dict] = []
+        for k in range(7):
+            day = monday + dt.timedelta(days=k)
+            lo_day, hi_day = (k + 1) * _DAY, (k + 2) * _DAY
+            pieces = []
+            for lo, hi in timeline:
+                if lo < lo_day and hi > lo_day:
+                    # Carried over from the day before; shown there, unless it fills this day.
+                    if hi >= hi_day:
+                        pieces.append((dt.time(), dt.time()))
+                    continue
+                if lo_day <= lo < hi_day:
+                    close = min(hi, lo + _DAY) - lo_day
+                    pieces.append((_clock(lo - lo_day), _clock(close)))
+            days.append({
+                "date": day,
+                "weekday": day.weekday(),
+                "day_kind": day_kind(day),
+                "holiday": holiday_name(day),
+                "intervals": pieces,
+            })
+        return days
+
+
+def _clock(seconds: int) -> dt.time:
+    seconds %= _DAY
+    return dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+
+def _when(moment: dt.datetime, now: dt.datetime, *, bare_today: bool) -> tuple[str, str]:
+    clock = moment.strftime("%H:%M")
+    days = (moment.date() - now.date()).days
+    if days == 0:
+        return (clock, clock) if bare_today else (f"今天 {clock}", f"today {clock}")
+    if days == 1:
+        return f"明天 {clock}", f"tomorrow {clock}"
+    if days < 7:
+        wd = moment.weekday()
+        return f"{_WEEKDAY_ZH[wd]} {clock}", f"{_WEEKDAY_EN[wd]} {clock}"
+    return (f"{moment.month}月{moment.day}日 {clock}",
+            f"{moment.strftime('%b')} {moment.day} {clock}")
+
+
+def describe_status(open: bool, closes_at, next_opens_at, now) -> dict:
+    """Short bilingual status line for a station card or a map popup.
+
+    Parameters
+    ----------
+    open : bool
+        Whether the station is open at ``now`` (from :meth:`HoursTable.open_at`).
+    closes_at, next_opens_at : datetime or None
+        From :meth:`HoursTable.closes_at` and :meth:`HoursTable.next_opens_at`.
+    now : datetime, Timestamp or ISO str
+        The time the status is for.
+
+    Returns
+    -------
+    dict
+        ``state`` ("open", "closing_soon" when it closes within :data:`CLOSING_SOON_MINUTES`,
+        or "closed"), ``minutes_to_close`` (int, rounded up, None when closed or never
+        closing), ``zh`` and ``en`` texts. Days are named 今天/today, 明天/tomorrow, the weekday
+        within a week, else the date; a closing time today is given bare.
+
+    Examples
+    --------
+    >>> now = dt.datetime(2025, 10, 9, 20, 0)
+    >>> describe_status(True, dt.datetime(2025, 10, 9, 21, 0), None, now)["zh"]
+    '营业中 · 21:00 关门'
+    """
+    now = as_local(now)
+    if open:
+        if closes_at is None:
+            return {"state": "open", "minutes_to_close": None, "zh": "营业中", "en": "Open"}
+        closes_at = as_local(closes_at)
+        minutes = max(0, math.ceil((closes_at - now).total_seconds() / 60))
+        if minutes <= CLOSING_SOON_MINUTES:
+            return {"state": "closing_soon", "minutes_to_close": minutes,
+                    "zh": f"{minutes} 分钟后关门", "en": f"Closes in {minutes} min"}
+        zh, en = _when(closes_at, now, bare_today=True)
+        return {"state": "open", "minutes_to_close": minutes,
+                "zh": f"营业中 · {zh} 关门", "en": f"Open · closes {en}"}
+    if next_opens_at is None:
+        return {"state": "closed", "minutes_to_close": None, "zh": "已关闭", "en": "Closed"}
+    zh, en = _when(as_local(next_opens_at), now, bare_today=False)
+    return {"state": "closed", "minutes_to_close": None,
+            "zh": f"已关闭 · {zh} 开门", "en": f"Closed · opens {en}"}

@@ -1,0 +1,328 @@
+"""The nearest open stations with the amenities a rider needs: exact, spatially indexed, ranked by distance or riding time."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from layers.amenities import amenity_mask, keys_of, masks_for, parse_amenities
+from layers.hours import HoursTable, as_local
+from layers.network import (EARTH_RADIUS_M, EBIKE_M_PER_MIN, RoadNetwork, chord_for, haversine_m,
+                            unit_vectors)
+
+#: Streets are not straight: off the network a riding time is the straight line times this.
+DETOUR_FACTOR = 1.3
+SORTS = ("distance", "eta")
+# Float margins that make the ball queries a superset of the great-circle disc they stand for
+# (chord and haversine round differently in the last bits); the result is then cut exactly.
+_REL_MARGIN = 1e-9
+_ABS_MARGIN_M = 1e-3
+_CACHE_SIZE = 64
+
+
+def eta_minutes(distance_m: np.ndarray, riding_m: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Riding minutes at 15 km/h and whether each came from the network.
+
+    Parameters
+    ----------
+    distance_m : numpy.ndarray
+        Great-circle metres.
+    riding_m : numpy.ndarray or None
+        Network metres, NaN where the network does not cover both ends.
+
+    Returns
+    -------
+    eta_min, from_network : numpy.ndarray of float, numpy.ndarray of bool
+        Never less than ``distance_m`` at 15 km/h, which is what makes ranking by time exact.
+    """
+    eta = distance_m * DETOUR_FACTOR / EBIKE_M_PER_MIN
+    if riding_m is None:
+        return eta, np.zeros(len(distance_m), dtype=bool)
+    from_network = np.isfinite(riding_m)
+    # Rounding could put a perfectly straight route a hair under the straight line.
+    eta[from_network] = np.maximum(riding_m[from_network], distance_m[from_network]) / EBIKE_M_PER_MIN
+    return eta, from_network
+
+
+def _check_stations(stations: gpd.GeoDataFrame) -> None:
+    if not isinstance(stations, gpd.GeoDataFrame) or stations.crs is None or stations.crs.to_epsg() != 4326:
+        raise ValueError(f"stations must be a GeoDataFrame in EPSG:4326 (WGS-84), got CRS {getattr(stations, 'crs', None)}")
+    if len(stations) and not (stations.geom_type == "Point").all():
+        raise ValueError("stations must have Point geometries")
+
+
+def _check_query(lat, lon, k, max_distance_m, sort) -> None:
+    if not (np.isfinite(lat) and np.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"expected WGS-84 latitude and longitude, got ({lat!r}, {lon!r})")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if max_distance_m is not None and not (np.isfinite(max_distance_m) and max_distance_m >= 0):
+        raise ValueError(f"max_distance_m must be a non-negative number of metres or None, got {max_distance_m!r}")
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+
+
+class StationFinder:
+    """Answers "which open stations with these amenities are nearest to me".
+
+    The answer is exactly that of :func:`brute_force_nearest`, ties broken by station id.
+    A KD-tree over Earth-centred unit vectors finds candidates (the chord is monotone in the
+    great-circle distance), the search radius grows until ``k`` eligible stations are inside,
+    and one ball query at that radius collects every station that could still rank; their
+    great-circle distances are then computed with haversine and sorted.
+
+    Parameters
+    ----------
+    stations : GeoDataFrame
+        The ``stations`` layer: EPSG:4326 points with ``id``, ``name``, ``amenities``
+        (frozensets), ``opening_hours``, ``status``, ``status_until``, ``district``, ``address``.
+    network : RoadNetwork, optional
+        For riding distances where it covers both ends; elsewhere times are estimates.
+    hours : HoursTable, optional
+        Built from the stations' opening hours and status when not given.
+    """
+
+    #: Amenity sets held by at most this many stations are scanned directly: the spatial search
+    #: would have to grow its radius until it met them, and a few thousand haversines cost less.
+    direct_scan_max = 2048
+
+    def __init__(self, stations: gpd.GeoDataFrame, network: RoadNetwork | None = None,
+                 hours: HoursTable | None = None):
+        _check_stations(stations)
+        self.stations = stations
+        self.network = network
+        self.hours = hours if hours is not None else HoursTable(
+            stations["opening_hours"], stations["status"], stations["status_until"])
+        self._lat = stations.geometry.y.to_numpy(dtype=float)
+        self._lon = stations.geometry.x.to_numpy(dtype=float)
+        self._ids = stations["id"].astype(str).to_numpy()
+        if len(set(self._ids)) != len(self._ids):
+            raise ValueError("station ids must be unique")
+        # Integer ranks stand in for ids in the tie-break: lexsort on ints, not on strings.
+        self._rank = np.empty(len(self._ids), dtype=np.int64)
+        self._rank[np.argsort(self._ids, kind="stable")] = np.arange(len(self._ids))
+        self._masks = masks_for(stations["amenities"])
+        self._tree = cKDTree(unit_vectors(self._lat, self._lon)) if len(stations) else None
+        self._names = stations["name"].to_numpy()
+        self._district = stations["district"].to_numpy() if "district" in stations else np.full(len(stations), None)
+        self._address = stations["address"].to_numpy() if "address" in stations else np.full(len(stations), None)
+        self._open_cache: OrderedDict = OrderedDict()
+        self._amenity_cache: OrderedDict = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    # -- eligibility ---------------------------------------------------------------------------
+
+    def _open_mask(self, at):
+        """(open mask over all stations or None, local time or None, share open); cached per instant."""
+        if at is None:
+            return None, None, 1.0
+        t = as_local(at)
+        hit = self._open_cache.get(t)
+        if hit is None:
+            mask = np.asarray(self.hours.open_at(t), dtype=bool)
+            hit = self._open_cache[t] = (mask, t, float(mask.mean()) if len(mask) else 0.0)
+            while len(self._open_cache) > 8:
+                self._open_cache.popitem(last=False)
+        self._open_cache.move_to_end(t)
+        return hit
+
+    def _amenity_match(self, need: int):
+        """(indices of the stations with every bit of ``need`` when few, else None; their count)."""
+        hit = self._amenity_cache.get(need)
+        if hit is None:
+            match = np.flatnonzero((self._masks & np.uint32(need)) == need)
+            hit = self._amenity_cache[need] = (match if len(match) <= self.direct_scan_max else None, len(match))
+            while len(self._amenity_cache) > _CACHE_SIZE:
+                self._amenity_cache.popitem(last=False)
+        self._amenity_cache.move_to_end(need)
+        return hit
+
+    def _eligible(self, idx: np.ndarray, need: int, open_mask) -> np.ndarray:
+        ok = (self._masks[idx] & np.uint32(need)) == need
+        if open_mask is not None:
+            ok &= open_mask[idx]
+        return ok
+
+    # -- the search ----------------------------------------------------------------------------
+
+    def _within(self, query, lat, lon, radius_m, need, open_mask, direct):
+        """Every eligible station within ``radius_m`` great-circle metres: (indices, metres)."""
+        if direct is not None:
+            idx = direct
+        elif radius_m >= np.pi * EARTH_RADIUS_M:
+            idx = np.arange(len(self._ids))
+        else:
+            r = chord_for(radius_m) * (1 + _REL_MARGIN) + _ABS_MARGIN_M / EARTH_RADIUS_M
+            idx = np.asarray(self._tree.query_ball_point(query, r), dtype=np.intp)
+        idx = idx[self._eligible(idx, need, open_mask)]
+        d = haversine_m(lat, lon, self._lat[idx], self._lon[idx])
+        inside = d <= radius_m
+        return idx[inside], d[inside]
+
+    def _radius_for_k(self, query, lat, lon, k, need, open_mask, open_share, n_match, limit_m):
+        """A great-circle radius holding at least ``k`` eligible stations, or ``limit_m`` if none does."""
+        n = len(self._ids)
+        share = max(n_match / n * open_share, 1.0 / n)
+        kk = min(n, max(16, int(2 * k / share) + 8))
+        limit_chord = chord_for(limit_m) if np.isfinite(limit_m) else np.inf
+        while True:
+            chord, idx = self._tree.query(query, kk)
+            chord, idx = np.atleast_1d(chord), np.atleast_1d(idx)
+            ok = np.flatnonzero(self._eligible(idx, need, open_mask))
+            if len(ok) >= k:
+                first = idx[ok[:k]]
+                return min(float(haversine_m(lat, lon, self._lat[first], self._lon[first]).max()), limit_m)
+            if kk >= n or chord[-1] > limit_chord:
+                return limit_m
+            # Grow by what the eligible share seen so far says is needed, at least doubling.
+            seen = max(len(ok), 1) / kk
+            kk = min(n, max(2 * kk, int(1.5 * k / seen)))
+
+    def _search(self, lat, lon, amenities, at, k, max_distance_m, sort):
+        need = amenity_mask(amenities)
+        open_mask, t, open_share = self._open_mask(at)
+        if len(self._ids) == 0:
+            return np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), np.empty(0, dtype=bool), t
+        direct, n_match = self._amenity_match(need)
+        limit_m = np.inf if max_distance_m is None else float(max_distance_m)
+        query = unit_vectors(lat, lon)[0]
+        if direct is not None:
+            radius = limit_m
+        else:
+            radius = self._radius_for_k(query, lat, lon, k, need, open_mask, open_share, n_match, limit_m)
+        idx, d = self._within(query, lat, lon, radius, need, open_mask, direct)
+        if sort == "distance":
+            top = np.lexsort((self._rank[idx], d))[:k]
+            idx, d = idx[top], d[top]
+            eta, net = self._etas(lat, lon, idx, d)
+            return idx, d, eta, net, t
+        eta, net = self._etas(lat, lon, idx, d)
+        if len(idx) >= k:
+            kth = np.sort(eta)[k - 1]
+            # A station beyond the radius rides at least its straight line, so it is slower than
+            # the k-th found only when that line alone takes longer; otherwise look that far out.
+            if not kth < radius / EBIKE_M_PER_MIN:
+                radius = min(kth * EBIKE_M_PER_MIN * (1 + _REL_MARGIN) + _ABS_MARGIN_M, limit_m)
+                idx, d = self._within(query, lat, lon, radius, need, open_mask, direct)
+                eta, net = self._etas(lat, lon, idx, d)
+        top = np.lexsort((self._rank[idx], eta))[:k]
+        return idx[top], d[top], eta[top], net[top], t
+
+    def _etas(self, lat, lon, idx, d):
+        riding = None
+        if self.network is not None and len(idx):
+            riding = self.network.riding_distances(lat, lon, self._lat[idx], self._lon[idx])
+        return eta_minutes(d, riding)
+
+    # -- public --------------------------------------------------------------------------------
+
+    def nearest(self, lat: float, lon: float, amenities=(), at=None, k: int = 5,
+                max_distance_m: float | None = None, sort: str = "distance") -> list[dict]:
+        """The ``k`` nearest stations that have every asked amenity and are open at ``at``.
+
+        Parameters
+        ----------
+        lat, lon : float
+            The rider, WGS-84.
+        amenities : str or iterable of str
+            Amenity keys, all required; empty for any station.
+        at : datetime, ISO 8601 text or None
+            Only stations open then (temporary closures applied); None ignores opening hours.
+        k : int
+            How many stations at most.
+        max_distance_m : float, optional
+            Great-circle cut-off in metres, for both sorts.
+        sort : {"distance", "eta"}
+            Rank by great-circle distance, or by riding minutes (network where it covers both
+            ends, else the straight line times 1.3, both at 15 km/h). Ties go to the lower id.
+
+        Returns
+        -------
+        list of dict
+            ``id``, ``name``, ``lat``, ``lon``, ``distance_m`` and ``eta_min`` (rounded to 0.1),
+            ``eta_source`` ("network" or "estimate"), ``open`` (None when ``at`` is None),
+            ``closes_at`` (ISO 8601 with +08:00, None when open round the clock or ``at`` is None),
+            ``amenities`` (vocabulary order), ``district``, ``address``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown amenity (naming it), a bad position, ``k``, ``max_distance_m`` or ``sort``.
+        """
+        _check_query(lat, lon, k, max_distance_m, sort)
+        idx, d, eta, net, t = self._search(float(lat), float(lon), amenities, at, int(k), max_distance_m, sort)
+        closes = self.hours.closes_at(t, idx=idx) if t is not None and len(idx) else [None] * len(idx)
+        return [{
+            "id": self._ids[i],
+            "name": self._names[i],
+            "lat": float(self._lat[i]),
+            "lon": float(self._lon[i]),
+            "distance_m": round(float(dist), 1),
+            "eta_min": round(float(minutes), 1),
+            "eta_source": "network" if on_network else "estimate",
+            "open": None if t is None else True,
+            "closes_at": None if closing is None else as_local(closing).isoformat(),
+            "amenities": keys_of(int(self._masks[i])),
+            "district": self._district[i],
+            "address": self._address[i],
+        } for i, dist, minutes, on_network, closing in zip(idx.tolist(), d, eta, net, closes)]
+
+    def count_matching(self, lat: float, lon: float, amenities=(), at=None,
+                       max_distance_m: float | None = None) -> int:
+        """How many stations have every amenity, are open at ``at`` and lie within ``max_distance_m``.
+
+        For suggestions when a search finds nothing: widen the distance, or drop the rarest amenity.
+        """
+        _check_query(lat, lon, 1, max_distance_m, "distance")
+        need = amenity_mask(amenities)
+        open_mask, _, _ = self._open_mask(at)
+        if len(self._ids) == 0:
+            return 0
+        direct, _ = self._amenity_match(need)
+        if max_distance_m is None:
+            idx = direct if direct is not None else np.arange(len(self._ids))
+            return int(np.count_nonzero(self._eligible(idx, need, open_mask)))
+        query = unit_vectors(lat, lon)[0]
+        idx, _ = self._within(query, float(lat), float(lon), float(max_distance_m), need, open_mask, direct)
+        return len(idx)
+
+
+def brute_force_nearest(stations: gpd.GeoDataFrame, lat: float, lon: float, amenities=(), at=None, k: int = 5,
+                        max_distance_m: float | None = None, sort: str = "distance", *,
+                        network: RoadNetwork | None = None, hours: HoursTable | None = None) -> list[str]:
+    """The reference answer by a full scan of every station: the ids :meth:`StationFinder.nearest` must return.
+
+    Filters the GeoDataFrame by amenities and opening hours, computes the great-circle distance
+    (and riding time when ``sort="eta"``) of every remaining station, sorts by it then by id.
+
+    Parameters
+    ----------
+    stations, lat, lon, amenities, at, k, max_distance_m, sort
+        As for :meth:`StationFinder.nearest`.
+    network : RoadNetwork, optional
+        For ``sort="eta"``; without it every time is an estimate.
+    hours : HoursTable, optional
+        Built from ``stations`` when not given.
+    """
+    _check_stations(stations)
+    _check_query(lat, lon, k, max_distance_m, sort)
+    need = frozenset(parse_amenities(amenities))
+    keep = stations["amenities"].map(need.issubset).to_numpy(dtype=bool)
+    if at is not None:
+        if hours is None:
+            hours = HoursTable(stations["opening_hours"], stations["status"], stations["status_until"])
+        keep = keep & np.asarray(hours.open_at(as_local(at)), dtype=bool)
+    found = stations.loc[keep, ["id", "geometry"]]
+    y, x = found.geometry.y.to_numpy(dtype=float), found.geometry.x.to_numpy(dtype=float)
+    found = pd.DataFrame({"id": found["id"].astype(str).to_numpy(), "distance_m": haversine_m(lat, lon, y, x)})
+    riding = network.riding_distances(lat, lon, y, x) if network is not None and sort == "eta" and len(found) else None
+    found["eta_min"] = eta_minutes(found["distance_m"].to_numpy(), riding)[0]
+    if max_distance_m is not None:
+        found = found[found["distance_m"] <= max_distance_m]
+    key = "distance_m" if sort == "distance" else "eta_min"
+    return found.sort_values([key, "id"], kind="stable").head(k)["id"].tolist()

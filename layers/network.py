@@ -1,0 +1,225 @@
+"""The road network for e-bike riding distances: graph from the ``roads`` layer, snapping, cached Dijkstra."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+#: Mean Earth radius (IUGG), the radius of every great-circle distance in the project.
+EARTH_RADIUS_M = 6_371_008.8
+#: A laden e-bike in city traffic, junctions included.
+EBIKE_SPEED_KMH = 15.0
+EBIKE_M_PER_MIN = EBIKE_SPEED_KMH * 1000.0 / 60.0
+#: A point farther than this from every network node is not on the network: a rider there is
+#: off the mapped streets (or the map has a hole) and a network time would be invented.
+SNAP_RADIUS_M = 250.0
+#: Roads an e-bike may not use: motorways are closed to non-motor vehicles by law, and a road
+#: under construction or only proposed cannot be ridden. Steps cannot be ridden with a 50 kg
+#: e-bike either. Footways and pedestrian streets stay in: riders push the bike along them.
+EXCLUDED_HIGHWAYS = frozenset({"motorway", "motorway_link", "construction", "proposed", "steps"})
+#: The first Dijkstra from an origin stops here; most riders look for a station within a few
+#: kilometres, and a target beyond it triggers one unlimited run, so nothing is cut off.
+_FIRST_RUN_LIMIT_M = 8_000.0
+_CACHE_SIZE = 64
+
+
+def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in metres on the sphere of radius :data:`EARTH_RADIUS_M` (broadcasts)."""
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dphi * 0.5) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb * 0.5) ** 2
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+
+def unit_vectors(lat, lon) -> np.ndarray:
+    """Earth-centred unit vectors, shape (n, 3).
+
+    The chord between two of them is ``2 sin(d / 2R)``, monotone in the great-circle distance
+    ``d``, so a Euclidean KD-tree over them ranks points exactly as the great circle does.
+    """
+    phi, lmb = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
+    cos_phi = np.cos(phi)
+    return np.column_stack([cos_phi * np.cos(lmb), cos_phi * np.sin(lmb), np.sin(phi)])
+
+
+def chord_for(distance_m) -> np.ndarray:
+    """The unit-sphere chord length of a great-circle distance in metres (capped at the antipode)."""
+    angle = np.minimum(np.asarray(distance_m, dtype=float) / EARTH_RADIUS_M, np.pi)
+    return 2.0 * np.sin(angle * 0.5)
+
+
+def _check_wgs84(gdf: gpd.GeoDataFrame, what: str) -> None:
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None or gdf.crs.to_epsg() != 4326:
+        crs = getattr(gdf, "crs", None)
+        raise ValueError(f"{what} must be a GeoDataFrame in EPSG:4326 (WGS-84), got CRS {crs}")
+
+
+class RoadNetwork:
+    """An undirected e-bike graph with great-circle edge lengths, its largest connected part only.
+
+    ``oneway`` is ignored, on purpose: Chengdu's urban roads are mostly mapped as pairs of
+    one-way carriageways metres apart, and the non-motor lane riders use runs beside them, so the
+    legal route differs from the undirected one by a crossing at the next junction. Honouring
+    ``oneway`` in a clipped extract, by contrast, turns every one-way road leaving the extract
+    into a trap with no way back, which would report reachable stations as unreachable. The
+    riding distance is therefore a slight underestimate, never an overestimate from a map edge.
+
+    Build with :meth:`from_roads`.
+    """
+
+    def __init__(self, node_lat: np.ndarray, node_lon: np.ndarray, graph: sparse.csr_matrix, extent):
+        self.node_lat = np.asarray(node_lat, dtype=float)
+        self.node_lon = np.asarray(node_lon, dtype=float)
+        self.graph = graph
+        self.extent = extent
+        shapely.prepare(self.extent)
+        self._tree = cKDTree(unit_vectors(self.node_lat, self.node_lon))
+        self._cache: OrderedDict[int, tuple[bool, np.ndarray]] = OrderedDict()
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_lat)
+
+    @classmethod
+    def from_roads(cls, roads: gpd.GeoDataFrame, extent=None) -> RoadNetwork:
+        """Build the network from the ``roads`` layer.
+
+        Parameters
+        ----------
+        roads : GeoDataFrame
+            LineStrings in EPSG:4326 with a ``highway`` column (the ``roads`` layer, or OSM
+            ``lines`` with ``highway`` not null). Ways joined at a shared OSM node share the
+            exact coordinate, which is how junctions are found.
+        extent : shapely geometry, optional
+            Where the network is complete. By default the convex hull of the junctions (nodes
+            where three or more road ends meet): an extract keeps whole ways that cross its
+            border, but not their side streets, so beyond the border there are roads without
+            junctions, and a route there would be a detour the map forces, not the city.
+
+        Raises
+        ------
+        ValueError
+            When ``roads`` is not in EPSG:4326 or has no rideable road.
+        """
+        _check_wgs84(roads, "roads")
+        highway = roads["highway"]
+        keep = highway.notna() & ~highway.isin(EXCLUDED_HIGHWAYS)
+        geoms = roads.geometry.values[keep.to_numpy()]
+        geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        geoms = shapely.get_parts(geoms)  # a MultiLineString from an import rides like its parts
+        geoms = geoms[shapely.get_type_id(geoms) == 1]
+        if len(geoms) == 0:
+            raise ValueError("roads has no rideable LineString")
+        coords, line = shapely.get_coordinates(geoms, return_index=True)
+        xy, node = np.unique(coords, axis=0, return_inverse=True)
+        node = node.ravel()
+        same_line = line[1:] == line[:-1]
+        u, v = node[:-1][same_line], node[1:][same_line]
+        u, v = np.minimum(u, v), np.maximum(u, v)
+        loop = u == v
+        u, v = u[~loop], v[~loop]
+        length = haversine_m(xy[u, 1], xy[u, 0], xy[v, 1], xy[v, 0])
+        # Two ways along the same segment must not add up their lengths (csr sums duplicates):
+        # keep the shortest of each pair of nodes.
+        order = np.lexsort((length, v, u))
+        u, v, length = u[order], v[order], length[order]
+        first = np.ones(len(u), dtype=bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        u, v, length = u[first], v[first], length[first]
+        n = len(xy)
+        graph = sparse.coo_matrix((length, (u, v)), shape=(n, n)).tocsr()
+        _, label = csgraph.connected_components(graph, directed=False)
+        largest = np.bincount(label).argmax()
+        kept = np.flatnonzero(label == largest)
+        graph = graph[kept][:, kept]
+        graph = (graph + graph.T).tocsr()
+        node_lon, node_lat = xy[kept, 0], xy[kept, 1]
+        if extent is None:
+            degree = np.diff(graph.indptr)
+            junction = degree >= 3
+            pts = shapely.points(node_lon[junction], node_lat[junction]) if junction.sum() >= 3 else shapely.points(node_lon, node_lat)
+            extent = shapely.convex_hull(shapely.multipoints(pts))
+        return cls(node_lat, node_lon, graph, extent)
+
+    def snap(self, lat, lon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The nearest network node of each point.
+
+        Returns
+        -------
+        node : numpy.ndarray of int
+        snap_m : numpy.ndarray of float
+            Great-circle metres from the point to its node.
+        covered : numpy.ndarray of bool
+            Within :data:`SNAP_RADIUS_M` of the node and inside :attr:`extent`.
+        """
+        lat = np.atleast_1d(np.asarray(lat, dtype=float))
+        lon = np.atleast_1d(np.asarray(lon, dtype=float))
+        _, node = self._tree.query(unit_vectors(lat, lon))
+        node = np.asarray(node, dtype=np.intp)
+        snap_m = haversine_m(lat, lon, self.node_lat[node], self.node_lon[node])
+        covered = (snap_m <= SNAP_RADIUS_M) & shapely.intersects_xy(self.extent, lon, lat)  # its edge too
+        return node, snap_m, covered
+
+    def covers(self, lat: float, lon: float) -> bool:
+        """Whether a riding distance from or to this point can be computed on the network."""
+        return bool(self.snap(lat, lon)[2][0])
+
+    def _from_node(self, node: int, need: np.ndarray) -> np.ndarray:
+        """Network metres from ``node`` to every node, exact at least for the nodes in ``need``."""
+        hit = self._cache.get(node)
+        if hit is not None:
+            complete, dist = hit
+            self._cache.move_to_end(node)
+            if complete or np.isfinite(dist[need]).all():
+                return dist
+        else:
+            dist = csgraph.dijkstra(self.graph, directed=False, indices=node, limit=_FIRST_RUN_LIMIT_M)
+            complete = False
+            if np.isfinite(dist[need]).all():
+                self._remember(node, False, dist)
+                return dist
+        # One component only, so every node is reachable: an infinite one lay beyond the limit.
+        dist = csgraph.dijkstra(self.graph, directed=False, indices=node)
+        self._remember(node, True, dist)
+        return dist
+
+    def _remember(self, node: int, complete: bool, dist: np.ndarray) -> None:
+        self._cache[node] = (complete, dist)
+        self._cache.move_to_end(node)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def riding_distances(self, lat: float, lon: float, targets_lat, targets_lon) -> np.ndarray:
+        """Riding metres from one origin to many targets.
+
+        Straight from the origin to its node, along the network, straight from the last node to
+        the target. Every piece is at least the great-circle distance it spans, so the total is
+        never shorter than the straight line.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            One per target; NaN where the origin or that target is not covered.
+        """
+        targets_lat = np.atleast_1d(np.asarray(targets_lat, dtype=float))
+        targets_lon = np.atleast_1d(np.asarray(targets_lon, dtype=float))
+        out = np.full(len(targets_lat), np.nan)
+        origin, snap_in, origin_covered = self.snap(lat, lon)
+        if not origin_covered[0] or len(out) == 0:
+            return out
+        node, snap_out, covered = self.snap(targets_lat, targets_lon)
+        if not covered.any():
+            return out
+        dist = self._from_node(int(origin[0]), node[covered])
+        out[covered] = snap_in[0] + dist[node[covered]] + snap_out[covered]
+        return out
+
+    def riding_minutes(self, lat: float, lon: float, targets_lat, targets_lon) -> np.ndarray:
+        """:meth:`riding_distances` as minutes at :data:`EBIKE_SPEED_KMH`."""
+        return self.riding_distances(lat, lon, targets_lat, targets_lon) / EBIKE_M_PER_MIN
