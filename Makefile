@@ -39,7 +39,7 @@ run: $(VENV)/.installed $(DB)
 	$(BIN)/python app.py
 
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --headless
 
 bench: $(VENV)/.installed-test $(DB)
 	$(BIN)/python -m bench

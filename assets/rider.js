@@ -63,7 +63,7 @@
       const p = feature.properties || {};
       if (p.kind === "here") {
         return L.circleMarker(latlng, {radius: 9, weight: 3, color: "#fff", fillColor: COLOURS.here, fillOpacity: 1,
-                                       interactive: false});
+                                       interactive: false, className: "here-marker"});
       }
       const rank = Number(p.rank) || "";
       const icon = L.divIcon({className: "result-pin", html: "<span>" + rank + "</span>", iconSize: [26, 26]});

@@ -92,18 +92,8 @@ def highlight_collection(results: list[dict], here: dict | None) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-@callback(
-    Output(RIDER.results, "children"),
-    Output(RIDER.highlight, "data"),
-    Output(RIDER.suggest, "children"),
-    Output(RIDER.where_text, "children"),
-    Input(RIDER.where, "data"),
-    Input(RIDER.chips, "value"),
-    Input(RIDER.open_now, "value"),
-    Input(RIDER.open_at, "value"),
-    Input(RIDER.state, "data"),
-)
-def show_results(where, chips, open_now, open_at, state):
+def results_view(where, chips, open_now, open_at, state):
+    """The result list, the map highlights, the suggestions and the "where" line for a page state."""
     lang = language((state or {}).get("lang"))
     reach = float((state or {}).get("reach_m") or 5000)
     if not where or where.get("lat") is None:
@@ -126,6 +116,22 @@ def show_results(where, chips, open_now, open_at, state):
         items = [result_item(r, s, lang, i + 1) for i, (r, s) in enumerate(zip(results, statuses))]
         return items, highlight_collection(results, where), None, where_text
     return [], highlight_collection([], where), suggestions(lat, lon, keys, at, reach, lang), where_text
+
+
+@callback(
+    Output(RIDER.results, "children"),
+    Output(RIDER.highlight, "data"),
+    Output(RIDER.suggest, "children"),
+    Output(RIDER.where_text, "children"),
+    Input(RIDER.where, "data"),
+    Input(RIDER.chips, "value"),
+    Input(RIDER.open_now, "value"),
+    Input(RIDER.open_at, "data"),
+    Input(RIDER.state, "data"),
+    prevent_initial_call=True,  # the page is served with its first results already in it
+)
+def show_results(where, chips, open_now, open_at, state):
+    return results_view(where, chips, open_now, open_at, state)
 
 
 def suggestions(lat, lon, keys, at, reach, lang):
@@ -168,16 +174,22 @@ def apply_suggestion(clicks, state, chips):
 
 @callback(
     Output(RIDER.open_now, "value"),
-    Output(RIDER.open_at, "value"),
+    Output(RIDER.open_day, "value"),
+    Output(RIDER.open_time, "value"),
+    Output(RIDER.open_at, "data"),
     Input(RIDER.open_now, "value"),
-    Input(RIDER.open_at, "value"),
+    Input(RIDER.open_day, "value"),
+    Input(RIDER.open_time, "value"),
     prevent_initial_call=True,
 )
-def either_now_or_a_planned_time(open_now, open_at):
-    """"Open now" and "open at" exclude each other: choosing one clears the other."""
-    if ctx.triggered_id == RIDER.open_at:
-        return ([] if open_at else no_update), no_update
-    return no_update, (None if open_now else no_update)
+def either_now_or_a_planned_time(open_now, day, time):
+    """"Open now" and a planned day and time exclude each other: choosing one clears the other."""
+    if ctx.triggered_id == RIDER.open_now:
+        return no_update, (None if open_now else no_update), (None if open_now else no_update), \
+            (None if open_now else no_update)
+    if day and time:
+        return [], no_update, no_update, f"{day}T{time}"
+    return no_update, no_update, no_update, None
 
 
 @callback(
@@ -290,7 +302,7 @@ def share_link(station_id: str, row, state: dict) -> str:
     Output(RIDER.map, "viewport", allow_duplicate=True),
     Input(RIDER.state, "data"),
     State(RIDER.open_now, "value"),
-    State(RIDER.open_at, "value"),
+    State(RIDER.open_at, "data"),
     prevent_initial_call="initial_duplicate",
 )
 def show_card(state, open_now, open_at):
@@ -493,7 +505,7 @@ clientside_callback(
     Input(RIDER.where, "data"),
     Input(RIDER.chips, "value"),
     Input(RIDER.open_now, "value"),
-    Input(RIDER.open_at, "value"),
+    Input(RIDER.open_at, "data"),
     Input(RIDER.state, "data"),
     Input(RIDER.compound_name, "value"),
     Input(RIDER.compound_building, "value"),

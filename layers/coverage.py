@@ -116,6 +116,7 @@ def pairs_within(demand_lon, demand_lat, site_lon, site_lat, radius_m: float):
     key = gx * span + gy
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
+    sorted_lon, sorted_lat = dlon[order], dlat[order]
     sx = np.floor(slon / cell_lon).astype(np.int64)
     sy = np.floor(slat / cell_lat).astype(np.int64)
     starts, counts = [], []
@@ -140,17 +141,17 @@ def pairs_within(demand_lon, demand_lat, site_lon, site_lat, radius_m: float):
         c = count[block].reshape(-1)
         pos = _ranges(start[block].reshape(-1).astype(np.int64), c.astype(np.int64))
         site = np.repeat(np.arange(lo_site, hi_site, dtype=np.int64), per_site[block])
-        demand = order[pos]
         # A flat-earth distance with the smallest cos(lat) never exceeds the great circle by more
         # than the bin margin, so this cheap cut keeps every pair and drops most of the rest
-        # before the exact (and costlier) haversine.
-        ddx = (dlon[demand] - slon[site]) * flat_x
-        ddy = dlat[demand] - slat[site]
+        # before the exact (and costlier) haversine. Reading the cell-sorted copies keeps the
+        # memory access sequential.
+        ddx = (sorted_lon[pos] - slon[site]) * flat_x
+        ddy = sorted_lat[pos] - slat[site]
         near = ddx * ddx + ddy * ddy <= flat_r2
-        demand, site = demand[near], site[near]
-        d = haversine_m(dlat[demand], dlon[demand], slat[site], slon[site])
+        pos, site = pos[near], site[near]
+        d = haversine_m(sorted_lat[pos], sorted_lon[pos], slat[site], slon[site])
         keep = d <= radius
-        out_i.append(demand[keep].astype(np.int32))
+        out_i.append(order[pos[keep]].astype(np.int32))
         out_j.append(site[keep].astype(np.int32))
         out_d.append(d[keep])
         lo_site = hi_site
@@ -297,21 +298,45 @@ class WeekComparison:
                 "difference": np.round(self.difference.to_numpy(), 6).tolist()}
 
 
+_BUCKETS = 65535
+
+
 @dataclass
 class _Pairs:
-    """Demand-station pairs sorted by the distance that decides coverage."""
+    """Demand-station pairs ordered by a 16-bit bucket of the distance that decides coverage.
+
+    A radius is then a prefix: every pair in a bucket below the radius's bucket is within it
+    (rounding is monotone), and only the pairs of that one bucket need their exact distance
+    compared. A 16-bit key sorts by radix, several times faster than sorting the floats.
+    """
 
     demand: np.ndarray
     station: np.ndarray
     distance: np.ndarray
+    bucket: np.ndarray
+    scale: float
 
     @classmethod
-    def sorted(cls, demand, station, distance) -> _Pairs:
-        order = np.argsort(distance, kind="stable")
-        return cls(demand[order], station[order], distance[order])
+    def sorted(cls, demand, station, distance, max_distance: float) -> _Pairs:
+        scale = _BUCKETS / max_distance
+        key = np.minimum(np.floor(np.minimum(distance, max_distance) * scale), _BUCKETS).astype(np.uint16)
+        key[~np.isfinite(distance)] = _BUCKETS  # unreachable on the network: after everything
+        order = np.argsort(key, kind="stable")
+        return cls(demand[order], station[order], distance[order], key[order], scale)
 
-    def upto(self, radius: float) -> int:
-        return int(np.searchsorted(self.distance, radius, side="right"))
+    def within(self, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """(demand, station) of every pair at most ``radius`` apart."""
+        b = int(np.floor(radius * self.scale))
+        if b >= _BUCKETS:
+            # the last bucket also holds the unreachable pairs: compare all of it exactly
+            b = _BUCKETS
+        lo = int(np.searchsorted(self.bucket, b, side="left"))
+        hi = int(np.searchsorted(self.bucket, b, side="right"))
+        edge = lo + np.flatnonzero(self.distance[lo:hi] <= radius)
+        if len(edge) == 0:
+            return self.demand[:lo], self.station[:lo]
+        return np.concatenate([self.demand[:lo], self.demand[edge]]), \
+            np.concatenate([self.station[:lo], self.station[edge]])
 
 
 class CoverageModel:
@@ -391,7 +416,7 @@ class CoverageModel:
         self.network = network
         self.max_radius_m = _check_radius(max_radius_m)
         self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat,
-                                                     self.max_radius_m))
+                                                     self.max_radius_m), self.max_radius_m)
         self._network_pairs: _Pairs | None = None
         self._network_info: tuple[np.ndarray, np.ndarray] | None = None
         self._h3: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -420,7 +445,8 @@ class CoverageModel:
     def _extend(self, radius: float) -> None:
         """Rebuild the pair tables for a radius beyond the current ``max_radius_m``."""
         self.max_radius_m = radius
-        self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat, radius))
+        self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat, radius),
+                                       radius)
         self._network_pairs = None
 
     def _cells(self, res: int) -> tuple[np.ndarray, np.ndarray]:
@@ -502,7 +528,7 @@ class CoverageModel:
             riding = s_snap[p.station[idx]] + rows[row, d_node[p.demand[idx]]] + d_snap[p.demand[idx]]
             # rounding must not put a route under its straight line
             distance[idx] = np.maximum(riding, p.distance[idx])
-        self._network_pairs = _Pairs.sorted(p.demand, p.station, distance)
+        self._network_pairs = _Pairs.sorted(p.demand, p.station, distance, self.max_radius_m)
         fallback = np.zeros(self.n_points, dtype=bool)
         fallback[p.demand[~both]] = True
         self._network_info = (d_on, fallback | ~d_on)
@@ -530,10 +556,9 @@ class CoverageModel:
         return di.astype(np.int64), len(elon)
 
     def _covered(self, pairs: _Pairs, radius: float, eligible: np.ndarray) -> np.ndarray:
-        end = pairs.upto(radius)
-        station = pairs.station[:end]
+        demand, station = pairs.within(radius)
         covered = np.zeros(self.n_points, dtype=bool)
-        covered[pairs.demand[:end][eligible[station]]] = True
+        covered[demand[eligible[station]]] = True
         return covered
 
     def _prepare(self, radius_m, mode: str) -> float:
@@ -674,11 +699,10 @@ class CoverageModel:
             week_start = week_start.date()
         radius = self._prepare(radius_m, mode)
         static, _ = self._static_eligible(amenities, removed_station_ids)
-        pairs = self._pairs(mode)
-        end = pairs.upto(radius)
+        demand, station = self._pairs(mode).within(radius)
         # the amenity filter and removals do not change over the week: cut the pairs once
-        keep = static[pairs.station[:end]]
-        demand, station = pairs.demand[:end][keep], pairs.station[:end][keep]
+        keep = static[station]
+        demand, station = demand[keep], station[keep]
         monday = week_start - dt.timedelta(days=week_start.weekday())
         dates = [monday + dt.timedelta(days=i) for i in range(7)]
         share = np.full((7, 24), np.nan)

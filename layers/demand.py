@@ -194,13 +194,27 @@ def _read_csv(data: bytes, max_rows: int):
         seen = ", ".join(map(str, header.columns)) or "none"
         _file_problem(missing[0], f"the header must name columns lon and lat (found: {seen}); the first "
                                   "row of a CSV file is its header")
+    numeric = [found[f] for f in ("lon", "lat", "weight") if f in found]
+    frame = None
     try:
-        # text first: the numbers are checked row by row below, so a bad cell can be reported
-        frame = pd.read_csv(io.BytesIO(data), usecols=list(found.values()), dtype=str, keep_default_na=False,
-                            na_filter=False, encoding="utf-8-sig", encoding_errors="replace",
-                            skip_blank_lines=True, nrows=max_rows + 1)
-    except (pd.errors.ParserError, ValueError) as exc:
-        _file_problem(None, f"not a readable CSV file ({str(exc).splitlines()[0]})")
+        # The C parser reads clean numbers ten times faster than text + to_numeric; any cell it
+        # cannot read (or reads as NaN) sends the file down the text path, which names the rows.
+        frame = pd.read_csv(io.BytesIO(data), usecols=list(found.values()),
+                            dtype={**{c: np.float64 for c in numeric},
+                                   **({found["time"]: str} if "time" in found else {})},
+                            encoding="utf-8-sig", encoding_errors="replace", skip_blank_lines=True,
+                            nrows=max_rows + 1)
+        if len(frame) <= max_rows and frame[numeric].isna().to_numpy().any():
+            frame = None
+    except (pd.errors.ParserError, ValueError, OverflowError):
+        frame = None
+    if frame is None:
+        try:
+            frame = pd.read_csv(io.BytesIO(data), usecols=list(found.values()), dtype=str, keep_default_na=False,
+                                na_filter=False, encoding="utf-8-sig", encoding_errors="replace",
+                                skip_blank_lines=True, nrows=max_rows + 1)
+        except (pd.errors.ParserError, ValueError) as exc:
+            _file_problem(None, f"not a readable CSV file ({str(exc).splitlines()[0]})")
     if len(frame) > max_rows:
         # counting lines is exact for files without quoted line breaks, and cheap
         lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
@@ -208,7 +222,8 @@ def _read_csv(data: bytes, max_rows: int):
     if len(frame) == 0:
         _file_problem(None, "the file has a header but no data rows")
     rows = np.arange(1, len(frame) + 1, dtype=np.int64)
-    col = {f: frame[c].to_numpy(dtype=object) for f, c in found.items()}
+    col = {f: (frame[c].to_numpy() if pd.api.types.is_float_dtype(frame[c])
+               else frame[c].fillna("").to_numpy(dtype=object)) for f, c in found.items()}
     return col["lon"], col["lat"], col.get("weight"), col.get("time"), rows
 
 
@@ -273,11 +288,15 @@ def _numbers(values: np.ndarray) -> np.ndarray:
     def text(v):
         return "" if v is None or isinstance(v, bool) else v
 
+    if values.dtype.kind == "f":
+        out = values.astype(float, copy=True)
+        out[~np.isfinite(out)] = np.nan
+        return out
     series = pd.Series(values, dtype=object)
     if not series.map(type).eq(str).all():
         series = series.map(text)
     # to_numeric reads surrounding spaces, "1e3" and "inf" (refused below) but not "1,5"
-    out = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    out = np.array(pd.to_numeric(series, errors="coerce"), dtype=float)
     out[~np.isfinite(out)] = np.nan
     return out
 
@@ -328,23 +347,26 @@ def _inside(outline, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 def _hint(outline, lon: np.ndarray, lat: np.ndarray, crs: str) -> str:
     """Why points fall outside Chengdu, when another reading of the file would put them inside."""
-    if len(lon) == 0:
+    n = len(lon)
+    if n == 0:
         return ""
-    if np.nanmedian(np.abs(lon)) > 180 or np.nanmedian(np.abs(lat)) > 90:
+    if np.nanmedian(np.abs(lon)) > 180 and np.nanmedian(np.abs(lat)) > 180:
         return " The coordinates look like metres of a projected CRS; convert them to longitude/latitude."
-    best, best_share = None, 0.0
+    degrees = (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+    best, best_inside = None, 0
     for other in INPUT_CRS:
         if other == crs:
             continue
-        olon, olat = to_wgs84(lon, lat, other)
-        share = float(_inside(outline, olon, olat).mean())
-        if share > best_share:
-            best, best_share = other, share
-    if best is not None and best_share >= 0.5:
+        olon, olat = to_wgs84(lon[degrees], lat[degrees], other)
+        inside = int(_inside(outline, olon, olat).sum())
+        if inside > best_inside:
+            best, best_inside = other, inside
+    if best is not None and best_inside >= 0.5 * n:
         return (f" These points would lie inside Chengdu as {_CRS_LABEL[best]}: the file looks like "
                 f"{_CRS_LABEL[best]}; choose that coordinate system.")
-    slon, slat = to_wgs84(lat, lon, crs)
-    if float(_inside(outline, slon, slat).mean()) >= 0.5:
+    swappable = (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
+    slon, slat = to_wgs84(lat[swappable], lon[swappable], crs)
+    if int(_inside(outline, slon, slat).sum()) >= 0.5 * n:
         return " Longitude and latitude look swapped: lon is about 104, lat about 30.7 in Chengdu."
     return ""
 
@@ -380,7 +402,8 @@ def _check(lon_text, lat_text, weight_text, time_text, rows, crs: str, outline) 
     outside = numeric & ~_inside(outline, lon, lat)
     hint = _hint(outline, lon_raw[outside], lat_raw[outside], crs) if outside.any() else ""
     problems += _problems_for(outside, rows, "geometry",
-                              lambda i: f"({lon_raw[i]:.6f}, {lat_raw[i]:.6f}) as {_CRS_LABEL[crs]} lies outside Chengdu")
+                              lambda i: f"({lon_raw[i]:.6f}, {lat_raw[i]:.6f}) as {_CRS_LABEL[crs]} "
+                                        "lies outside Chengdu")
     bad = bad_lon | bad_lat | bad_weight | bad_time | outside
     if bad.any():
         problems.sort(key=lambda p: (p["row"], p["field"]))

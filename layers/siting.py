@@ -1,4 +1,4 @@
-"""Where to add stations: candidate sites, greedy and exact maximal covering location (MCLP) with the existing stations kept."""
+"""Where to add stations: candidate sites, greedy and exact maximal covering (MCLP), existing stations kept."""
 from __future__ import annotations
 
 import heapq
@@ -284,15 +284,61 @@ def _lazy_greedy(matrix: sparse.csr_matrix, w_u: np.ndarray, k: int) -> list[int
     return chosen
 
 
+def _interchange(matrix: sparse.csr_matrix, w_u: np.ndarray, chosen: list[int], max_passes: int) -> list[int]:
+    """Improve a set of sites by single swaps (Teitz and Bart's vertex substitution).
+
+    Each chosen site in turn is taken out and the candidate that then adds the most is put in,
+    when that adds more than the site covered alone. One pass costs one sparse product per site;
+    passes stop when none swaps. The objective never decreases.
+    """
+    if not chosen:
+        return chosen
+    chosen = list(chosen)
+    by_site = matrix
+    count = np.asarray(by_site[chosen].sum(axis=0)).reshape(-1)  # chosen sites reaching each point
+    indptr, indices = by_site.indptr, by_site.indices
+    tolerance = 1e-12 * max(float(w_u.sum()), 1.0)
+    for _ in range(max_passes):
+        swapped = False
+        for slot in range(len(chosen)):
+            j = chosen[slot]
+            idx = indices[indptr[j]:indptr[j + 1]]
+            count[idx] -= 1
+            residual = np.where(count == 0, w_u, 0.0)
+            loss = float(residual[idx].sum())
+            gains = by_site @ residual
+            best = int(np.argmax(gains))
+            if gains[best] > loss + tolerance:
+                chosen[slot] = best
+                swapped = True
+                j = best
+            count[indices[indptr[j]:indptr[j + 1]]] += 1
+        if not swapped:
+            break
+    return chosen
+
+
+def _greedy_order(matrix: sparse.csr_matrix, w_u: np.ndarray, chosen) -> list[int]:
+    """The sites of ``chosen`` ordered greedily by marginal gain; those adding nothing left out."""
+    chosen = np.asarray(chosen, dtype=np.int64)
+    if len(chosen) == 0:
+        return []
+    order = _lazy_greedy(matrix[chosen], w_u, len(chosen))
+    return [int(chosen[i]) for i in order]
+
+
 def greedy_mclp(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_covered_mask, radius_m: float,
-                k: int, candidate_ids=None) -> SitingResult:
+                k: int, candidate_ids=None, interchange_passes: int = 3) -> SitingResult:
     """Recommend up to ``k`` new stations that add the most covered demand, keeping every existing one.
 
     Lazy greedy on a sparse candidate × demand coverage matrix (pairs within ``radius_m``
-    great-circle metres, ``<=`` as in :mod:`layers.coverage`). Demand the existing stations
-    already cover is removed first: that is what keeping them as required facilities means.
-    The greedy answer covers at least 1 - 1/e of the optimum; on Chengdu-like instances it
-    comes within a fraction of a percent of it (compare :func:`exact_mclp`).
+    great-circle metres, ``<=`` as in :mod:`layers.coverage`), then up to
+    ``interchange_passes`` passes of single swaps (:func:`_interchange`), then the final set
+    ordered greedily so that each pick's gain is what it adds to the picks before it. Demand the
+    existing stations already cover is removed first: that is what keeping them as required
+    facilities means. Plain greedy guarantees 1 - 1/e of the optimum and reached 97 % of it on
+    small clustered instances; the swaps bring those to the optimum or within a fraction of a
+    percent (tests/test_siting.py, bench/bench_siting.py).
 
     When fewer than ``k`` sites add any weighted demand, the result stops there: a station that
     covers nothing new is not recommended, and ``len(result.picks) < k`` tells the planner so.
@@ -313,6 +359,8 @@ def greedy_mclp(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_cov
         From 1 to :data:`MAX_K`.
     candidate_ids : array_like, optional
         Echoed in ``picks["id"]``.
+    interchange_passes : int
+        0 for the plain greedy.
 
     Returns
     -------
@@ -322,7 +370,10 @@ def greedy_mclp(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_cov
     started = time.perf_counter()
     problem = _problem(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_covered_mask, radius_m, k,
                        candidate_ids)
-    chosen = _lazy_greedy(problem.matrix, problem.weight[problem.uncovered], problem.k)
+    w_u = problem.weight[problem.uncovered]
+    chosen = _lazy_greedy(problem.matrix, w_u, problem.k)
+    if interchange_passes > 0:
+        chosen = _greedy_order(problem.matrix, w_u, _interchange(problem.matrix, w_u, chosen, interchange_passes))
     return _result(problem, chosen, "greedy", started)
 
 
@@ -398,6 +449,4 @@ def exact_mclp(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_cove
     chosen_cols = [j for j, var in enumerate(model.fac_vars) if var.value() is not None and var.value() > 0.5]
     chosen = useful[chosen_cols]
     # order the optimal set by marginal gain so each pick reads like the greedy's
-    sub = problem.matrix[chosen]
-    order = _lazy_greedy(sub, w_u, len(chosen))
-    return _result(problem, [int(chosen[i]) for i in order], "exact", started)
+    return _result(problem, _greedy_order(problem.matrix, w_u, chosen), "exact", started)

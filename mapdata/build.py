@@ -20,17 +20,19 @@ DEMO_NOW = pd.Timestamp("2026-11-01 09:00", tz="Asia/Shanghai")
 def build_layers(seed: int, now: pd.Timestamp = DEMO_NOW) -> dict:
     """Every layer of the demo dataset as GeoDataFrames; the same seed gives identical layers."""
     from mapdata.compounds_demo import generate_compounds
+    from mapdata.demand_demo import generate_demand
     from mapdata.districts import load_districts
     from mapdata.osm import load_roads
     from mapdata.stations_demo import generate_stations
 
     # one independent stream per layer family, so a change to one generator does not
     # reshuffle the others
-    streams = np.random.SeedSequence(seed).spawn(2)
+    streams = np.random.SeedSequence(seed).spawn(3)
     districts = load_districts()
     stations = generate_stations(districts, np.random.default_rng(streams[0]), now=now)
     layers = {"districts": districts, "stations": stations, "roads": load_roads()}
     layers.update(generate_compounds(districts, np.random.default_rng(streams[1]), now=now))
+    layers["demand"] = generate_demand(districts, np.random.default_rng(streams[2]))
     return layers
 
 

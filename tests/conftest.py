@@ -50,10 +50,18 @@ def store(demo_db):
 
 
 @pytest.fixture(scope="session")
-def settings(demo_db):
+def app_db(demo_db, tmp_path_factory) -> Path:
+    """The app's own copy of the dataset: browser tests may edit it (and put it back)."""
+    path = tmp_path_factory.mktemp("app") / "nuanxin.gpkg"
+    shutil.copy(demo_db, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(app_db):
     from mapdata.config import Settings
 
-    return Settings(db_path=demo_db, secret_key="test", tile_source="none")
+    return Settings(db_path=app_db, secret_key="test", tile_source="none")
 
 
 @pytest.fixture(scope="session")
