@@ -9,11 +9,13 @@ from flask import Flask
 
 import callbacks.rider  # noqa: F401  (registers the rider page's callbacks)
 from api.v1 import register as register_api
+from layers.planning import PlanningContext
 from mapdata.config import Settings
 from mapdata.store import GeoPackageStore, StoreError
 
 STORE_KEY = "nuanxin.store"
 SETTINGS_KEY = "nuanxin.settings"
+PLANNING_KEY = "nuanxin.planning"
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
@@ -33,6 +35,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions[SETTINGS_KEY] = settings
     catalogue = register_api(server, store)
     catalogue.snapshot()  # build the finder and the road network now, not on a rider's first request
+    server.extensions[PLANNING_KEY] = PlanningContext(store, catalogue)  # its model is built on first use
     app = dash.Dash(
         __name__,
         server=server,
