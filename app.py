@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash
 from flask import Flask
 
+import callbacks.planner  # noqa: F401  (registers the planner page's callbacks)
 import callbacks.rider  # noqa: F401  (registers the rider page's callbacks)
 from api.v1 import register as register_api
 from layers.planning import PlanningContext

@@ -185,9 +185,13 @@ def create_blueprint() -> Blueprint:
 
 def register(server, store) -> StationCatalogue:
     """Mount the API on a Flask server, with JSON errors for every /api path."""
+    # imported here, not at the top: api.planning builds on this module's helpers
+    from api.planning import create_blueprint as create_planning_blueprint
+
     cat = StationCatalogue(store)
     server.extensions[CATALOGUE_KEY] = cat
     server.register_blueprint(create_blueprint())
+    server.register_blueprint(create_planning_blueprint())
 
     @server.errorhandler(405)
     def _method_not_allowed(exc):

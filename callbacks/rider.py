@@ -8,10 +8,10 @@ import shapely
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 from flask import current_app
 
-from layers.amenities import masks_for, parse_amenities, rarest
+from layers.amenities import parse_amenities
 from layers.catalogue import amenity_list
 from layers.entry import UnknownCompoundError, entry_route, find_compounds
-from layers.hours import as_local, describe_status
+from layers.hours import DayKind, as_local, describe_status, holiday_name
 from layers.i18n import language, t
 from layers.navigation import amap_marker_url, baidu_marker_url
 from pages.ids import LAZY_OVERLAYS, RIDER, result_id, suggestion_id
@@ -44,8 +44,8 @@ def query_time(open_now: list, open_at: str | None):
 
 def format_distance(metres: float, lang: str) -> str:
     if metres < 1000:
-        return f"{round(metres / 10) * 10:.0f} 米" if lang == "zh" else f"{round(metres / 10) * 10:.0f} m"
-    return f"{metres / 1000:.1f} 公里" if lang == "zh" else f"{metres / 1000:.1f} km"
+        return t("unit.m", lang, n=f"{round(metres / 10) * 10:.0f}")
+    return t("unit.km", lang, n=f"{metres / 1000:.1f}")
 
 
 def amenity_icons(keys, lang: str, cls="amenity-icons"):
@@ -147,7 +147,7 @@ def suggestions(lat, lon, keys, at, reach, lang):
                                        id=suggestion_id("widen", str(step)), className="btn", n_clicks=0))
             break
     if keys:
-        drop = rarest(keys, finder._masks) if hasattr(finder, "_masks") else keys[-1]
+        drop = finder.rarest_amenity(keys)
         rest = tuple(k for k in keys if k != drop)
         n = finder.count_matching(lat, lon, amenities=rest, at=at, max_distance_m=reach)
         buttons.append(html.Button(t("rider.drop", lang, amenity=t(f"amenity.{drop}", lang), n=n),
@@ -270,18 +270,15 @@ def week_rows(i: int, when, lang: str):
     rows = []
     for d in days:
         spans = ", ".join(
-            "24 小时" if (a.hour, a.minute, b.hour, b.minute) == (0, 0, 0, 0) and lang == "zh" else
-            "24 h" if (a.hour, a.minute, b.hour, b.minute) == (0, 0, 0, 0) else
+            t("rider.card.all_day", lang) if (a.hour, a.minute, b.hour, b.minute) == (0, 0, 0, 0) else
             f"{a:%H:%M}–{'24:00' if (b.hour, b.minute) == (0, 0) else f'{b:%H:%M}'}" for a, b in d["intervals"])
         weekday = t(f"weekday.{d['weekday']}", lang)
         label = f"{weekday} {d['date'].month}/{d['date'].day}"
         note = []
-        if d["holiday"]:
-            from layers.hours import holiday_name
-
+        if d["day_kind"] == DayKind.MAKEUP_WORKDAY:
+            note.append(t("rider.card.makeup_day", lang))
+        elif d["holiday"]:
             note.append(holiday_name(d["date"], lang) or d["holiday"])
-        if d["day_kind"].name == "MAKEUP_WORKDAY":
-            note.append("调休上班" if lang == "zh" else "make-up working day")
         rows.append(html.Tr([
             html.Th(label + (f" · {t('rider.card.today', lang)}" if d["date"] == today else "")),
             html.Td(spans or t("rider.card.closed_day", lang)),
@@ -326,8 +323,7 @@ def show_card(state, open_now, open_at):
         until = row["status_until"]
         if until is not None and not (isinstance(until, float)) and str(until) != "NaT":
             u = as_local(until)
-            note += f"，{t('rider.card.until', lang)} {u.month}月{u.day}日" if lang == "zh" else \
-                f", {t('rider.card.until', lang)} {u:%b} {u.day}"
+            note += t("rider.card.until_date", lang, month=u.month, day=u.day, mon=f"{u:%b}")
         body.append(html.P(note, className="temporary"))
     body += [
         html.P([row["address"], html.Br(), html.Span(row["district"] + (f" · {row['street']}" if row["street"] else ""))],
@@ -434,23 +430,15 @@ def entry_collection(answer: dict, lang: str) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-REASONS = {"no rider gate": {"zh": "没有允许骑手进入的门", "en": "no gate lets riders in"},
-           "no such building": {"zh": "没有这个楼栋号", "en": "no such building"},
-           "no recorded route": {"zh": "没有记录的进入路线", "en": "no recorded route"}}
-
-
 def entry_message(answer: dict, lang: str):
     c = answer["compound"]
     parts = [html.H3(c["name"])]
     if answer["reason"]:
-        head = answer["reason"].split(":")[0]
-        reason = REASONS.get(head, {}).get(lang, answer["reason"])
-        detail = answer["reason"].split(":", 1)[1].strip() if ":" in answer["reason"] and lang == "en" else ""
-        if head == "no such building":
-            known = answer["reason"].rsplit(":", 1)[-1].strip()
-            detail = ("已知楼栋：" if lang == "zh" else "known numbers: ") + known
-        parts.append(html.P(t("rider.compound.no_route", lang, reason=reason) + (f"（{detail}）" if detail else ""),
-                            className="no-route"))
+        reason = t(f"rider.reason.{answer['reason_code']}", lang)
+        parts.append(html.P(t("rider.compound.no_route", lang, reason=reason), className="no-route"))
+        if answer["reason_code"] == "no_such_building" and answer["known_numbers"]:
+            parts.append(html.P(t("rider.compound.known", lang, numbers="、".join(answer["known_numbers"])),
+                                className="known-numbers"))
     else:
         parts.append(html.P(t("rider.compound.gate", lang, gate=answer["gate"]["name"]), className="gate-used"))
         parts.append(html.P(t("rider.compound.route", lang, building=answer["building"]["label"],

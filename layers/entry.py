@@ -142,7 +142,9 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
         gate refuses e-bikes); ``signs``: the signs within 15 m of the route, in the order met
         from the gate, each with kind, text, condition and ``distance_m`` along the route;
         ``reason``: None, or why there is no route (``"no rider gate: …"``, ``"no such
-        building: …"`` with the known numbers, ``"no recorded route: …"``).
+        building: …"`` with the known numbers, ``"no recorded route: …"``); ``reason_code``: the same as a stable key (``no_rider_gate``,
+        ``no_such_building``, ``no_recorded_route``) for translated messages; ``known_numbers``:
+        the compound's building numbers.
 
     Raises
     ------
@@ -159,12 +161,14 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
                      "adcode": int(crow["adcode"]), "geometry": crow.geometry},
         "building": None, "gate": None, "other_gates": [], "route": None, "source": None,
         "length_m": None, "walking_min": None, "riding_min": None, "signs": [], "reason": None,
+        "reason_code": None, "known_numbers": [],
     }
     gates = layers["gates"]
     gates = gates[gates["compound_id"] == compound_id].sort_values("id")
     buildings = layers["buildings"]
     buildings = buildings[buildings["compound_id"] == compound_id]
     known = sorted(buildings["number"].astype(str), key=lambda s: (len(s), s))
+    result["known_numbers"] = known
     number = parse_building_number(building)
     brow = buildings[buildings["number"].astype(str) == number] if number is not None else buildings.iloc[0:0]
     name = crow["name"]
@@ -177,11 +181,13 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
         result["other_gates"] = [_gate_record(r) for _, r in gates.iterrows()]
         result["reason"] = (f"no rider gate: none of the {len(gates)} gates of {name} lets riders in; "
                             f"meet the customer at a gate")
+        result["reason_code"] = "no_rider_gate"
         return result
     if brow.empty:
         result["other_gates"] = [_gate_record(r) for _, r in gates.iterrows()]
         listed = ", ".join(known) if known else "none recorded"
         result["reason"] = f"no such building: {name} has no building {building!r}; known numbers: {listed}"
+        result["reason_code"] = "no_such_building"
         return result
 
     routes = layers["entry_routes"]
@@ -189,6 +195,7 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
     if route.empty:
         result["other_gates"] = [_gate_record(r) for _, r in gates.iterrows()]
         result["reason"] = f"no recorded route: no way from a rider gate of {name} to {b['label']} is known"
+        result["reason_code"] = "no_recorded_route"
         return result
     r = route.iloc[0]
     gate = gates[gates["id"] == r["gate_id"]].iloc[0]

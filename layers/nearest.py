@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from layers.amenities import amenity_mask, keys_of, masks_for, parse_amenities
+from layers.amenities import amenity_mask, keys_of, masks_for, parse_amenities, rarest
 from layers.hours import HoursTable, as_local
 from layers.network import (EARTH_RADIUS_M, EBIKE_M_PER_MIN, RoadNetwork, chord_for, haversine_m,
                             unit_vectors)
@@ -271,6 +271,10 @@ class StationFinder:
             "district": self._district[i],
             "address": self._address[i],
         } for i, dist, minutes, on_network, closing in zip(idx.tolist(), d, eta, net, closes)]
+
+    def rarest_amenity(self, amenities) -> str:
+        """Of the asked amenities, the one the fewest stations have: the one to drop first."""
+        return rarest(parse_amenities(amenities), self._masks)
 
     def count_matching(self, lat: float, lon: float, amenities=(), at=None,
                        max_distance_m: float | None = None) -> int:

