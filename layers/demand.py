@@ -23,7 +23,7 @@ GEOJSON_TYPES = ("application/geo+json", "application/json", "application/vnd.ge
 _ALIASES = {"lon": ("lon", "lng", "longitude", "x"), "lat": ("lat", "latitude", "y"),
             "weight": ("weight",), "time": ("time",)}
 _CRS_LABEL = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
-_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 
 
 class DemandUploadError(ValueError):
