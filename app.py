@@ -10,6 +10,7 @@ from flask import Flask
 import callbacks.planner  # noqa: F401  (registers the planner page's callbacks)
 import callbacks.rider  # noqa: F401  (registers the rider page's callbacks)
 from api.v1 import register as register_api
+from layers.catalogue import MAP_FIELDS
 from layers.planning import PlanningContext
 from mapdata.config import Settings
 from mapdata.store import GeoPackageStore, StoreError
@@ -35,7 +36,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions[STORE_KEY] = store
     server.extensions[SETTINGS_KEY] = settings
     catalogue = register_api(server, store)
-    catalogue.snapshot()  # build the finder and the road network now, not on a rider's first request
+    # build the finder, the road network and the map's station GeoJSON now, not on a rider's first request
+    catalogue.feature_collection_gzip(MAP_FIELDS)
     server.extensions[PLANNING_KEY] = PlanningContext(store, catalogue)  # its model is built on first use
     app = dash.Dash(
         __name__,

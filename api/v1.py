@@ -129,6 +129,11 @@ def create_blueprint() -> Blueprint:
         if unknown:
             raise ApiError(400, "invalid_parameter", f"unknown field {unknown[0]!r}; fields: "
                            f"{', '.join(PUBLIC_PROPERTIES)}", "fields")
+        if "gzip" in request.accept_encodings:
+            resp = Response(catalogue().feature_collection_gzip(fields), mimetype="application/geo+json")
+            resp.headers["Content-Encoding"] = "gzip"  # compressed once per store version, not per request
+            resp.vary.add("Accept-Encoding")
+            return resp
         return Response(catalogue().feature_collection_json(fields), mimetype="application/geo+json")
 
     @bp.get(f"{API_PREFIX}/stations/nearest")

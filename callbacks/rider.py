@@ -30,6 +30,11 @@ def entry_layers() -> dict:
     return {name: store.read(name) for name in ("compounds", "gates", "buildings", "entry_routes", "wayfinding_signs")}
 
 
+def planned(day: str | None, time: str | None) -> str | None:
+    """The planned time from the day and time pickers, as ``YYYY-MM-DDTHH:MM``, or None."""
+    return f"{day}T{time}" if day and time else None
+
+
 def query_time(open_now: list, open_at: str | None):
     """The time the rider asks about: now, a planned time, or None (any time)."""
     if open_now:
@@ -126,12 +131,13 @@ def results_view(where, chips, open_now, open_at, state):
     Input(RIDER.where, "data"),
     Input(RIDER.chips, "value"),
     Input(RIDER.open_now, "value"),
-    Input(RIDER.open_at, "data"),
+    Input(RIDER.open_day, "value"),
+    Input(RIDER.open_time, "value"),
     Input(RIDER.state, "data"),
     prevent_initial_call=True,  # the page is served with its first results already in it
 )
-def show_results(where, chips, open_now, open_at, state):
-    return results_view(where, chips, open_now, open_at, state)
+def show_results(where, chips, open_now, day, time, state):
+    return results_view(where, chips, open_now, None if open_now else planned(day, time), state)
 
 
 def suggestions(lat, lon, keys, at, reach, lang):
@@ -176,7 +182,6 @@ def apply_suggestion(clicks, state, chips):
     Output(RIDER.open_now, "value"),
     Output(RIDER.open_day, "value"),
     Output(RIDER.open_time, "value"),
-    Output(RIDER.open_at, "data"),
     Input(RIDER.open_now, "value"),
     Input(RIDER.open_day, "value"),
     Input(RIDER.open_time, "value"),
@@ -185,11 +190,16 @@ def apply_suggestion(clicks, state, chips):
 def either_now_or_a_planned_time(open_now, day, time):
     """"Open now" and a planned day and time exclude each other: choosing one clears the other."""
     if ctx.triggered_id == RIDER.open_now:
-        return no_update, (None if open_now else no_update), (None if open_now else no_update), \
-            (None if open_now else no_update)
-    if day and time:
-        return [], no_update, no_update, f"{day}T{time}"
-    return no_update, no_update, no_update, None
+        return no_update, (None if open_now else no_update), (None if open_now else no_update)
+    # one picker set alone means "today" or "at noon", so that one tap plans a time
+    if ctx.triggered_id == RIDER.open_time and time and not day:
+        day = as_local(datetime.now().astimezone()).date().isoformat()
+        return [], day, no_update
+    if ctx.triggered_id == RIDER.open_day and day and not time:
+        return [], no_update, "12:00"
+    if planned(day, time) and open_now:
+        return [], no_update, no_update
+    return no_update, no_update, no_update
 
 
 @callback(
@@ -299,19 +309,26 @@ def share_link(station_id: str, row, state: dict) -> str:
     Output(RIDER.map, "viewport", allow_duplicate=True),
     Input(RIDER.state, "data"),
     State(RIDER.open_now, "value"),
-    State(RIDER.open_at, "data"),
-    prevent_initial_call="initial_duplicate",
+    State(RIDER.open_day, "value"),
+    State(RIDER.open_time, "value"),
+    prevent_initial_call=True,  # a station from the link is in the served page already
 )
-def show_card(state, open_now, open_at):
+def show_card(state, open_now, day, time):
+    body, hidden, centre = card_view(state, None if open_now else planned(day, time))
+    return body, hidden, ({"center": centre, "zoom": 15, "transition": "flyTo"} if centre else no_update)
+
+
+def card_view(state: dict | None, open_at: str | None):
+    """The station card for the page state: (children, hidden, [lat, lon] or None)."""
     state = state or {}
     sid = state.get("station")
     lang = language(state.get("lang"))
     snap = catalogue().snapshot()
     if not sid or sid not in snap.by_id:
-        return None, True, no_update
+        return None, True, None
     i = snap.by_id[sid]
     row = snap.stations.iloc[i]
-    when = query_time(open_now, open_at) or as_local(datetime.now().astimezone())
+    when = query_time([], open_at) or as_local(datetime.now().astimezone())
     status = station_status([i], when)[0]
     lat, lon = float(row.geometry.y), float(row.geometry.x)
     body = [
@@ -344,7 +361,7 @@ def show_card(state, open_now, open_at):
             html.A(t("rider.card.share", lang), href=share_link(sid, row, state), className="btn share-link"),
         ], className="row nav"),
     ]
-    return body, False, {"center": [lat, lon], "zoom": max(15, 15), "transition": "flyTo"}
+    return body, False, [lat, lon]
 
 
 @callback(
@@ -368,6 +385,7 @@ def load_overlays_when_shown(overlays, compounds_url, signs_url, state):
 @callback(
     Output(RIDER.compound_list, "children"),
     Input(RIDER.compound_name, "value"),
+    prevent_initial_call=True,
 )
 def compound_suggestions(text):
     compounds = catalogue().store.read("compounds")
@@ -384,10 +402,14 @@ def compound_suggestions(text):
     State(RIDER.compound_name, "value"),
     State(RIDER.compound_building, "value"),
     State(RIDER.state, "data"),
-    prevent_initial_call="initial_duplicate",
+    prevent_initial_call=True,  # a compound from the link is in the served page already
 )
 def show_entry(_go, _submit, name, building, state):
-    lang = language((state or {}).get("lang"))
+    return entry_view(name, building, language((state or {}).get("lang")))
+
+
+def entry_view(name: str | None, building: str | None, lang: str):
+    """The compound entry for a name and a building number: (map data, message, viewport)."""
     name = (name or "").strip()[:60]
     if not name:
         return None, None, no_update
@@ -486,14 +508,16 @@ clientside_callback(
 
 # The page state lives in the URL, so a link reproduces the view.
 clientside_callback(
-    """function(where, chips, openNow, openAt, state, compound, building) {
-        return window.nuanxin.writeUrl(where, chips, openNow, openAt, state, compound, building);
+    """function(where, chips, openNow, day, time, state, compound, building) {
+        return window.nuanxin.writeUrl(where, chips, openNow, day && time ? day + "T" + time : null, state,
+                                       compound, building);
     }""",
     Output(RIDER.lang_btn, "href"),
     Input(RIDER.where, "data"),
     Input(RIDER.chips, "value"),
     Input(RIDER.open_now, "value"),
-    Input(RIDER.open_at, "data"),
+    Input(RIDER.open_day, "value"),
+    Input(RIDER.open_time, "value"),
     Input(RIDER.state, "data"),
     Input(RIDER.compound_name, "value"),
     Input(RIDER.compound_building, "value"),

@@ -1,6 +1,7 @@
 """The station catalogue: the stations layer and the finder built on it, kept current with the store."""
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from mapdata.vocabulary import AMENITY_KEYS
 #: The properties of a station as the API and the map publish it.
 PUBLIC_PROPERTIES = ("id", "name", "district", "street", "address", "phone", "amenities", "opening_hours",
                      "status", "status_note", "status_until", "version")
+
+#: What the map needs of each station: small enough for 100,000 stations on a phone.
+MAP_FIELDS = ("id", "name", "status")
 
 _ORDER = {k: i for i, k in enumerate(AMENITY_KEYS)}
 
@@ -63,6 +67,7 @@ class _Snapshot:
     finder: object
     by_id: dict
     collection_json: dict = None  # fields -> bytes
+    collection_gzip: dict = None  # fields -> gzip bytes
     places: object = None
 
 
@@ -142,6 +147,17 @@ class StationCatalogue:
             body = json.dumps({"type": "FeatureCollection", "features": features},
                               ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             snap.collection_json[fields] = body
+        return body
+
+    def feature_collection_gzip(self, fields: tuple[str, ...] = PUBLIC_PROPERTIES) -> bytes:
+        """The same, gzip-compressed once per store version (a 100,000-station body takes ~0.2 s to compress)."""
+        snap = self.snapshot()
+        if snap.collection_gzip is None:
+            snap.collection_gzip = {}
+        body = snap.collection_gzip.get(fields)
+        if body is None:
+            body = gzip.compress(self.feature_collection_json(fields), compresslevel=6, mtime=0)
+            snap.collection_gzip[fields] = body
         return body
 
     def places(self):

@@ -10,6 +10,7 @@ from dash_extensions.javascript import Namespace
 from flask import current_app
 
 from layers.hours import as_local
+from layers.catalogue import MAP_FIELDS
 from layers.i18n import language, t
 from mapdata.config import TILE_SOURCES
 from mapdata.vocabulary import AMENITIES, AMENITY_KEYS
@@ -80,7 +81,7 @@ def _chip(a, lang):
             "value": a.key}
 
 
-def map_children(state: dict, settings, highlight=None) -> list:
+def map_children(state: dict, settings, highlight=None, routes=None) -> list:
     lang = state["lang"]
     layers = []  # compounds and signs are fetched when their overlay is first switched on
     tiles = TILE_SOURCES.get(settings.tile_source if settings else "none")
@@ -97,7 +98,7 @@ def map_children(state: dict, settings, highlight=None) -> list:
                    style={"color": "#c9c3b6", "weight": 2}, interactive=False,
                    attribution="© OpenStreetMap contributors (ODbL)", **common),
         dl.LayersControl([
-            dl.Overlay(dl.GeoJSON(id=RIDER.stations, url="/api/v1/stations?fields=id,name,status", cluster=True,
+            dl.Overlay(dl.GeoJSON(id=RIDER.stations, url="/api/v1/stations?fields=" + ",".join(MAP_FIELDS), cluster=True,
                                   zoomToBoundsOnClick=True, superClusterOptions={"radius": 60, "maxZoom": 15},
                                   pointToLayer=MAP_JS("stationMarker"), **common),
                        name=t("layer.stations", lang), checked=True),
@@ -105,7 +106,7 @@ def map_children(state: dict, settings, highlight=None) -> list:
                                   style={"color": "#7a5c99", "weight": 1, "fillOpacity": 0.08},
                                   onEachFeature=MAP_JS("nameTooltip"), **common),
                        name=t("layer.compounds", lang), checked=False),
-            dl.Overlay(dl.GeoJSON(id=RIDER.routes, data=None, style=MAP_JS("routeStyle"),
+            dl.Overlay(dl.GeoJSON(id=RIDER.routes, data=routes, style=MAP_JS("routeStyle"),
                                   pointToLayer=MAP_JS("entryMarker"), onEachFeature=MAP_JS("nameTooltip"), **common),
                        name=t("layer.routes", lang), checked=True),
             dl.Overlay(dl.GeoJSON(id=RIDER.signs, url=None,
@@ -122,7 +123,7 @@ def map_children(state: dict, settings, highlight=None) -> list:
 
 
 def layout(**query):
-    from callbacks.rider import results_view
+    from callbacks.rider import card_view, entry_view, results_view
 
     state = initial_state(**query)
     lang = state["lang"]
@@ -133,6 +134,10 @@ def layout(**query):
     open_now = [] if state["open_at"] else ["now"]
     results, highlight, suggest, where_text = results_view(state["location"], state["amenities"], open_now,
                                                            state["open_at"], page_state)
+    card, card_hidden, card_centre = card_view(page_state, state["open_at"])
+    routes, entry_msg, _ = entry_view(state["compound"], state["building"], lang) if state["compound"] \
+        else (None, None, None)
+    centre = card_centre or [state["location"]["lat"], state["location"]["lon"]]
     settings = current_app.extensions.get("nuanxin.settings")
     info = current_app.extensions["nuanxin.store"].info()
     loc = state["location"]
@@ -170,11 +175,10 @@ def layout(**query):
                                        value=state["open_at"][11:16] if state["open_at"] else None, clearable=True,
                                        searchable=False, placeholder=t("rider.time", lang), className="time-pick")],
                          className="open-at"),
-                dcc.Store(id=RIDER.open_at, data=state["open_at"]),
             ], className="row time-row"),
         ], className="controls"),
         html.Div(where_text, id=RIDER.where_text, className="where"),
-        html.Div(dl.Map(map_children(state, settings, highlight), id=RIDER.map, center=[loc["lat"], loc["lon"]], zoom=14,
+        html.Div(dl.Map(map_children(state, settings, highlight, routes), id=RIDER.map, center=centre, zoom=15 if card_centre else 14,
                         minZoom=8, maxZoom=19, style={"height": "100%", "width": "100%"},
                         attributionControl=False, preferCanvas=True),
                  className="map-wrap"),
@@ -194,12 +198,12 @@ def layout(**query):
                             n_clicks=0),
             ], className="row"),
             html.Datalist(id=RIDER.compound_list, children=[]),
-            html.Div(id=RIDER.compound_msg, className="compound-msg", role="status"),
+            html.Div(entry_msg, id=RIDER.compound_msg, className="compound-msg", role="status"),
         ], className="compound-section", open=bool(state["compound"])),
         html.Aside([
             html.Button("×", id=RIDER.card_close, className="card-close", title=t("rider.card.close", lang),
                         n_clicks=0, **{"aria-label": t("rider.card.close", lang)}),
-            html.Div(id=RIDER.card_body),
-        ], id=RIDER.card, className="card", hidden=True, role="dialog"),
+            html.Div(card, id=RIDER.card_body),
+        ], id=RIDER.card, className="card", hidden=card_hidden, role="dialog"),
         html.Footer(t("attribution", lang), id=RIDER.attribution, className="attribution"),
     ], className=f"rider lang-{lang}", lang="zh-CN" if lang == "zh" else "en")
