@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         "text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
         "application/x-javascript", "application/json", "application/geo+json", "image/svg+xml", "image/x-icon"]
     server.config["COMPRESS_MIN_SIZE"] = 500
+    # the largest request anyone needs: a 1,000,000-row demand CSV is about 30 MB
+    server.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
     server.extensions[STORE_KEY] = store
     server.extensions[SETTINGS_KEY] = settings
     catalogue = register_api(server, store)

@@ -7,9 +7,16 @@ ERROR = {
     "type": "object",
     "required": ["error"],
     "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-        "code": {"type": "string", "enum": ["invalid_parameter", "not_found", "method_not_allowed", "internal_error"]},
+        "code": {"type": "string", "enum": ["invalid_parameter", "invalid_rows", "invalid_body", "not_found",
+                                             "method_not_allowed", "unsupported_media_type", "payload_too_large",
+                                             "internal_error"]},
         "field": {"type": ["string", "null"], "description": "the parameter or field at fault"},
-        "message": {"type": "string"}}}},
+        "message": {"type": "string"},
+        "rows": {"type": "array", "description": "invalid_rows / invalid_body: up to 100 problems; row is the 1-based "
+                                                 "data row (CSV header not counted) or feature, null for the whole body",
+                 "items": {"type": "object", "properties": {"row": {"type": ["integer", "null"]},
+                                                            "field": {"type": ["string", "null"]},
+                                                            "message": {"type": "string"}}}}}}},
 }
 
 POINT = {"type": "object", "properties": {"type": {"const": "Point"},
@@ -58,9 +65,96 @@ def _param(name, schema, description, required=False):
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
 
+_ERROR_DESCRIPTIONS = {400: "a parameter, the body or some of its rows are invalid", 404: "not found",
+                       405: "method not allowed", 413: "the body is too large",
+                       415: "the Content-Type is not one the route reads"}
+
+
 def _errors(*codes):
-    return {str(c): {"description": {400: "a parameter is invalid", 404: "not found"}[c],
+    return {str(c): {"description": _ERROR_DESCRIPTIONS[c],
                      "content": {"application/json": {"schema": ERROR}}} for c in codes}
+
+
+def _model_params(model, skip=()) -> list[dict]:
+    """Query parameters from a pydantic model: its JSON schema is the one that validates requests."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    out = []
+    for name, prop in schema["properties"].items():
+        if name in skip:
+            continue
+        prop = dict(prop)
+        description = prop.pop("description", "")
+        prop.pop("title", None)
+        out.append(_param(name, prop, description, name in required))
+    return out
+
+
+def planning_paths() -> dict:
+    """The coverage, siting and report routes of :mod:`api.planning`."""
+    from api.planning import (MAX_UPLOAD_BYTES, CompareQuery, CoverageQuery, ReportQuery, SitingBody,
+                              WeekQuery)
+
+    coverage_params = _model_params(CoverageQuery)
+    report_params = _model_params(ReportQuery)
+    number = {"type": "number"}
+    coverage_result = {"type": "object", "properties": {
+        "query": {"type": "object"},
+        "overall": {"type": "object", "properties": {k: number for k in (
+            "demand", "covered", "share", "points", "points_covered", "point_share")}},
+        "districts": {"type": "array", "items": {"type": "object", "properties": {
+            "adcode": {"type": "integer"}, "name": {"type": "string"}, "name_en": {"type": "string"},
+            **{k: number for k in ("demand", "covered", "share", "points", "points_covered", "point_share")}}}},
+        "hexagons": {"type": "array", "items": {"type": "object", "properties": {
+            "h3": {"type": "string"}, **{k: number for k in ("demand", "covered", "points", "points_covered")}}}}}}
+    json_ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+    def download(summary, mimetype, extra=""):
+        return {"get": {"summary": summary + extra, "parameters": report_params,
+                        "responses": {"200": {"description": "an attachment (Content-Disposition carries its name)",
+                                              "content": {mimetype: {}}}, **_errors(400)}}}
+
+    upload_schema = {"description": f"demand points, at most {MAX_UPLOAD_BYTES // 2**20} MB and 1,000,000 rows",
+                     "required": True, "content": {
+                         "text/csv": {"schema": {"type": "string"}, "example": "lon,lat,weight\n104.0648,30.6586,3\n"},
+                         "application/geo+json": {"schema": {"type": "object", "description": "a FeatureCollection of "
+                                                             "Points; optional weight property (default 1)"}},
+                         "application/json": {"schema": {"type": "object"}}}}
+    return {
+        "/api/v1/coverage": {
+            "get": {"summary": "Coverage of the stored demand by the stations that count (amenities, open at at)",
+                    "parameters": coverage_params,
+                    "responses": {"200": {"description": "coverage", "content": {
+                        "application/json": {"schema": coverage_result}}}, **_errors(400)}},
+            "post": {"summary": "Coverage of your demand points (CSV or GeoJSON body in the crs given)",
+                     "parameters": coverage_params, "requestBody": upload_schema,
+                     "responses": {"200": {"description": "coverage", "content": {
+                         "application/json": {"schema": coverage_result}}}, **_errors(400, 413, 415)}}},
+        "/api/v1/coverage/week": {"get": {
+            "summary": "Share of the stored demand covered at each hour of a real week (7 × 24, Monday first)",
+            "parameters": _model_params(WeekQuery), "responses": {"200": json_ok, **_errors(400)}}},
+        "/api/v1/coverage/compare": {"get": {
+            "summary": "Hour-by-hour coverage of a normal week against a public-holiday week, and the difference",
+            "parameters": _model_params(CompareQuery), "responses": {"200": json_ok, **_errors(400)}}},
+        "/api/v1/siting": {"post": {
+            "summary": "Where k new stations add the most covered demand (greedy, or exact for small problems "
+                       "with the greedy's objective for comparison)",
+            "parameters": [_param("crs", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+                                  "coordinate system of the candidates when the body does not say")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": SitingBody.model_json_schema()}}},
+            "responses": {"200": json_ok, **_errors(400, 413, 415)}}},
+        "/api/v1/reports/coverage.csv": download("District coverage table, UTF-8 CSV with BOM", "text/csv"),
+        "/api/v1/reports/coverage.xlsx": download(
+            "Excel workbook: overall, districts, hexagons, week",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "/api/v1/reports/gaps.geojson": download("Hexagons with uncovered demand (RFC 7946)", "application/geo+json"),
+        "/api/v1/reports/gaps.gpkg": download("GeoPackage: layer gaps, and recommended_sites when k is given",
+                                              "application/geopackage+sqlite3"),
+        "/api/v1/reports/sites.geojson": download("Recommended sites for k new stations (k required)",
+                                                  "application/geo+json"),
+        "/api/v1/reports/district_map.html": download(
+            "A standalone map of one district (adcode required) that opens offline", "text/html"),
+    }
 
 
 def openapi_document() -> dict:
@@ -122,5 +216,6 @@ def openapi_document() -> dict:
                     "type": "object", "properties": {"query": {"type": "object"}, "count": {"type": "integer"},
                                                      "results": {"type": "array", "items": NEAREST_RESULT}}}}}},
                               **_errors(400)}}},
+            **planning_paths(),
         },
     }

@@ -22,6 +22,7 @@ from layers.planning import PlanningContext
 from layers.siting import MAX_K, exact_mclp, greedy_mclp
 from mapdata.crs import to_wgs84
 from mapdata.districts import chengdu_outline
+from mapdata.vocabulary import INPUT_CRS
 
 PLANNING_KEY = "nuanxin.planning"
 #: A demand upload of 1,000,000 CSV rows is about 30 MB; twice that leaves room for weights and
@@ -382,7 +383,7 @@ def create_blueprint() -> Blueprint:
     def siting():
         body = _parse_siting_body()
         crs = body.crs or request.args.get("crs") or "wgs84"
-        if crs not in ("wgs84", "gcj02", "bd09"):
+        if crs not in INPUT_CRS:
             raise ApiError(400, "invalid_parameter", f"got {crs!r}; expected wgs84, gcj02 or bd09", "crs")
         keys, at = _amenities(body.amenities), parse_time(body.at)
         lon, lat, ids, cands = _candidates(body, crs)

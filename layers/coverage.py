@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -339,6 +341,16 @@ class _Pairs:
             np.concatenate([self.station[:lo], self.station[edge]])
 
 
+def _serialised(method):
+    """Run a query under the model's lock: queries fill caches and may extend the pair table,
+    and one model serves every request thread of the app."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class CoverageModel:
     """Coverage of a fixed set of demand points by the stations, for any radius, time or filter.
 
@@ -375,6 +387,7 @@ class CoverageModel:
                  districts: gpd.GeoDataFrame | None = None, network: RoadNetwork | None = None,
                  max_radius_m: float = DEFAULT_MAX_RADIUS_M, hours: HoursTable | None = None,
                  h3_res: int | None = DEFAULT_H3_RES):
+        self._lock = threading.RLock()
         _check_wgs84(stations, "stations")
         if len(stations) and not (stations.geom_type == "Point").all():
             raise ValueError("stations must have Point geometries")
@@ -573,6 +586,7 @@ class CoverageModel:
 
     # -- questions -----------------------------------------------------------------------------
 
+    @_serialised
     def covered_mask(self, radius_m: float, amenities=(), at=None, mode: str = "straight",
                      extra_stations=None, removed_station_ids=None) -> np.ndarray:
         """Per demand point, whether an eligible station is within reach (see :meth:`coverage`)."""
@@ -584,6 +598,7 @@ class CoverageModel:
         covered[extra] = True
         return covered
 
+    @_serialised
     def coverage(self, radius_m: float, amenities=(), at=None, mode: str = "straight", h3_res: int = DEFAULT_H3_RES,
                  extra_stations=None, removed_station_ids=None) -> CoverageResult:
         """The share of demand within reach of an eligible station.
@@ -671,6 +686,7 @@ class CoverageModel:
         return CoverageResult(overall, frame, hexes, covered, radius, mode, t, keys, int(h3_res), open_stations,
                               network_points, fallback_points)
 
+    @_serialised
     def week(self, radius_m: float, amenities=(), week_start: dt.date | None = None,
              mode: str = "straight", removed_station_ids=None) -> pd.DataFrame:
         """Weighted coverage share for each hour of a real week: the heat table.
@@ -726,6 +742,7 @@ class CoverageModel:
                        "holiday": [holiday_name(x) for x in dates], "point_share": point_share.tolist()}
         return frame
 
+    @_serialised
     def compare_weeks(self, normal_week_start: dt.date, holiday_week_start: dt.date, radius_m: float,
                       amenities=(), mode: str = "straight") -> WeekComparison:
         """:meth:`week` for a normal week and a public-holiday week, and their difference."""
