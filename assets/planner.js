@@ -48,12 +48,13 @@
       m.bindTooltip(textNode(p.name));
       return m;
     },
+    // hypothetical stations and removed ones as DOM markers (pins), above the canvas layers
     whatifMarker: function (feature, latlng) {
       const p = feature.properties || {};
       const added = p.kind === "added";
-      const m = L.circleMarker(latlng, {radius: added ? 8 : 6, weight: 2, color: added ? "#fff" : "#dc2626",
-        fillColor: added ? "#16a34a" : "#fff", fillOpacity: added ? 0.95 : 0.6, dashArray: added ? null : "2 2",
-        bubblingMouseEvents: false, className: added ? "whatif-added" : "whatif-removed"});
+      const icon = L.divIcon({className: added ? "whatif-pin whatif-added" : "whatif-pin whatif-removed",
+                              html: added ? "+" : "×", iconSize: [20, 20]});
+      const m = L.marker(latlng, {icon: icon, keyboard: false, bubblingMouseEvents: false, zIndexOffset: 500});
       m.bindTooltip(textNode(p.name));
       return m;
     },

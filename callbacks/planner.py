@@ -23,7 +23,7 @@ from pages.ids import PLANNER, PLANNER_DOWNLOADS
 #: Colours of uncovered demand (level 0 = nothing uncovered, drawn clear) and of district shares.
 GAP_COLOURS = ["#fde7c8", "#fdba74", "#f97316", "#c2410c", "#7c2d12"]
 SHARE_BREAKS = [0.2, 0.3, 0.4, 0.5, 0.6]
-SHARE_COLOURS = ["#e5e7eb", "#d1fae5", "#a7f3d0", "#6ee7b7", "#34d399", "#059669"]
+SHARE_COLOURS = ["#e7e5e4", "#ccfbf1", "#99f6e4", "#5eead4", "#2dd4bf", "#0d9488"]
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
@@ -45,7 +45,7 @@ def pct(share) -> str:
 
 
 def signed_pct(delta) -> str:
-    return "—" if delta is None or pd.isna(delta) else f"{delta * 100:+.1f}"
+    return "—" if delta is None or pd.isna(delta) else f"{delta * 100:+.2f}"
 
 
 def number(x) -> str:
@@ -56,14 +56,16 @@ def district_label(row, lang: str) -> str:
     return row["name"] if lang == "zh" or not row.get("name_en") else row["name_en"]
 
 
-def when_text(at: str | None, lang: str) -> str:
-    if at is None:
-        return t("planner.when.any", lang)
-    moment = dt.datetime.fromisoformat(at)
+def when_text(query: PlannerQuery, lang: str) -> str:
+    """The question in words: the radius actually used (after clipping) and the moment."""
+    reach = t("planner.when.radius", lang, m=f"{query.radius_m:,.0f}", mode=t(f"planner.mode.{query.mode}", lang))
+    if query.at is None:
+        return f"{reach} · {t('planner.when.any', lang)}"
+    moment = dt.datetime.fromisoformat(query.at)
     day = moment.date()
     name = holiday_name(day, lang)
     when = f"{t(f'weekday.{day.weekday()}', lang)} {day.isoformat()} {moment:%H:%M}" + (f" · {name}" if name else "")
-    return t("planner.when.at", lang, when=when)
+    return f"{reach} · {t('planner.when.at', lang, when=when)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,11 +106,10 @@ def district_rows(result, deltas, lang: str) -> list[dict]:
         rows.append({
             "adcode": int(row["adcode"]), "label": district_label(row, lang),
             "demand": round(float(row["demand"]), 1),
-            "share": None if pd.isna(row["share"]) else round(float(row["share"]), 4),
-            "point_share": None if pd.isna(row["point_share"]) else round(float(row["point_share"]), 4),
+            "share": None if pd.isna(row["share"]) else float(row["share"]),
+            "point_share": None if pd.isna(row["point_share"]) else float(row["point_share"]),
             "points_covered": int(row["points_covered"]), "points": int(row["points"]),
-            "delta": None if deltas is None or pd.isna(deltas.get(row["adcode"])) else
-            round(float(deltas[row["adcode"]]), 4),
+            "delta": None if deltas is None or pd.isna(deltas.get(row["adcode"])) else float(deltas[row["adcode"]]),
         })
     return rows
 
@@ -153,6 +154,7 @@ def coverage_view(query_data, whatif_data, state):
     breaks = gap_breaks(result.hexagons)
     summary = None
     deltas = None
+    features = whatif_features(whatif, lang)
     if change:
         deltas = change.district_deltas()
         summary = [html.P(t("planner.whatif.summary", lang, added=len(whatif["added"]), removed=len(whatif["removed"]),
@@ -161,7 +163,7 @@ def coverage_view(query_data, whatif_data, state):
                    html.Ul([html.Li(f"{t('planner.whatif.added', lang, n=i + 1)}: {lat:.6f}, {lon:.6f}",
                                     className="added-station") for i, (lon, lat) in enumerate(whatif["added"])]
                            + [html.Li(f["properties"]["name"], className="removed-station")
-                              for f in whatif_features(whatif, lang)["features"] if f["properties"]["kind"] == "removed"],
+                              for f in features["features"] if f["properties"]["kind"] == "removed"],
                            className="whatif-list")]
     network = t("planner.network_note", lang, n=number(result.network_points), f=number(result.fallback_points)) \
         if query.mode == "network" else None
@@ -170,7 +172,7 @@ def coverage_view(query_data, whatif_data, state):
         [pct(o["point_share"]), html.Small(" " + t("planner.of", lang, a=number(o["points_covered"]),
                                                    b=number(o["points"])))],
         f"{result.open_stations} / {len(model.station_ids)}",
-        when_text(query.at, lang),
+        when_text(query, lang),
         network,
         district_rows(result, deltas, lang),
         {"res": query.h3_res, "levels": gap_levels(result.hexagons, breaks), "colours": GAP_COLOURS},
@@ -179,7 +181,7 @@ def coverage_view(query_data, whatif_data, state):
          "breaks": SHARE_BREAKS, "colours": SHARE_COLOURS},
         legend(breaks, lang),
         summary,
-        whatif_features(whatif, lang),
+        features,
         {"removed": whatif["removed"]},
     )
 
@@ -241,15 +243,18 @@ def figures_list(demand, covered, points, points_covered, lang):
 
 @callback(
     Output(PLANNER.panel, "children"),
-    Input(PLANNER.hexagons, "clickData"),
-    Input(PLANNER.base_districts, "clickData"),
+    # n_clicks, not clickData: a second click on the same spot repeats clickData, which Dash does not report
+    Input(PLANNER.hexagons, "n_clicks"),
+    Input(PLANNER.base_districts, "n_clicks"),
+    State(PLANNER.hexagons, "clickData"),
+    State(PLANNER.base_districts, "clickData"),
     State(PLANNER.click_mode, "value"),
     State(PLANNER.query, "data"),
     State(PLANNER.whatif, "data"),
     State(PLANNER.state, "data"),
     prevent_initial_call=True,
 )
-def inspect(hex_click, district_click, click_mode, query_data, whatif_data, state):
+def inspect(_hex_clicks, _district_clicks, hex_click, district_click, click_mode, query_data, whatif_data, state):
     if click_mode != "inspect":
         return no_update
     return inspect_view(ctx.triggered_id, hex_click, district_click, query_data, whatif_data, state)
@@ -290,16 +295,20 @@ def inspect_view(trigger, hex_click, district_click, query_data, whatif_data, st
 @callback(
     Output(PLANNER.whatif, "data"),
     Output(PLANNER.whatif_summary, "children", allow_duplicate=True),
-    Input(PLANNER.map, "clickData"),
-    Input(PLANNER.stations, "clickData"),
-    Input(PLANNER.whatif_layer, "clickData"),
+    Input(PLANNER.map, "n_clicks"),
+    Input(PLANNER.stations, "n_clicks"),
+    Input(PLANNER.whatif_layer, "n_clicks"),
     Input(PLANNER.whatif_reset, "n_clicks"),
+    State(PLANNER.map, "clickData"),
+    State(PLANNER.stations, "clickData"),
+    State(PLANNER.whatif_layer, "clickData"),
     State(PLANNER.click_mode, "value"),
     State(PLANNER.whatif, "data"),
     State(PLANNER.state, "data"),
     prevent_initial_call=True,
 )
-def edit_what_if(map_click, station_click, whatif_click, _reset, click_mode, whatif_data, state):
+def edit_what_if(_map_clicks, _station_clicks, _whatif_clicks, _reset, map_click, station_click, whatif_click,
+                 click_mode, whatif_data, state):
     return what_if_edit(ctx.triggered_id, map_click, station_click, whatif_click, click_mode, whatif_data, state)
 
 
@@ -381,8 +390,8 @@ def week_figure(normal: pd.DataFrame, holiday: pd.DataFrame | None, view: str, a
         moment = dt.datetime.fromisoformat(at)
         for col, frame in enumerate(marked, start=1):
             if moment.date() in frame.attrs["dates"]:
-                y = labels(frame)[frame.attrs["dates"].index(moment.date())]
-                fig.add_shape(type="rect", x0=moment.hour - 0.5, x1=moment.hour + 0.5, y0=y, y1=y,
+                row = frame.attrs["dates"].index(moment.date())  # a category's position on the y axis
+                fig.add_shape(type="rect", x0=moment.hour - 0.5, x1=moment.hour + 0.5, y0=row - 0.5, y1=row + 0.5,
                               xref=f"x{col if col > 1 else ''}", yref=f"y{col if col > 1 else ''}",
                               line={"color": "#1d4ed8", "width": 3}, layer="above")
     fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 30}, font={"family": FONT, "size": 12},
@@ -474,12 +483,14 @@ def exact_view(adcode, k_value, query_data, state):
     lang = lang_of(state)
     query = the_query(query_data)
     ctx_ = planning()
+    districts = ctx_.districts()
     try:
         code = int(adcode)
-        cmp = compare_in_district(ctx_.model(), ctx_.candidates(), query, clip_k(k_value), code)
     except (TypeError, ValueError):
-        return html.P(t("planner.exact.too_large", lang, reason=str(adcode)[:40]), className="warning")
-    districts = ctx_.districts()
+        code = None
+    if code not in set(districts["adcode"].astype(int).tolist()):
+        return html.P(t("planner.exact.unknown", lang), className="warning")
+    cmp = compare_in_district(ctx_.model(), ctx_.candidates(), query, clip_k(k_value), code)
     row = districts[districts["adcode"] == code].iloc[0]
     size = html.P(t("planner.exact.size", lang, name=district_label(row, lang), points=cmp.points,
                     cands=cmp.candidates, k=clip_k(k_value)))

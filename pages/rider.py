@@ -148,8 +148,12 @@ def layout(**query):
         html.Header([
             html.Div([html.H1(t("app.title", lang), id=RIDER.title),
                       html.Span(t("app.tagline", lang), id=RIDER.tagline, className="tagline")]),
-            html.A(t("app.switch_language", lang), id=RIDER.lang_btn, className="lang-switch",
-                   href="?lang=" + ("en" if lang == "zh" else "zh")),
+            html.Div([
+                html.A(t("planner.link", lang), id=RIDER.planner_link, className="lang-switch",
+                       href="/planner" + ("?lang=en" if lang == "en" else "")),
+                html.A(t("app.switch_language", lang), id=RIDER.lang_btn, className="lang-switch",
+                       href="?lang=" + ("en" if lang == "zh" else "zh")),
+            ], className="row header-links"),
         ], className="rider-header"),
         html.P(t("app.demo", lang), id=RIDER.demo, className="demo-label") if info.demo else None,
         html.Section([
