@@ -80,23 +80,6 @@ class Store(Protocol):
 
     def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame: ...
 
-    def _check_storage_types(self, layer: str) -> None:
-        """Numbers stored as text: GDAL would read 'lots' in an INTEGER column as 0, so look first."""
-        spec = SPECS[layer]
-        numeric = {n: c for n, c in spec.columns.items() if c.kind in ("int", "float", "bool")}
-        if not numeric:
-            return
-        allowed = {"int": "('integer', 'null')", "bool": "('integer', 'null')", "float": "('integer', 'real', 'null')"}
-        with closing(sqlite3.connect(self.path)) as conn:
-            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{layer}")')}
-            for name, col in numeric.items():
-                if name not in columns:
-                    raise LayerValidationError(layer, None, name, "column is missing")
-                row = conn.execute(f'SELECT "{spec.id_column}", "{name}" FROM "{layer}" '
-                                   f'WHERE typeof("{name}") NOT IN {allowed[col.kind]} LIMIT 1').fetchone()
-                if row is not None:
-                    raise LayerValidationError(layer, row[0], name, f"got {row[1]!r}, expected {col.kind}")
-
     def info(self) -> DatasetInfo: ...
 
 
