@@ -451,7 +451,7 @@ def report(results: dict, runs: int) -> None:
     print(f"  plotly resources loaded: {plotly or 'none'}; external requests: {external or 'none'}; "
           f"console errors: {len(console)}" + (f" (first: {console[0]['message'][:200]})" if console else ""))
 
-    print(f"\nServer time of results_view (what the results callback runs), in a request context; "
+    print("\nServer time of results_view (what the results callback runs), in a request context; "
           "6 amenity sets × 4 times (now, 12:30, 21:45, 03:00 tomorrow) × 8 places, k=8, reach 5 km; ms.")
     print(f"{'stations':<10}{'calls':>6}{'view p50':>10}{'view p99':>10}{'max':>8}{'goal':>6}"
           f"{'nearest p50':>13}{'nearest p99':>13}{'ratio p50':>10}{'no result':>10}{'create_app':>12}")

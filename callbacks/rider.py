@@ -1,7 +1,8 @@
 """Callbacks of the rider page: thin — read inputs, ask layers/, shape what the page shows."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from datetime import datetime
 from urllib.parse import urlencode
 
 import shapely
@@ -97,13 +98,37 @@ def highlight_collection(results: list[dict], here: dict | None) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+WHERE_KINDS = ("gps", "tap", "centre", "remembered", "search", "link")
+
+
+def checked_location(where) -> tuple[float, float, str] | None:
+    """(lat, lon, kind) from the client's location store, or None when it is not a real position:
+    every callback input is the client's word and is checked again here."""
+    if not isinstance(where, dict):
+        return None
+    try:
+        lat, lon = float(where.get("lat")), float(where.get("lon"))
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    kind = where.get("where") if where.get("where") in WHERE_KINDS else "tap"
+    return lat, lon, kind
+
+
 def results_view(where, chips, open_now, open_at, state):
     """The result list, the map highlights, the suggestions and the "where" line for a page state."""
     lang = language((state or {}).get("lang"))
-    reach = float((state or {}).get("reach_m") or 5000)
-    if not where or where.get("lat") is None:
+    try:
+        reach = min(max(float((state or {}).get("reach_m") or 5000), 100.0), max(WIDEN_STEPS_M))
+    except (TypeError, ValueError):
+        reach = 5000.0
+    checked = checked_location(where)
+    if checked is None:
         return [], highlight_collection([], None), None, ""
-    lat, lon = float(where["lat"]), float(where["lon"])
+    lat, lon, kind = checked
+    where = {"lat": lat, "lon": lon, "where": kind,
+             "label": str(where.get("label"))[:80] if where.get("label") else None}
     try:
         keys = parse_amenities(chips or [])
     except ValueError:
@@ -111,7 +136,7 @@ def results_view(where, chips, open_now, open_at, state):
     at = query_time(open_now, open_at)
     finder = catalogue().finder
     results = finder.nearest(lat, lon, amenities=keys, at=at, k=MAX_RESULTS, max_distance_m=reach)
-    where_label = t(f"rider.where.{where.get('where', 'centre')}", lang)
+    where_label = t(f"rider.where.{kind}", lang)
     where_text = [html.Span(where.get("label") or where_label, className="where-label"),
                   html.Span(f" ({lat:.4f}, {lon:.4f})", className="coords")]
     when = at or as_local(datetime.now().astimezone())
@@ -170,12 +195,19 @@ def suggestions(lat, lon, keys, at, reach, lang):
     prevent_initial_call=True,
 )
 def apply_suggestion(clicks, state, chips):
-    trigger = ctx.triggered_id
-    if not trigger or not any(clicks):
+    if not ctx.triggered_id or not any(clicks or []):
         return no_update, no_update
-    if trigger["kind"] == "widen":
-        return {**state, "reach_m": int(trigger["value"])}, no_update
-    return no_update, [k for k in (chips or []) if k != trigger["value"]]
+    return suggestion_effect(ctx.triggered_id, state, chips)
+
+
+def suggestion_effect(trigger: dict, state: dict, chips: list):
+    """What a "widen" or "drop" button does to the page state; a forged button does nothing."""
+    value = str(trigger.get("value"))
+    if trigger.get("kind") == "widen" and value.isdigit() and int(value) in WIDEN_STEPS_M:
+        return {**(state or {}), "reach_m": int(value)}, no_update
+    if trigger.get("kind") == "drop" and value in (chips or []):
+        return no_update, [k for k in chips if k != value]
+    return no_update, no_update
 
 
 @callback(

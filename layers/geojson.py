@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import shapely
 
 from layers.catalogue import _plain

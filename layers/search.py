@@ -5,7 +5,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely

@@ -413,7 +413,6 @@ def _route_compound(poly, paths: list, gate_pts: list, building_pts: list) -> li
         coords = shapely.get_coordinates(shapely.segmentize(line, GRID_M))
         ids = [nodes.add(x, y) for x, y in coords]
         osm_edges.extend((a, b) for a, b in zip(ids[:-1], ids[1:]) if a != b)
-    n_path = len(nodes.xy)
     interior = poly.buffer(-3.0)
     if interior.is_empty:
         interior = poly

@@ -158,7 +158,7 @@ def deserialise(raw: pd.DataFrame, layer: str) -> gpd.GeoDataFrame:
                 out[name] = s.astype("float64")
         elif col.kind == "bool":
             if not pd.api.types.is_bool_dtype(s):
-                mapped = s.map(lambda v: {1: True, 0: False, True: True, False: False, "1": True, "0": False,
+                mapped = s.map(lambda v: {1: True, 0: False, "1": True, "0": False,  # 1 == True, 0 == False
                                           "true": True, "false": False, "yes": True, "no": False}.get(v))
                 bad = mapped.isna()
                 if bad.any():
