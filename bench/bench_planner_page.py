@@ -297,7 +297,7 @@ def report(out: dict, reps: int) -> None:
         _row(name, cyc)
     rec = out["recommend"]
     _row(f"Recommend click, greedy k={K_SITES}", rec)
-    print(f"-- what-if (click mode what-if): map click adds the 3rd station, edit_what_if + show_coverage")
+    print("-- what-if (click mode what-if): map click adds the 3rd station, edit_what_if + show_coverage")
     _row("what-if: add 3rd station (straight, 1 km)", out["whatif"])
     _row("radius change, 3-station what-if on", out["whatif_radius"])
     _row("hour change, 3-station what-if on, network", out["whatif_network"])

@@ -33,7 +33,7 @@ _BLOCK_CANDIDATES = 8_000_000
 # than one bin (the great circle is a little shorter than the parallel between two points).
 _BIN_MARGIN = 1.02
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_OPEN_CACHE = 256
+_OPEN_CACHE = 512  # two weeks of hours (336) fit: the week view and its holiday comparison
 
 
 def _as_float_array(values, what: str) -> np.ndarray:
