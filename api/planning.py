@@ -16,18 +16,17 @@ from api.v1 import API_PREFIX, ApiError, _pydantic_error, parse_query, parse_tim
 from layers import reports
 from layers.amenities import parse_amenities
 from layers.coverage import DEFAULT_H3_RES, MAX_RADIUS_M
-from layers.demand import CSV_TYPES, GEOJSON_TYPES, MAX_PROBLEMS, DemandUploadError, parse_demand_upload
+from layers.demand import (
+    CSV_TYPES, GEOJSON_TYPES, MAX_PROBLEMS, MAX_UPLOAD_BYTES, DemandUploadError, parse_demand_upload,
+)
 from layers.hours import as_local
-from layers.planning import PlanningContext
+from layers.planning import MAX_TOKEN_CHARS, MAX_UPLOADS, PlanningContext
 from layers.siting import MAX_K, exact_mclp, greedy_mclp
 from mapdata.crs import to_wgs84
 from mapdata.districts import chengdu_outline
 from mapdata.vocabulary import INPUT_CRS
 
 PLANNING_KEY = "nuanxin.planning"
-#: A demand upload of 1,000,000 CSV rows is about 30 MB; twice that leaves room for weights and
-#: GeoJSON's longer rows without letting one request fill the server's memory.
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 MAX_SITING_BYTES = 8 * 1024 * 1024
 #: The default candidate set has about 15,000 sites; a planner's own list stays below that.
 MAX_CANDIDATES = 20_000
@@ -91,7 +90,8 @@ class CompareQuery(BaseModel):
 
 
 class ReportQuery(CoverageQuery):
-    """Parameters of the ``/api/v1/reports/…`` downloads: a coverage question of the stored demand."""
+    """Parameters of the ``/api/v1/reports/…`` downloads: a coverage question of the stored demand, or of a
+    demand uploaded on the planner page."""
 
     adcode: int | None = Field(None, description="a district: the map's district; for gaps and sites, keep "
                                                  "only those in it")
@@ -100,8 +100,14 @@ class ReportQuery(CoverageQuery):
                                                          "(default: the week of at)")
     min_uncovered: float = Field(0.0, ge=0, allow_inf_nan=False,
                                  description="gaps: only hexagons with at least this much uncovered demand")
+    demand: str | None = Field(None, max_length=MAX_TOKEN_CHARS,
+                               description="the token of a demand uploaded on the planner page (the server keeps "
+                                           f"the last {MAX_UPLOADS}); default: the stored demand")
+    candidates: str | None = Field(None, max_length=MAX_TOKEN_CHARS,
+                                   description="the token of candidate sites uploaded on the planner page; "
+                                               "default: the default set")
 
-    @field_validator("adcode", "k", "week_start", mode="before")
+    @field_validator("adcode", "k", "week_start", "demand", "candidates", mode="before")
     @classmethod
     def _blank(cls, v):
         return _empty_is_none(v)
@@ -290,8 +296,14 @@ def _district(adcode: int):
     return row.geometry.iloc[0]
 
 
+def _unknown_upload(field: str) -> ApiError:
+    return ApiError(404, "not_found", f"no upload with this {field} token on the server: it is unknown, or "
+                    f"older than the last {MAX_UPLOADS} uploads; upload it again on the planner page", field)
+
+
 class _Report:
-    """One report question of the stored demand: the coverage result, and the sites when ``k`` is given."""
+    """One report question of the stored (or an uploaded) demand: the coverage result, and the sites when ``k``
+    is given."""
 
     def __init__(self, need_adcode: bool = False):
         self.q = q = parse_query(ReportQuery, request.args)
@@ -300,7 +312,12 @@ class _Report:
         self.within = None if q.adcode is None else _district(q.adcode)
         self.keys = _amenities(q.amenities)
         self.at = parse_time(q.at)
-        self.model = planning().model()
+        self.model = planning().model() if q.demand is None else planning().model_for_token(q.demand)
+        if self.model is None:
+            raise _unknown_upload("demand")
+        self.candidates = None if q.candidates is None else planning().candidates_for_token(q.candidates)
+        if q.candidates is not None and self.candidates is None:
+            raise _unknown_upload("candidates")
         self.result = _coverage(self.model, q, self.keys, self.at)
         self.name = f"{q.radius_m:g}m-{_stamp(self.at)}"
 
@@ -309,7 +326,7 @@ class _Report:
         k = k or self.q.k
         if k is None:
             return None, None
-        cands = planning().candidates()
+        cands = planning().candidates() if self.candidates is None else self.candidates
         if self.q.adcode is not None:
             cands = cands[cands["adcode"].astype(np.int64) == self.q.adcode].reset_index(drop=True)
         result = recommend(self.model, cands.geometry.x.to_numpy(), cands.geometry.y.to_numpy(),

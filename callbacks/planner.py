@@ -11,6 +11,9 @@ from dash import Input, Output, State, callback, ctx, html, no_update
 from flask import current_app
 from plotly.subplots import make_subplots
 
+from layers.demand import (
+    DemandUploadError, content_type_of, decode_data_url, parse_candidate_upload, parse_demand_upload,
+)
 from layers.hours import holiday_name
 from layers.i18n import language, t
 from layers.planner_views import (
@@ -18,6 +21,8 @@ from layers.planner_views import (
     gap_hexagons, gap_levels, inside_districts, known_holiday_day, ordinary_week_monday, query_time,
     recommend_sites, today, week_tables, what_if,
 )
+from layers.planning import MAX_UPLOADS
+from mapdata.vocabulary import INPUT_CRS
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
 
 #: Colours of uncovered demand (level 0 = nothing uncovered, drawn clear) and of district shares.
@@ -25,6 +30,9 @@ GAP_COLOURS = ["#fde7c8", "#fdba74", "#f97316", "#c2410c", "#7c2d12"]
 SHARE_BREAKS = [0.2, 0.3, 0.4, 0.5, 0.6]
 SHARE_COLOURS = ["#e7e5e4", "#ccfbf1", "#99f6e4", "#5eead4", "#2dd4bf", "#0d9488"]
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
+CRS_LABEL = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+#: Bad rows listed on the page (the message gives the total).
+SHOWN_PROBLEMS = 50
 
 
 def planning():
@@ -33,6 +41,33 @@ def planning():
 
 def lang_of(state) -> str:
     return language((state or {}).get("lang"))
+
+
+def demand_in_use(demand):
+    """(model, upload or None, expired) for the demand store: the uploaded demand its token names,
+    else the stored demand; ``expired`` when a token was given but the server no longer has it."""
+    token = demand.get("token") if isinstance(demand, dict) else None
+    if token is None:
+        return planning().model(), None, False
+    upload = planning().upload(token)
+    if upload is None:
+        return planning().model(), None, True
+    return upload.model, upload, False
+
+
+def demand_model(demand):
+    """The coverage model every view of the page uses: uploaded demand when the store names it."""
+    return demand_in_use(demand)[0]
+
+
+def candidates_in_use(cands):
+    """(candidate sites, expired): the planner's uploaded list its token names, else the default set."""
+    token = cands.get("token") if isinstance(cands, dict) else None
+    if token is not None:
+        frame = planning().candidates_for_token(token)
+        if frame is not None:
+            return frame, False
+    return planning().candidates(), token is not None
 
 
 def the_query(data) -> PlannerQuery:
@@ -142,11 +177,25 @@ def whatif_features(whatif: dict, lang: str) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def coverage_view(query_data, whatif_data, state):
-    """Everything that follows from the question and the what-if, in one pass over the model."""
+def demand_label(model, upload, expired, lang: str):
+    """Which demand the figures describe."""
+    if upload is not None:
+        s = upload.summary
+        text = t("planner.demand.uploaded", lang, name=s["name"], n=number(s["rows"]), crs=CRS_LABEL[s["crs"]],
+                 w=number(s["weight"]))
+        return [html.B(t("planner.demand.in_use", lang)), html.Span(text, className="demand-uploaded")]
+    out = [html.B(t("planner.demand.in_use", lang)),
+           html.Span(t("planner.demand.stored", lang, n=number(len(model.lon))), className="demand-stored")]
+    if expired:
+        out.append(html.Span(" " + t("planner.demand.expired", lang, n=MAX_UPLOADS), className="warning"))
+    return out
+
+
+def coverage_view(query_data, whatif_data, state, demand=None):
+    """Everything that follows from the question, the demand and the what-if, in one pass over the model."""
     lang = lang_of(state)
     query = the_query(query_data)
-    model = planning().model()
+    model, upload, expired = demand_in_use(demand)
     whatif = clean_what_if(whatif_data, model.station_ids, model.districts)
     change = what_if(model, query, whatif["added"], whatif["removed"])
     result = change.changed if change else model.coverage(**query.coverage_args())
@@ -183,6 +232,7 @@ def coverage_view(query_data, whatif_data, state):
         summary,
         features,
         {"removed": whatif["removed"]},
+        demand_label(model, upload, expired, lang),
     )
 
 
@@ -199,28 +249,31 @@ def coverage_view(query_data, whatif_data, state):
     Output(PLANNER.whatif_summary, "children"),
     Output(PLANNER.whatif_layer, "data"),
     Output(PLANNER.stations, "hideout"),
+    Output(PLANNER.demand_label, "children"),
     Input(PLANNER.query, "data"),
     Input(PLANNER.whatif, "data"),
+    Input(PLANNER.demand, "data"),
     State(PLANNER.state, "data"),
 )
-def show_coverage(query_data, whatif_data, state):
+def show_coverage(query_data, whatif_data, demand, state):
     if query_data is None:
-        return (no_update,) * 12
-    return coverage_view(query_data, whatif_data, state)
+        return (no_update,) * 13
+    return coverage_view(query_data, whatif_data, state, demand)
 
 
 @callback(
     Output(PLANNER.hexagons, "data"),
     Input(PLANNER.h3_res, "value"),
+    Input(PLANNER.demand, "data"),
     prevent_initial_call=True,
 )
-def hexagon_shapes(h3_res):
-    """New hexagon polygons only when the resolution changes (the colours come with the coverage)."""
-    return hexagon_view(h3_res)
+def hexagon_shapes(h3_res, demand):
+    """New hexagon polygons only when the resolution or the demand changes (the colours come with the coverage)."""
+    return hexagon_view(h3_res, demand)
 
 
-def hexagon_view(h3_res) -> dict:
-    return gap_hexagons(planning().model(), PlannerQuery.model_validate({"h3_res": h3_res}).h3_res)
+def hexagon_view(h3_res, demand=None) -> dict:
+    return gap_hexagons(demand_model(demand), PlannerQuery.model_validate({"h3_res": h3_res}).h3_res)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,18 +305,20 @@ def figures_list(demand, covered, points, points_covered, lang):
     State(PLANNER.query, "data"),
     State(PLANNER.whatif, "data"),
     State(PLANNER.state, "data"),
+    State(PLANNER.demand, "data"),
     prevent_initial_call=True,
 )
-def inspect(_hex_clicks, _district_clicks, hex_click, district_click, click_mode, query_data, whatif_data, state):
+def inspect(_hex_clicks, _district_clicks, hex_click, district_click, click_mode, query_data, whatif_data, state,
+            demand):
     if click_mode != "inspect":
         return no_update
-    return inspect_view(ctx.triggered_id, hex_click, district_click, query_data, whatif_data, state)
+    return inspect_view(ctx.triggered_id, hex_click, district_click, query_data, whatif_data, state, demand)
 
 
-def inspect_view(trigger, hex_click, district_click, query_data, whatif_data, state):
+def inspect_view(trigger, hex_click, district_click, query_data, whatif_data, state, demand=None):
     lang = lang_of(state)
     query = the_query(query_data)
-    model = planning().model()
+    model = demand_model(demand)
     whatif = clean_what_if(whatif_data, model.station_ids, model.districts)
     result = model.coverage(**query.coverage_args(), extra_stations=whatif["added"] or None,
                             removed_station_ids=whatif["removed"] or None)
@@ -315,7 +370,7 @@ def edit_what_if(_map_clicks, _station_clicks, _whatif_clicks, _reset, map_click
 def what_if_edit(trigger, map_click, station_click, whatif_click, click_mode, whatif_data, state):
     """The what-if after one click: every point and id checked against Chengdu and the stations."""
     lang = lang_of(state)
-    model = planning().model()
+    model = planning().model()  # only its stations and districts, the same whichever demand is in use
     whatif = clean_what_if(whatif_data, model.station_ids, model.districts)
     if trigger == PLANNER.whatif_reset:
         return {"added": [], "removed": []}, None
@@ -404,15 +459,16 @@ def week_figure(normal: pd.DataFrame, holiday: pd.DataFrame | None, view: str, a
     Input(PLANNER.query, "data"),
     Input(PLANNER.week_view, "value"),
     Input(PLANNER.holiday, "value"),
+    Input(PLANNER.demand, "data"),
     State(PLANNER.state, "data"),
 )
-def show_week(query_data, view, holiday_value, state):
+def show_week(query_data, view, holiday_value, demand, state):
     if query_data is None:
         return no_update
-    return week_view(query_data, view, holiday_value, state)
+    return week_view(query_data, view, holiday_value, state, demand)
 
 
-def week_view(query_data, view, holiday_value, state):
+def week_view(query_data, view, holiday_value, state, demand=None):
     lang = lang_of(state)
     query = the_query(query_data)
     day = today()
@@ -420,7 +476,7 @@ def week_view(query_data, view, holiday_value, state):
     if holiday is None:
         block = default_holiday(day)
         holiday = block.first if block else None
-    normal, hol = week_tables(planning().model(), query, ordinary_week_monday(day), holiday)
+    normal, hol = week_tables(demand_model(demand), query, ordinary_week_monday(day), holiday)
     return week_figure(normal, hol, view if view in ("side", "diff") else "side", query.at, lang)
 
 
@@ -429,21 +485,26 @@ def week_view(query_data, view, holiday_value, state):
 
 def site_name(candidate, lang: str) -> str:
     name = candidate.get("name")
-    return name if isinstance(name, str) and name else t("planner.sites.grid", lang, id=candidate["id"])
+    if isinstance(name, str) and name:
+        return name
+    key = "planner.sites.own" if candidate.get("source") == "planner" else "planner.sites.grid"
+    return t(key, lang, id=candidate["id"])
 
 
-def sites_view(k_value, query_data, state):
+def sites_view(k_value, query_data, state, demand=None, cands=None):
     lang = lang_of(state)
     query = the_query(query_data)
     k = clip_k(k_value)
-    ctx_ = planning()
-    candidates = ctx_.candidates()
-    result = recommend_sites(ctx_.model(), candidates, query, k)
+    candidates, cands_expired = candidates_in_use(cands)
+    result = recommend_sites(demand_model(demand), candidates, query, k)
     by_id = candidates.set_index("id")
     picks = result.picks
-    names = [site_name({"id": i, "name": by_id.at[i, "name"]}, lang) for i in picks["id"]]
+    names = [site_name({"id": i, "name": by_id.at[i, "name"], "source": by_id.at[i, "source"]}, lang)
+             for i in picks["id"]]
     base = result.baseline / result.total_demand if result.total_demand > 0 else None
     msg = [html.P(t("planner.sites.summary", lang, n=len(picks), before=pct(base), after=pct(result.share)))]
+    if cands_expired:
+        msg.insert(0, html.P(t("planner.cands.expired", lang), className="warning"))
     if len(picks) < k:
         msg.append(html.P(t("planner.sites.fewer", lang, n=len(picks)), className="warning"))
     items = [html.Li(t("planner.sites.item", lang, rank=int(r["rank"]), name=n, gain=number(r["gain"]),
@@ -469,17 +530,19 @@ def sites_view(k_value, query_data, state):
     Input(PLANNER.recommend, "n_clicks"),
     Input(PLANNER.k, "n_submit"),
     Input(PLANNER.query, "data"),
+    Input(PLANNER.demand, "data"),
+    Input(PLANNER.cands, "data"),
     State(PLANNER.k, "value"),
     State(PLANNER.state, "data"),
     prevent_initial_call=True,
 )
-def recommend(n_clicks, n_submit, query_data, k_value, state):
+def recommend(n_clicks, n_submit, query_data, demand, cands, k_value, state):
     if not (n_clicks or n_submit) or query_data is None:
         return no_update, no_update, no_update, no_update
-    return sites_view(k_value, query_data, state)
+    return sites_view(k_value, query_data, state, demand, cands)
 
 
-def exact_view(adcode, k_value, query_data, state):
+def exact_view(adcode, k_value, query_data, state, demand=None, cands=None):
     lang = lang_of(state)
     query = the_query(query_data)
     ctx_ = planning()
@@ -490,7 +553,7 @@ def exact_view(adcode, k_value, query_data, state):
         code = None
     if code not in set(districts["adcode"].astype(int).tolist()):
         return html.P(t("planner.exact.unknown", lang), className="warning")
-    cmp = compare_in_district(ctx_.model(), ctx_.candidates(), query, clip_k(k_value), code)
+    cmp = compare_in_district(demand_model(demand), candidates_in_use(cands)[0], query, clip_k(k_value), code)
     row = districts[districts["adcode"] == code].iloc[0]
     size = html.P(t("planner.exact.size", lang, name=district_label(row, lang), points=cmp.points,
                     cands=cmp.candidates, k=clip_k(k_value)))
@@ -516,20 +579,28 @@ def exact_view(adcode, k_value, query_data, state):
     State(PLANNER.k, "value"),
     State(PLANNER.query, "data"),
     State(PLANNER.state, "data"),
+    State(PLANNER.demand, "data"),
+    State(PLANNER.cands, "data"),
     prevent_initial_call=True,
 )
-def run_exact(n_clicks, adcode, k_value, query_data, state):
+def run_exact(n_clicks, adcode, k_value, query_data, state, demand, cands):
     if not n_clicks:
         return no_update
-    return exact_view(adcode, k_value, query_data, state)
+    return exact_view(adcode, k_value, query_data, state, demand, cands)
 
 
 # ---------------------------------------------------------------------------------------------
 # downloads
 
-def report_links(query_data, k_value, adcode) -> list[str]:
+def report_links(query_data, k_value, adcode, demand=None, cands=None) -> list[str]:
+    """The download links of the page's question, of the demand and candidate sites the page uses."""
     query = the_query(query_data)
     params = query.report_params()
+    _, upload, _ = demand_in_use(demand)
+    if upload is not None:
+        params["demand"] = demand["token"]
+    if isinstance(cands, dict) and planning().candidates_for_token(cands.get("token")) is not None:
+        params["candidates"] = cands["token"]
     try:
         code = int(adcode)
     except (TypeError, ValueError):
@@ -546,13 +617,141 @@ def report_links(query_data, k_value, adcode) -> list[str]:
     return hrefs
 
 
+def downloads_note(demand, state):
+    _, upload, _ = demand_in_use(demand)
+    if upload is None:
+        return None
+    return t("planner.downloads.uploaded", lang_of(state), name=upload.summary["name"], n=MAX_UPLOADS)
+
+
 @callback(
     [Output(getattr(PLANNER, key), "href") for key in PLANNER_DOWNLOADS],
+    Output(PLANNER.downloads_note, "children"),
     Input(PLANNER.query, "data"),
     Input(PLANNER.k, "value"),
     Input(PLANNER.map_district, "value"),
+    Input(PLANNER.demand, "data"),
+    Input(PLANNER.cands, "data"),
+    State(PLANNER.state, "data"),
 )
-def download_links(query_data, k_value, adcode):
+def download_links(query_data, k_value, adcode, demand, cands, state):
     if query_data is None:
-        return [no_update] * len(PLANNER_DOWNLOADS)
-    return report_links(query_data, k_value, adcode)
+        return [no_update] * len(PLANNER_DOWNLOADS) + [no_update]
+    return report_links(query_data, k_value, adcode, demand, cands) + [downloads_note(demand, state)]
+
+
+# ---------------------------------------------------------------------------------------------
+# uploads: the planner's own demand and candidate sites, kept on the server under a token
+
+def file_label(filename) -> str:
+    """The uploaded file's name as the page shows it (client data: only a short plain string)."""
+    name = filename if isinstance(filename, str) else ""
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return (name[:60] + "…") if len(name) > 61 else (name or "?")
+
+
+def problems_table(problems: list[dict], lang: str):
+    """The first bad rows of a refused upload: row number, field, what is wrong."""
+    def row_cell(p):
+        return str(p["row"]) if p.get("row") is not None else t("planner.upload.file", lang)
+
+    head = html.Thead(html.Tr([html.Th(t("planner.upload.row", lang)), html.Th(t("planner.upload.field", lang)),
+                               html.Th(t("planner.upload.problem", lang))]))
+    body = html.Tbody([html.Tr([html.Td(row_cell(p), className="problem-row"), html.Td(p.get("field") or ""),
+                                html.Td(p.get("message") or "")], className="upload-problem")
+                       for p in problems[:SHOWN_PROBLEMS]])
+    return html.Table([head, body], className="problems-table")
+
+
+def read_upload(parse, contents, filename, crs):
+    """The parsed upload, or the DemandUploadError saying why not; every value from the client re-checked."""
+    crs = crs if crs in INPUT_CRS else "wgs84"
+    content_type = content_type_of(filename)
+    data = decode_data_url(contents)
+    return parse(data, content_type, crs, planning().outline())
+
+
+def refusal(exc: DemandUploadError, filename, lang: str):
+    msg = html.P(t("planner.upload.refused", lang, name=file_label(filename), message=exc.message),
+                 className="warning upload-refused")
+    return msg, problems_table(exc.problems, lang) if exc.problems else None
+
+
+def demand_upload_view(trigger, contents, filename, crs, state):
+    """(demand store, message, bad rows, upload contents) after an upload or a reset."""
+    lang = lang_of(state)
+    if trigger == PLANNER.demand_reset:
+        return None, None, None, None
+    if not contents:
+        return no_update, no_update, no_update, no_update
+    try:
+        points = read_upload(parse_demand_upload, contents, filename, crs)
+    except DemandUploadError as exc:
+        # nothing half-loaded: the store keeps the previous demand
+        return (no_update, *refusal(exc, filename, lang), None)
+    name = file_label(filename)
+    token = planning().add_upload(points, name)
+    summary = {"token": token, "name": name, "rows": len(points), "weight": float(points.weight.sum()),
+               "crs": points.crs}
+    msg = html.P(t("planner.demand.loaded", lang, name=name, n=number(len(points))), className="upload-ok")
+    return summary, msg, None, None
+
+
+@callback(
+    Output(PLANNER.demand, "data"),
+    Output(PLANNER.demand_msg, "children"),
+    Output(PLANNER.demand_errors, "children"),
+    Output(PLANNER.demand_upload, "contents"),
+    Input(PLANNER.demand_upload, "contents"),
+    Input(PLANNER.demand_reset, "n_clicks"),
+    State(PLANNER.demand_upload, "filename"),
+    State(PLANNER.demand_crs, "value"),
+    State(PLANNER.state, "data"),
+    prevent_initial_call=True,
+)
+def load_demand(contents, _reset, filename, crs, state):
+    return demand_upload_view(ctx.triggered_id, contents, filename, crs, state)
+
+
+def candidates_label(cands, lang: str):
+    upload = planning().candidate_uploads.get(cands.get("token")) if isinstance(cands, dict) else None
+    if upload is None:
+        return t("planner.cands.default", lang, n=number(len(planning().candidates())))
+    s = upload.summary
+    return t("planner.cands.uploaded", lang, name=s["name"], n=number(s["rows"]), crs=CRS_LABEL[s["crs"]])
+
+
+def candidates_upload_view(trigger, contents, filename, crs, cands, state):
+    """(candidates store, label, message, bad rows, upload contents) after an upload or a reset."""
+    lang = lang_of(state)
+    if trigger == PLANNER.cands_reset or trigger is None:
+        return None, candidates_label(None, lang), None, None, None
+    if not contents:
+        return no_update, no_update, no_update, no_update, no_update
+    try:
+        sites = read_upload(parse_candidate_upload, contents, filename, crs)
+    except DemandUploadError as exc:
+        return (no_update, no_update, *refusal(exc, filename, lang), None)
+    name = file_label(filename)
+    crs = crs if crs in INPUT_CRS else "wgs84"
+    token = planning().add_candidates(sites, name, crs)
+    store = {"token": token, "name": name, "rows": len(sites), "crs": crs}
+    msg = html.P(t("planner.cands.loaded", lang, name=name, n=number(len(sites))), className="upload-ok")
+    return store, candidates_label(store, lang), msg, None, None
+
+
+@callback(
+    Output(PLANNER.cands, "data"),
+    Output(PLANNER.cands_label, "children"),
+    Output(PLANNER.cands_msg, "children"),
+    Output(PLANNER.cands_errors, "children"),
+    Output(PLANNER.cands_upload, "contents"),
+    Input(PLANNER.cands_upload, "contents"),
+    Input(PLANNER.cands_reset, "n_clicks"),
+    State(PLANNER.cands_upload, "filename"),
+    State(PLANNER.cands_crs, "value"),
+    State(PLANNER.cands, "data"),
+    State(PLANNER.state, "data"),
+)
+def load_candidates(contents, _reset, filename, crs, cands, state):
+    return candidates_upload_view(ctx.triggered_id, contents, filename, crs, cands, state)

@@ -1,11 +1,14 @@
-"""Planners' demand uploads (CSV or GeoJSON, WGS-84/GCJ-02/BD-09): parsed, converted and checked all-or-nothing."""
+"""Planners' uploads of demand and of candidate sites (CSV or GeoJSON, WGS-84/GCJ-02/BD-09): parsed, converted and checked all-or-nothing."""
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import re
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -21,7 +24,21 @@ CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-ex
 GEOJSON_TYPES = ("application/geo+json", "application/json", "application/vnd.geo+json")
 #: Accepted spellings of the coordinate columns (case and surrounding spaces are ignored).
 _ALIASES = {"lon": ("lon", "lng", "longitude", "x"), "lat": ("lat", "latitude", "y"),
-            "weight": ("weight",), "time": ("time",)}
+            "weight": ("weight",), "time": ("time",), "name": ("name", "名称")}
+#: The fields of a demand file and of a planner's list of candidate sites.
+DEMAND_FIELDS = ("lon", "lat", "weight", "time")
+SITE_FIELDS = ("lon", "lat", "name")
+_NUMERIC = ("lon", "lat", "weight")
+#: A planner's own candidate sites: the default set has about 15,000 sites, a planner's list stays below.
+MAX_SITE_ROWS = 20_000
+#: The longest site name kept (longer names are cut).
+MAX_NAME_CHARS = 200
+#: A demand upload of 1,000,000 CSV rows is about 30 MB; twice that leaves room for weights and
+#: GeoJSON's longer rows without letting one request fill the server's memory.
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+#: File name extensions of uploads and the content type each stands for.
+EXTENSION_TYPES = {".csv": "text/csv", ".txt": "text/csv", ".geojson": "application/geo+json",
+                   ".json": "application/geo+json"}
 _CRS_LABEL = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 
@@ -162,11 +179,83 @@ def parse_demand_upload(data: bytes, content_type: str, crs: str, outline, max_r
     data = bytes(data)
     if not data.strip(b"\xef\xbb\xbf \t\r\n"):
         _file_problem(None, "the file is empty")
-    if _kind(data, content_type) == "geojson":
-        lon_text, lat_text, weight_text, time_text, rows = _read_geojson(data, max_rows)
+    col, rows = _read(data, content_type, max_rows, DEMAND_FIELDS)
+    return _check(col["lon"], col["lat"], col.get("weight"), col.get("time"), rows, crs, outline)
+
+
+def parse_candidate_upload(data: bytes, content_type: str, crs: str, outline,
+                           max_rows: int = MAX_SITE_ROWS) -> gpd.GeoDataFrame:
+    """Read a planner's own candidate sites for new stations, convert them to WGS-84 and check every row.
+
+    The same files as :func:`parse_demand_upload` (CSV with a header, or a GeoJSON FeatureCollection
+    of Points), with ``lon``, ``lat`` and an optional ``name`` (a column, or a feature property)
+    instead of weights and times; the same row numbers, all-or-nothing checks and errors.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``row`` (the 1-based data row), ``name`` (None where empty; cut to
+        :data:`MAX_NAME_CHARS`) and Point ``geometry`` in EPSG:4326.
+
+    Raises
+    ------
+    DemandUploadError
+        As :func:`parse_demand_upload`: numbers that are not numbers, sites outside Chengdu, too
+        many rows (``max_rows``), an unreadable file.
+    """
+    if crs not in INPUT_CRS:
+        raise ValueError(f"unknown coordinate system {crs!r}; expected one of {', '.join(INPUT_CRS)}")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
+        _file_problem(None, "the file is empty")
+    col, rows = _read(data, content_type, max_rows, SITE_FIELDS)
+    points = _check(col["lon"], col["lat"], None, None, rows, crs, outline)
+    names = col.get("name")
+    if names is None:
+        names = np.full(len(rows), None, dtype=object)
     else:
-        lon_text, lat_text, weight_text, time_text, rows = _read_csv(data, max_rows)
-    return _check(lon_text, lat_text, weight_text, time_text, rows, crs, outline)
+        names = np.array([(str(v).strip()[:MAX_NAME_CHARS] or None) if v is not None and not
+                          (isinstance(v, float) and np.isnan(v)) else None for v in names], dtype=object)
+    # object dtype: pandas' string inference would turn a missing name into NaN
+    return gpd.GeoDataFrame({"row": points.row_numbers, "name": pd.Series(names, dtype=object)},
+                            geometry=gpd.points_from_xy(points.lon, points.lat), crs="EPSG:4326")
+
+
+def content_type_of(filename) -> str:
+    """The content type an uploaded file's name stands for (``.csv``, ``.txt``, ``.geojson``, ``.json``).
+
+    Raises
+    ------
+    DemandUploadError
+        For another extension or no file name.
+    """
+    name = filename if isinstance(filename, str) else ""
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if ext not in EXTENSION_TYPES:
+        _file_problem(None, f"{(name[:60] or 'the file')!r} is neither CSV (.csv) nor GeoJSON (.geojson, .json)")
+    return EXTENSION_TYPES[ext]
+
+
+def decode_data_url(contents, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
+    """The bytes of a base64 ``data:`` URL (as a browser's file reader gives them), checked and bounded.
+
+    Raises
+    ------
+    DemandUploadError
+        For anything that is not a base64 data URL, or content larger than ``max_bytes``.
+    """
+    if not isinstance(contents, str) or not contents.startswith("data:") or ";base64," not in contents[:200]:
+        _file_problem(None, "the upload did not arrive as a file")
+    payload = contents.split(";base64,", 1)[1]
+    # checked before decoding: base64 is 4 characters for 3 bytes
+    if len(payload) > (max_bytes // 3 + 1) * 4:
+        _file_problem(None, f"the file is larger than {max_bytes // (1024 * 1024)} MB; split it into several files")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        _file_problem(None, "the upload is not valid base64 data")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,14 +265,22 @@ def _too_many(rows: int, max_rows: int):
     _file_problem(None, f"{rows:,} rows; at most {max_rows:,} can be uploaded")
 
 
-def _read_csv(data: bytes, max_rows: int):
+def _read(data: bytes, content_type: str, max_rows: int, fields: tuple[str, ...]):
+    """({field: values}, row numbers) of a CSV or GeoJSON upload; ``lon`` and ``lat`` are required."""
+    if _kind(data, content_type) == "geojson":
+        return _read_geojson(data, max_rows, fields)
+    return _read_csv(data, max_rows, fields)
+
+
+def _read_csv(data: bytes, max_rows: int, fields: tuple[str, ...] = DEMAND_FIELDS):
     try:
         header = pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig", encoding_errors="replace")
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         _file_problem(None, f"not a readable CSV file ({str(exc).splitlines()[0]})")
     names = [str(c).strip().lower() for c in header.columns]
     found: dict[str, str] = {}
-    for field, aliases in _ALIASES.items():
+    for field in fields:
+        aliases = _ALIASES[field]
         hits = [orig for orig, low in zip(header.columns, names) if low in aliases]
         if len(hits) > 1:
             _file_problem(field, f"more than one column for {field}: {', '.join(map(str, hits))}")
@@ -194,14 +291,14 @@ def _read_csv(data: bytes, max_rows: int):
         seen = ", ".join(map(str, header.columns)) or "none"
         _file_problem(missing[0], f"the header must name columns lon and lat (found: {seen}); the first "
                                   "row of a CSV file is its header")
-    numeric = [found[f] for f in ("lon", "lat", "weight") if f in found]
+    numeric = [found[f] for f in _NUMERIC if f in found]
+    text = [c for f, c in found.items() if f not in _NUMERIC]
     frame = None
     try:
         # The C parser reads clean numbers ten times faster than text + to_numeric; any cell it
         # cannot read (or reads as NaN) sends the file down the text path, which names the rows.
         frame = pd.read_csv(io.BytesIO(data), usecols=list(found.values()),
-                            dtype={**{c: np.float64 for c in numeric},
-                                   **({found["time"]: str} if "time" in found else {})},
+                            dtype={**{c: np.float64 for c in numeric}, **{c: str for c in text}},
                             encoding="utf-8-sig", encoding_errors="replace", skip_blank_lines=True,
                             nrows=max_rows + 1)
         if len(frame) <= max_rows and frame[numeric].isna().to_numpy().any():
@@ -224,10 +321,14 @@ def _read_csv(data: bytes, max_rows: int):
     rows = np.arange(1, len(frame) + 1, dtype=np.int64)
     col = {f: (frame[c].to_numpy() if pd.api.types.is_float_dtype(frame[c])
                else frame[c].fillna("").to_numpy(dtype=object)) for f, c in found.items()}
-    return col["lon"], col["lat"], col.get("weight"), col.get("time"), rows
+    return col, rows
 
 
-def _read_geojson(data: bytes, max_rows: int):
+#: What a feature without the property stands for.
+_PROPERTY_DEFAULT = {"weight": 1.0, "time": "", "name": None}
+
+
+def _read_geojson(data: bytes, max_rows: int, fields: tuple[str, ...] = DEMAND_FIELDS):
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -248,10 +349,10 @@ def _read_geojson(data: bytes, max_rows: int):
     n = len(features)
     lon = np.empty(n, dtype=object)
     lat = np.empty(n, dtype=object)
-    weight = np.empty(n, dtype=object)
-    when = np.empty(n, dtype=object)
+    props_wanted = [f for f in fields if f not in ("lon", "lat")]
+    values = {f: np.empty(n, dtype=object) for f in props_wanted}
+    present = dict.fromkeys(props_wanted, False)
     problems = []
-    has_weight = has_time = False
     for pos, feature in enumerate(features):
         geom = feature.get("geometry") if isinstance(feature, dict) else None
         coords = geom.get("coordinates") if isinstance(geom, dict) else None
@@ -264,20 +365,18 @@ def _read_geojson(data: bytes, max_rows: int):
             lon[pos], lat[pos] = coords[0], coords[1]
         props = feature.get("properties") if isinstance(feature, dict) else None
         props = props if isinstance(props, dict) else {}
-        if "weight" in props:
-            has_weight = True
-            weight[pos] = props["weight"]
-        else:
-            weight[pos] = 1.0
-        if props.get("time") is not None:
-            has_time = True
-            when[pos] = props["time"]
-        else:
-            when[pos] = ""
+        for field in props_wanted:
+            # a weight given as null is a bad weight; a time or name given as null is none
+            if field in props and (field == "weight" or props[field] is not None):
+                present[field] = True
+                values[field][pos] = props[field]
+            else:
+                values[field][pos] = _PROPERTY_DEFAULT[field]
     if problems:
         _fail(problems, f"{len(problems):,} feature(s) are not points; nothing was loaded")
     rows = np.arange(1, n + 1, dtype=np.int64)
-    return lon, lat, weight if has_weight else None, when if has_time else None, rows
+    col = {"lon": lon, "lat": lat, **{f: v for f, v in values.items() if present[f]}}
+    return col, rows
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ PLANNER = page_ids(
     "whatif_reset", "whatif_summary", "week_graph", "week_view", "k", "recommend", "sites_graph", "sites_list",
     "sites_msg", "exact_district", "exact_go", "exact_result", "map_district", "dl_coverage_csv",
     "dl_coverage_xlsx", "dl_gaps_geojson", "dl_gaps_gpkg", "dl_sites_geojson", "dl_district_map", "attribution",
+    "demand", "demand_label", "demand_upload", "demand_crs", "demand_reset", "demand_msg", "demand_errors",
+    "cands", "cands_label", "cands_upload", "cands_crs", "cands_reset", "cands_msg", "cands_errors",
+    "downloads_note",
 )
 
 #: The report downloads the planner page links to, each with the page's current question.

@@ -7,9 +7,10 @@ from dash import dash_table, dcc, html
 from dash_extensions.javascript import Namespace
 from flask import current_app
 
+from layers.demand import MAX_ROWS, MAX_SITE_ROWS
 from layers.i18n import language, t
 from layers.planner_views import default_holiday, gap_hexagons, holiday_blocks, today
-from mapdata.vocabulary import AMENITY_KEYS
+from mapdata.vocabulary import AMENITY_KEYS, INPUT_CRS
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
 
 dash.register_page(__name__, path="/planner", title="暖新地图 · 覆盖规划 Nuanxin Map planner")
@@ -72,12 +73,37 @@ def controls(lang: str) -> html.Aside:
     ], id=PLANNER.controls, className="planner-controls")
 
 
+def upload_box(upload_id: str, crs_id: str, reset_id: str, reset_key: str, lang: str) -> html.Div:
+    """A file drop area (CSV or GeoJSON), the file's coordinate system and the way back."""
+    return html.Div([
+        dcc.Upload(html.Div(t("planner.upload.drop", lang)), id=upload_id, multiple=False,
+                   accept=".csv,.txt,.geojson,.json", className="upload-drop"),
+        html.Div([
+            html.Span(t("planner.upload.crs", lang), className="field-label"),
+            dcc.RadioItems(id=crs_id, value="wgs84", className="radio-row", inline=True,
+                           options=[{"label": t(f"planner.upload.crs.{c}", lang), "value": c} for c in INPUT_CRS]),
+        ], className="field upload-crs"),
+        html.Button(t(reset_key, lang), id=reset_id, className="btn", n_clicks=0),
+    ], className="upload-row")
+
+
+def demand_section(lang: str) -> html.Section:
+    return html.Section([
+        html.H2(t("planner.demand", lang)),
+        html.P(t("planner.demand.hint", lang, n=f"{MAX_ROWS:,}"), className="hint"),
+        upload_box(PLANNER.demand_upload, PLANNER.demand_crs, PLANNER.demand_reset, "planner.demand.reset", lang),
+        dcc.Loading(html.Div([html.Div(id=PLANNER.demand_msg, className="upload-msg"),
+                              html.Div(id=PLANNER.demand_errors, className="upload-errors")]), type="dot"),
+    ], className="upload-section demand-section", **{"aria-live": "polite"})
+
+
 def overall_cards(lang: str) -> html.Section:
     def card(key, value_id):
         return html.Div([html.Div(t(key, lang), className="figure-label"),
                          html.Div("…", id=value_id, className="figure-value")], className="figure-card")
 
     return html.Section([
+        html.P(id=PLANNER.demand_label, className="demand-label"),
         html.Div([card("planner.share", PLANNER.overall_share), card("planner.point_share", PLANNER.overall_points),
                   card("planner.stations_counted", PLANNER.overall_stations)], className="figure-row"),
         html.P(id=PLANNER.when, className="when"),
@@ -181,6 +207,13 @@ def sites_section(lang: str) -> html.Section:
             dcc.Input(id=PLANNER.k, type="number", min=1, max=100, step=1, value=5, className="number-input"),
             html.Button(t("planner.recommend", lang), id=PLANNER.recommend, className="btn btn-primary", n_clicks=0),
         ], className="row"),
+        html.Div([
+            html.P(id=PLANNER.cands_label, className="cands-label"),
+            html.P(t("planner.cands.hint", lang, n=f"{MAX_SITE_ROWS:,}"), className="hint"),
+            upload_box(PLANNER.cands_upload, PLANNER.cands_crs, PLANNER.cands_reset, "planner.cands.reset", lang),
+            dcc.Loading(html.Div([html.Div(id=PLANNER.cands_msg, className="upload-msg"),
+                                  html.Div(id=PLANNER.cands_errors, className="upload-errors")]), type="dot"),
+        ], className="upload-section cands-section", **{"aria-live": "polite"}),
         html.Div(id=PLANNER.sites_msg, className="sites-msg", **{"aria-live": "polite"}),
         html.Div([
             dcc.Graph(id=PLANNER.sites_graph, config={"displaylogo": False, "responsive": True},
@@ -209,6 +242,7 @@ def downloads_section(lang: str) -> html.Section:
     return html.Section([
         html.H2(t("planner.downloads", lang)),
         html.P(t("planner.downloads.hint", lang), className="hint"),
+        html.P(id=PLANNER.downloads_note, className="hint downloads-note"),
         html.Div(links, className="row"),
         html.Div([
             html.Label(t("planner.map_district", lang), className="field-label"),
@@ -228,6 +262,9 @@ def layout(lang=None, **_ignored):
         dcc.Store(id=PLANNER.state, data={"lang": lang}),
         dcc.Store(id=PLANNER.query),
         dcc.Store(id=PLANNER.whatif, data={"added": [], "removed": []}),
+        # only tokens of uploads kept on the server (and a summary): the data never travels back
+        dcc.Store(id=PLANNER.demand, data=None),
+        dcc.Store(id=PLANNER.cands, data=None),
         html.Header([
             html.Div([html.H1(t("planner.title", lang), id=PLANNER.title),
                       html.Span(t("planner.tagline", lang), id=PLANNER.tagline, className="tagline")]),
@@ -241,7 +278,7 @@ def layout(lang=None, **_ignored):
         html.P(t("app.demo", lang), id=PLANNER.demo, className="demo-label") if info.demo else None,
         html.Div([
             controls(lang),
-            html.Main([overall_cards(lang), gap_map(lang), districts_table(lang), week_section(lang),
+            html.Main([overall_cards(lang), demand_section(lang), gap_map(lang), districts_table(lang), week_section(lang),
                        sites_section(lang), downloads_section(lang)], className="planner-main"),
         ], className="planner-body"),
         html.Footer(t("attribution", lang), id=PLANNER.attribution, className="attribution"),

@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from layers.demand import MAX_PROBLEMS, DemandUploadError, parse_demand_upload
+from layers.demand import (
+    MAX_NAME_CHARS, MAX_PROBLEMS, DemandUploadError, content_type_of, decode_data_url, parse_candidate_upload,
+    parse_demand_upload,
+)
 from mapdata.crs import from_wgs84, to_wgs84
 from mapdata.demand_demo import ORDERS_PER_PERSON_DAY, generate_demand, osm_pickup_places
 from mapdata.districts import chengdu_outline, load_districts
@@ -31,9 +34,10 @@ def csv_bytes(rows: list[list], header=("lon", "lat", "weight")) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def refused(data, outline, content_type="text/csv", crs="wgs84", **kwargs) -> DemandUploadError:
+def refused(data, outline, content_type="text/csv", crs="wgs84", parse=parse_demand_upload,
+            **kwargs) -> DemandUploadError:
     with pytest.raises(DemandUploadError) as info:
-        parse_demand_upload(data, content_type, crs, outline, **kwargs)
+        parse(data, content_type, crs, outline, **kwargs)
     return info.value
 
 
@@ -227,3 +231,58 @@ def test_demo_demand_is_reproducible_and_inside_chengdu(districts, outline):
     # more demand per km² in the core districts than in the outer counties
     per_km2 = a.groupby("adcode")["weight"].sum() / districts.set_index("adcode")["area_km2"]
     assert per_km2.loc[510104] > 20 * per_km2.loc[510131]
+
+
+# ---------------------------------------------------------------------------------------------
+# a planner's own candidate sites, and the file pieces the planner page's upload sends
+
+def test_candidate_sites_csv_and_geojson(outline):
+    data = ("name,LON,lat,weight\n春熙路,104.0800,30.6560,\n ,104.06,30.66,x\n" + "长" * 300
+            + ",104.10,30.70,\n").encode()
+    sites = parse_candidate_upload(data, "text/csv", "wgs84", outline)
+    assert sites.crs.to_epsg() == 4326 and sites["row"].tolist() == [1, 2, 3]
+    assert sites["name"].tolist()[:2] == ["春熙路", None]  # a blank name is none; other columns are ignored
+    assert len(sites["name"].iloc[2]) == MAX_NAME_CHARS
+    assert sites.geometry.x.tolist() == [104.08, 104.06, 104.10]
+    lon, lat = from_wgs84(np.array([104.08, 104.06]), np.array([30.656, 30.66]), "gcj02")
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lon[0]), float(lat[0])]},
+         "properties": {"name": "A"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lon[1]), float(lat[1])]},
+         "properties": {"name": None}}]}
+    gj = parse_candidate_upload(json.dumps(doc).encode(), "application/geo+json", "gcj02", outline)
+    assert gj["name"].tolist() == ["A", None]
+    assert gj.geometry.x.to_numpy() == pytest.approx([104.08, 104.06], abs=1e-7)
+    assert gj.geometry.y.to_numpy() == pytest.approx([30.656, 30.66], abs=1e-7)
+
+
+def test_bad_candidate_sites_are_reported_by_row_and_nothing_is_loaded(outline):
+    data = b"lon,lat,name\n104.06,30.66,ok\neast,30.66,bad number\n104.06,30.66,ok\n116.397,39.909,Beijing\n"
+    err = refused(data, outline, parse=parse_candidate_upload)
+    assert [(p["row"], p["field"]) for p in err.problems] == [(2, "lon"), (4, "geometry")]
+    assert "2 of 4 rows" in err.message and "outside Chengdu" in err.problems[1]["message"]
+    err = refused(b"x_coord,y_coord\n1,2\n", outline, parse=parse_candidate_upload)
+    assert err.problems[0]["row"] is None and "lon and lat" in err.message
+    err = refused(csv_bytes([[104.06, 30.66, 1]] * 3), outline, parse=parse_candidate_upload, max_rows=2)
+    assert "at most 2" in err.message
+
+
+@pytest.mark.parametrize("name, expected", [("orders.CSV", "text/csv"), ("a.b.geojson", "application/geo+json"),
+                                            ("x.json", "application/geo+json"), ("t.txt", "text/csv")])
+def test_content_type_from_the_file_name(name, expected):
+    assert content_type_of(name) == expected
+
+
+@pytest.mark.parametrize("name", ["orders.xlsx", "noextension", "", None, 42])
+def test_other_file_names_are_refused(name):
+    with pytest.raises(DemandUploadError) as info:
+        content_type_of(name)
+    assert "CSV" in info.value.message and info.value.problems[0]["row"] is None
+
+
+def test_data_urls_are_checked_and_bounded():
+    assert decode_data_url("data:text/csv;base64,bG9uLGxhdAo=") == b"lon,lat\n"
+    for hostile in (None, 7, "lon,lat\n", "data:text/csv,lon", "data:text/csv;base64,@@@@",
+                    "data:text/csv;base64," + "A" * 4000):
+        with pytest.raises(DemandUploadError):
+            decode_data_url(hostile, max_bytes=1000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 from dash import no_update
 from selenium.webdriver.common.action_chains import ActionChains
@@ -274,3 +275,184 @@ def test_callbacks_validate_what_any_client_sends(dash_app, in_app):
     assert "warning" in str(cb.exact_view("110101", 5, clean_q.model_dump(mode="json"), {"lang": "en"}))
     too_large = str(cb.exact_view(510116, 100, clean_q.model_dump(mode="json"), {"lang": "en"}))
     assert "too-large" in too_large and "greedy" in too_large
+
+
+# ---------------------------------------------------------------------------------------------
+# the planner's own demand and candidate sites
+
+def upload(dash_duo, upload_id: str, path):
+    dash_duo.find_element(f"#{upload_id} input[type=file]").send_keys(str(path))
+
+
+def coverage_csv(lon, lat, weight) -> str:
+    return "lon,lat,weight\n" + "".join(f"{x:.8f},{y:.8f},{w:g}\n" for x, y, w in zip(lon, lat, weight))
+
+
+def api_coverage(client, body: str, q: dict, crs: str) -> dict:
+    params = {k: v for k, v in q.items() if k in ("radius_m", "amenities", "at", "mode", "h3_res")}
+    r = client.post("/api/v1/coverage", data=body.encode(), content_type="text/csv", query_string={**params, "crs": crs})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def test_uploaded_demand_replaces_the_stored_one_and_bad_files_change_nothing(dash_duo, dash_app, client, tmp_path):
+    from mapdata.crs import wgs84_to_gcj02
+
+    start(dash_duo, dash_app)
+    q, stored = expected_from_links(dash_duo, dash_app)
+    dash_duo.wait_for_text_to_equal("#planner-overall-share", pct(stored.overall["share"]), timeout=10)
+    n_stored = len(model_of(dash_app).lon)
+    dash_duo.wait_for_contains_text("#planner-demand-label", f"演示需求 {n_stored:,} 点", timeout=10)
+    # 400 orders in the suburbs' and the centre's places, as Amap exports them (GCJ-02), heavier in the east
+    model = model_of(dash_app)
+    pick = np.linspace(0, len(model.lon) - 1, 400).astype(int)
+    glon, glat = wgs84_to_gcj02(model.lon[pick], model.lat[pick])
+    weight = np.where(model.lon[pick] > 104.1, 3.0, 1.0)
+    body = coverage_csv(glon, glat, weight)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(body)
+    dash_duo.find_element("#planner-demand-crs input[value='gcj02']").click()
+    upload(dash_duo, "planner-demand-upload", orders)
+    dash_duo.wait_for_contains_text("#planner-demand-label", "上传：orders.csv，400 点", timeout=20)
+    assert "GCJ-02" in text(dash_duo, "#planner-demand-label")
+    expected = api_coverage(client, body, q, "gcj02")["overall"]
+    assert expected["share"] != pytest.approx(stored.overall["share"])
+    dash_duo.wait_for_text_to_equal("#planner-overall-share", pct(expected["share"]), timeout=10)
+    assert text(dash_duo, "#planner-overall-points").startswith(pct(expected["point_share"]))
+    # the downloads describe the uploaded demand
+    wait_until(dash_duo, lambda: "demand" in link_query(dash_duo, "planner-dl-coverage-csv"))
+    assert "orders.csv" in text(dash_duo, "#planner-downloads-note")
+    token = link_query(dash_duo, "planner-dl-coverage-csv")["demand"]
+    report = client.get(link_href(dash_duo, "planner-dl-coverage-csv"))
+    assert report.status_code == 200
+    assert client.get(link_href(dash_duo, "planner-dl-coverage-csv").replace(token, "forged")).status_code == 404
+
+    # a file with bad rows: listed by row number, and the page keeps the uploaded demand's figures
+    lines = body.splitlines()
+    lines[2] = "abc,30.66,1"         # data row 2
+    lines[4] = "116.397,39.909,1"    # data row 4: Beijing
+    lines[7] = f"{glon[6]:.6f},{glat[6]:.6f},-2"  # data row 7: a negative weight
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    upload(dash_duo, "planner-demand-upload", bad)
+    wait_until(dash_duo, lambda: len(dash_duo.find_elements("#planner-demand-errors .upload-problem")) == 3,
+               timeout=20)
+    rows = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#planner-demand-errors .problem-row')].map(e => e.innerText)")
+    assert rows == ["2", "4", "7"]
+    assert "bad.csv" in text(dash_duo, "#planner-demand-msg") and "3 of 400 rows" in text(dash_duo, "#planner-demand-msg")
+    assert "orders.csv" in text(dash_duo, "#planner-demand-label")
+    assert text(dash_duo, "#planner-overall-share") == pct(expected["share"])
+    assert link_query(dash_duo, "planner-dl-coverage-csv")["demand"] == token
+    if SCREENSHOT:
+        dash_duo.driver.execute_script("document.getElementById('planner-overall').scrollIntoView()")
+        dash_duo.driver.save_screenshot(os.path.join(SCREENSHOT, "planner-upload.png"))
+
+    # back to the stored demand
+    dash_duo.find_element("#planner-demand-reset").click()
+    dash_duo.wait_for_contains_text("#planner-demand-label", f"演示需求 {n_stored:,} 点", timeout=10)
+    dash_duo.wait_for_text_to_equal("#planner-overall-share", pct(stored.overall["share"]), timeout=10)
+    wait_until(dash_duo, lambda: "demand" not in link_query(dash_duo, "planner-dl-coverage-csv"))
+    assert not dash_duo.find_elements("#planner-demand-errors .upload-problem")
+    clean(dash_duo)
+
+
+def test_uploaded_candidate_sites_replace_the_default_ones(dash_duo, dash_app, tmp_path):
+    start(dash_duo, dash_app)
+    dash_duo.wait_for_contains_text("#planner-cands-label", "默认", timeout=10)
+    sites = tmp_path / "sites.csv"
+    names = [f"候选{i}" for i in range(12)]
+    grid = [(104.0648 + dx, 30.6586 + dy) for dx in (-0.06, -0.02, 0.02, 0.06) for dy in (-0.04, 0.0, 0.04)]
+    sites.write_text("lon,lat,name\n" + "".join(f"{x},{y},{n}\n" for (x, y), n in zip(grid, names)))
+    bad = tmp_path / "bad-sites.csv"
+    bad.write_text("lon,lat,name\n104.06,30.66,a\n116.397,39.909,Beijing\n")
+    upload(dash_duo, "planner-cands-upload", bad)
+    wait_until(dash_duo, lambda: text(dash_duo, "#planner-cands-errors .problem-row") == "2", timeout=20)
+    assert "默认" in text(dash_duo, "#planner-cands-label")
+    upload(dash_duo, "planner-cands-upload", sites)
+    dash_duo.wait_for_contains_text("#planner-cands-label", "sites.csv，12 个", timeout=20)
+    assert not dash_duo.find_elements("#planner-cands-errors .upload-problem")
+    dash_duo.find_element("#planner-recommend").click()
+    wait_until(dash_duo, lambda: len(dash_duo.find_elements("#planner-sites-list .site-pick")) > 0, timeout=20)
+    picks = [li.text for li in dash_duo.find_elements("#planner-sites-list .site-pick")]
+    assert all(any(f"{n}：" in p for n in names) for p in picks), picks
+    assert "candidates" in link_query(dash_duo, "planner-dl-sites-geojson")
+    dash_duo.find_element("#planner-cands-reset").click()
+    dash_duo.wait_for_contains_text("#planner-cands-label", "默认", timeout=10)
+    wait_until(dash_duo, lambda: "candidates" not in link_query(dash_duo, "planner-dl-sites-geojson"))
+    clean(dash_duo)
+
+
+def data_url(body: str, mime: str = "text/csv") -> str:
+    import base64
+
+    return f"data:{mime};base64," + base64.b64encode(body.encode()).decode()
+
+
+def test_upload_callbacks_validate_what_any_client_sends(dash_app, in_app, client):
+    import callbacks.planner as cb
+
+    ctx = dash_app.server.extensions["nuanxin.planning"]
+    model = model_of(dash_app)
+    body = coverage_csv(model.lon[:50], model.lat[:50], np.ones(50))
+    zh = {"lang": "zh"}
+    # forged files: not a data URL, not base64, an unknown extension; a forged CRS is read as WGS-84
+    for contents, filename in ((body, "a.csv"), ("data:text/csv;base64,@@@", "a.csv"), (data_url(body), "a.exe"),
+                               (data_url(body), None), ({"$ne": 1}, "a.csv")):
+        store, msg, errors, cleared = cb.demand_upload_view(cb.PLANNER.demand_upload, contents, filename, "wgs84", zh)
+        assert store is no_update and "upload-refused" in str(msg) and cleared is None
+    store, msg, errors, _ = cb.demand_upload_view(cb.PLANNER.demand_upload, data_url(body), "<b>x</b>.csv",
+                                                  "utm48n", zh)
+    assert store["rows"] == 50 and store["crs"] == "wgs84" and errors is None
+    assert ctx.model_for_token(store["token"]).total_demand == 50
+    # the figures follow the token, not what the client says about it
+    q = cb.the_query({"radius_m": 1000}).model_dump(mode="json")
+    forged = {**store, "rows": 10 ** 9, "name": "forged", "crs": "evil"}
+    out = cb.coverage_view(q, None, zh, forged)
+    assert out[0] == pct(ctx.model_for_token(store["token"]).coverage(1000).overall["share"])
+    assert "50 点" in str(out[-1]) and "forged" not in str(out[-1])
+    # an unknown token: the stored demand, said so
+    for token in ("nope", None, 7, "x" * 10_000, {"$ne": 1}):
+        out = cb.coverage_view(q, None, zh, {"token": token})
+        assert out[0] == pct(model.coverage(1000).overall["share"])
+    assert "演示需求" in str(out[-1]) and "不在服务器上" in str(out[-1])
+    assert "demand" not in parse_qs(urlparse(cb.report_links(q, 5, None, {"token": "nope"})[0]).query)
+    # reset goes back to the stored demand
+    assert cb.demand_upload_view(cb.PLANNER.demand_reset, data_url(body), "a.csv", "wgs84", zh)[0] is None
+    # candidate sites: an unknown token is the default set, with a warning
+    msg, items, _, _ = cb.sites_view(2, q, zh, None, {"token": "nope"})
+    assert "warning" in str(msg) and len(items) == 2
+    assert cb.candidates_upload_view(cb.PLANNER.cands_upload, "junk", "s.csv", "wgs84", None, zh)[0] is no_update
+
+
+def test_upload_cache_keeps_the_last_few_and_reports_take_the_token(dash_app, client):
+    from layers.demand import parse_demand_upload
+    from layers.planning import MAX_UPLOADS, RecentUploads, Upload
+
+    recent = RecentUploads(2)
+    a, b = recent.add(Upload("a", {})), recent.add(Upload("b", {}))
+    assert recent.get(a).value == "a"  # used: b is now the oldest
+    c = recent.add(Upload("c", {}))
+    assert recent.get(b) is None and recent.get(a).value == "a" and recent.get(c).value == "c" and len(recent) == 2
+    assert len({a, b, c}) == 3 and all(len(x) >= 20 for x in (a, b, c))
+
+    ctx = dash_app.server.extensions["nuanxin.planning"]
+    model = model_of(dash_app)
+    points = parse_demand_upload(coverage_csv(model.lon[:30], model.lat[:30], np.full(30, 2.0)).encode(), "text/csv",
+                                 "wgs84", ctx.outline())
+    tokens = [ctx.add_upload(points, f"{i}.csv") for i in range(MAX_UPLOADS + 1)]
+    assert ctx.model_for_token(tokens[0]) is None
+    assert all(ctx.model_for_token(t) is not None for t in tokens[1:])
+    assert ctx.upload(tokens[-1]).summary == {"name": f"{MAX_UPLOADS}.csv", "rows": 30, "weight": 60.0,
+                                              "crs": "wgs84"}
+    from layers.reports import coverage_table_csv
+
+    r = client.get("/api/v1/reports/coverage.csv", query_string={"demand": tokens[-1], "at": "any"})
+    assert r.status_code == 200
+    assert r.data == coverage_table_csv(ctx.model_for_token(tokens[-1]).coverage(500))
+    assert r.data != client.get("/api/v1/reports/coverage.csv", query_string={"at": "any"}).data
+    for params in ({"demand": tokens[0]}, {"demand": "x" * 20}, {"candidates": "nope", "k": 2}):
+        r = client.get("/api/v1/reports/coverage.csv", query_string=params)
+        assert r.status_code in (400, 404) and r.get_json()["error"]["field"] in ("demand", "candidates")
+    r = client.get("/api/v1/reports/coverage.csv", query_string={"demand": tokens[0]})
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
