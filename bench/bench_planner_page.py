@@ -35,6 +35,9 @@ REPS = 10
 GOAL_MS = 1000.0
 K_SITES = 20
 STATE = {"lang": "zh"}
+#: The demand and candidate-site stores when the planner uses the stored demand and default sites.
+DEMAND = None
+CANDIDATES = None
 #: Tianfu Square (lon, lat): hypothetical stations are dropped around it.
 CENTRE = (104.0648, 30.6586)
 
@@ -80,13 +83,15 @@ class Page:
         out = self._timed(steps, "question", cb.read_question, c["radius"], c["radius_custom"], c["mode"],
                           c["amenities"], c["time_kind"], c["weekday"], c["hour"], c["holiday"], c["h3_res"])
         self.query = out[0]
-        self._timed(steps, "coverage", cb.show_coverage, self.query, self.whatif, STATE)
+        self._timed(steps, "coverage", cb.show_coverage, self.query, self.whatif, DEMAND, STATE)
         if res_changed:
-            self._timed(steps, "hexagons", cb.hexagon_shapes, c["h3_res"])
-        self._timed(steps, "week", cb.show_week, self.query, self.week_view, c["holiday"], STATE)
+            self._timed(steps, "hexagons", cb.hexagon_shapes, c["h3_res"], DEMAND)
+        self._timed(steps, "week", cb.show_week, self.query, self.week_view, c["holiday"], DEMAND, STATE)
         if self.recommend_clicks:
-            self._timed(steps, "sites", cb.recommend, self.recommend_clicks, None, self.query, self.k, STATE)
-        self._timed(steps, "links", cb.download_links, self.query, self.k, self.map_district)
+            self._timed(steps, "sites", cb.recommend, self.recommend_clicks, None, self.query, DEMAND, CANDIDATES,
+                        self.k, STATE)
+        self._timed(steps, "links", cb.download_links, self.query, self.k, self.map_district, DEMAND, CANDIDATES,
+                    STATE)
         steps["total"] = sum(steps.values())
         return steps
 
@@ -94,9 +99,11 @@ class Page:
         self.k = k
         self.recommend_clicks += 1
         steps: dict[str, float] = {}
-        self._timed(steps, "sites", self.cb.recommend, self.recommend_clicks, None, self.query, self.k, STATE)
+        self._timed(steps, "sites", self.cb.recommend, self.recommend_clicks, None, self.query, DEMAND, CANDIDATES,
+                    self.k, STATE)
         # the k input is an Input of the download links (it changed before the click)
-        self._timed(steps, "links", self.cb.download_links, self.query, self.k, self.map_district)
+        self._timed(steps, "links", self.cb.download_links, self.query, self.k, self.map_district, DEMAND,
+                    CANDIDATES, STATE)
         steps["total"] = sum(steps.values())
         return steps
 
@@ -110,7 +117,7 @@ class Page:
                           self.whatif, STATE)
         if isinstance(out[0], dict):
             self.whatif = out[0]
-        self._timed(steps, "coverage", self.cb.show_coverage, self.query, self.whatif, STATE)
+        self._timed(steps, "coverage", self.cb.show_coverage, self.query, self.whatif, DEMAND, STATE)
         steps["total"] = sum(steps.values())
         return steps
 
