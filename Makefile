@@ -1,5 +1,5 @@
 # Nuanxin Map: every entry point. `make run` and `make test` are the whole set-up on a fresh Debian machine.
-PY      ?= python3.11
+PY      ?= $(shell command -v python3.11 || command -v python3)
 VENV    := .venv
 BIN     := $(VENV)/bin
 DB      ?= var/nuanxin.gpkg
@@ -7,8 +7,9 @@ export NUANXIN_DB ?= $(DB)
 
 .PHONY: run test bench data install install-test system-deps clean
 
+# Debian's python3 needs python3-venv for `-m venv`; install it if the first try fails.
 $(BIN)/python:
-	@command -v $(PY) >/dev/null 2>&1 || PY=python3; $${PY:-$(PY)} -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m venv $(VENV) || { rm -rf $(VENV); apt-get update -qq && apt-get install -y -qq python3-venv && $(PY) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
