@@ -172,6 +172,12 @@ def parse_demand_upload(data: bytes, content_type: str, crs: str, outline, max_r
     ValueError
         For an unknown ``crs`` (a programming error, not a planner's).
     """
+    col, rows = _read_upload(data, content_type, crs, max_rows, DEMAND_FIELDS)
+    return _check(col["lon"], col["lat"], col.get("weight"), col.get("time"), rows, crs, outline)
+
+
+def _read_upload(data, content_type: str, crs: str, max_rows: int, fields):
+    """The checks every upload starts with, then its columns and row numbers."""
     if crs not in INPUT_CRS:
         raise ValueError(f"unknown coordinate system {crs!r}; expected one of {', '.join(INPUT_CRS)}")
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -179,8 +185,7 @@ def parse_demand_upload(data: bytes, content_type: str, crs: str, outline, max_r
     data = bytes(data)
     if not data.strip(b"\xef\xbb\xbf \t\r\n"):
         _file_problem(None, "the file is empty")
-    col, rows = _read(data, content_type, max_rows, DEMAND_FIELDS)
-    return _check(col["lon"], col["lat"], col.get("weight"), col.get("time"), rows, crs, outline)
+    return _read(data, content_type, max_rows, fields)
 
 
 def parse_candidate_upload(data: bytes, content_type: str, crs: str, outline,
@@ -203,14 +208,7 @@ def parse_candidate_upload(data: bytes, content_type: str, crs: str, outline,
         As :func:`parse_demand_upload`: numbers that are not numbers, sites outside Chengdu, too
         many rows (``max_rows``), an unreadable file.
     """
-    if crs not in INPUT_CRS:
-        raise ValueError(f"unknown coordinate system {crs!r}; expected one of {', '.join(INPUT_CRS)}")
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"data must be bytes, got {type(data).__name__}")
-    data = bytes(data)
-    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        _file_problem(None, "the file is empty")
-    col, rows = _read(data, content_type, max_rows, SITE_FIELDS)
+    col, rows = _read_upload(data, content_type, crs, max_rows, SITE_FIELDS)
     points = _check(col["lon"], col["lat"], None, None, rows, crs, outline)
     names = col.get("name")
     if names is None:
