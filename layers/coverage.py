@@ -444,6 +444,20 @@ class CoverageModel:
         weight = demand["weight"].to_numpy(dtype=float) if "weight" in demand else None
         return cls(stations, demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy(), weight, **kwargs)
 
+    def in_district(self, adcode: int) -> np.ndarray:
+        """Which demand points lie in the district ``adcode`` (a boolean mask).
+
+        Raises
+        ------
+        ValueError
+            When the model was built without districts or does not know ``adcode``.
+        """
+        table = getattr(self, "_district_table", None) if self.districts is not None else None
+        if table is None or int(adcode) not in set(table["adcode"].astype(int).tolist()):
+            raise ValueError(f"unknown district {adcode!r}")
+        pos = int(np.flatnonzero(table["adcode"].to_numpy() == int(adcode))[0])
+        return self._district_pos == pos
+
     @property
     def n_points(self) -> int:
         return len(self.lon)

@@ -378,11 +378,7 @@ def compare_in_district(model: CoverageModel, candidates, query: PlannerQuery, k
     ValueError
         For a district the model does not know.
     """
-    table = model._district_table if model.districts is not None else None
-    if table is None or int(adcode) not in set(table["adcode"].tolist()):
-        raise ValueError(f"unknown district {adcode!r}")
-    pos = int(np.flatnonzero(table["adcode"].to_numpy() == int(adcode))[0])
-    sel = model._district_pos == pos
+    sel = model.in_district(adcode)
     cands = candidates[candidates["adcode"] == int(adcode)]
     existing = model.covered_mask(query.radius_m, query.amenities, query.at, query.mode)[sel]
     args = (model.lon[sel], model.lat[sel], model.weight[sel], cands.geometry.x.to_numpy(),
