@@ -43,7 +43,9 @@ class PlaceIndex:
                 continue
             g = gdf[gdf["name"].notna()]
             if kind == "road":  # one entry per street name, at the middle of its longest piece
-                g = g.assign(_len=shapely.length(g.geometry.values))  # degrees: only to rank pieces of one street.sort_values(["name", "_len"], ascending=[True, False])
+                # lengths in degrees: only to rank the pieces of one street against each other
+                g = g.assign(_len=shapely.length(g.geometry.values))
+                g = g.sort_values(["name", "_len", id_col], ascending=[True, False, True], kind="stable")
                 g = g.drop_duplicates("name")
             pts = shapely.point_on_surface(g.geometry.values) if kind != "road" else \
                 shapely.line_interpolate_point(g.geometry.values, 0.5, normalized=True)
