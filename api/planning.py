@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Literal
 
 import geopandas as gpd
@@ -21,7 +22,8 @@ from layers.demand import (
 )
 from layers.hours import as_local
 from layers.planning import MAX_TOKEN_CHARS, MAX_UPLOADS, PlanningContext
-from layers.siting import MAX_K, exact_mclp, greedy_mclp
+from layers.planner_views import recommend_sites
+from layers.siting import MAX_K
 from mapdata.crs import to_wgs84
 from mapdata.districts import chengdu_outline
 from mapdata.vocabulary import INPUT_CRS
@@ -134,6 +136,7 @@ class SitingBody(BaseModel):
     amenities: str | list[str] = Field("", description="amenity keys the existing stations must have to count")
     at: str = Field("now", description="existing stations count when open then ('now', 'any' or ISO 8601); "
                                        "new stations are assumed always open with every amenity")
+    mode: Mode = Field("straight", description="how existing stations reach demand: " + _MODE)
     method: Literal["greedy", "exact"] = Field("greedy", description="exact: optimal (CBC), refused when too large")
     crs: Crs | None = Field(None, description="coordinate system of candidates (default: the crs query parameter, "
                                               "else wgs84)")
@@ -266,13 +269,10 @@ def _parse_siting_body() -> SitingBody:
         raise _pydantic_error(exc) from None
 
 
-def recommend(model, lon, lat, ids, radius_m: float, keys, at, k: int, method: str = "greedy"):
-    """Sites for ``k`` new stations on top of the existing ones that count (amenities, open at ``at``)."""
-    existing = model.covered_mask(radius_m, keys, at, "straight")
-    args = (model.lon, model.lat, model.weight, lon, lat, existing, radius_m, k)
-    if method == "exact":
-        return exact_mclp(*args, candidate_ids=ids, time_limit_s=EXACT_TIME_LIMIT_S)
-    return greedy_mclp(*args, candidate_ids=ids)
+def recommend(model, candidates, radius_m: float, keys, at, mode: str, k: int, method: str = "greedy"):
+    """Sites for ``k`` new stations: :func:`layers.planner_views.recommend_sites`, as the page asks it."""
+    question = SimpleNamespace(radius_m=radius_m, amenities=keys, at=at, mode=mode)
+    return recommend_sites(model, candidates, question, k, method, time_limit_s=EXACT_TIME_LIMIT_S)
 
 
 def _stamp(at) -> str:
@@ -329,8 +329,7 @@ class _Report:
         cands = planning().candidates() if self.candidates is None else self.candidates
         if self.q.adcode is not None:
             cands = cands[cands["adcode"].astype(np.int64) == self.q.adcode].reset_index(drop=True)
-        result = recommend(self.model, cands.geometry.x.to_numpy(), cands.geometry.y.to_numpy(),
-                           cands["id"].to_numpy(dtype=object), self.q.radius_m, self.keys, self.at, k)
+        result = recommend(self.model, cands, self.q.radius_m, self.keys, self.at, self.q.mode, k)
         return result, cands
 
 
@@ -406,7 +405,7 @@ def create_blueprint() -> Blueprint:
         lon, lat, ids, cands = _candidates(body, crs)
         model = planning().model()
         try:
-            result = recommend(model, lon, lat, ids, body.radius_m, keys, at, body.k, body.method)
+            result = recommend(model, cands, body.radius_m, keys, at, body.mode, body.k, body.method)
         except ValueError as exc:
             raise _layer_error(exc, "method" if body.method == "exact" else None) from None
         out = result.to_dict()
@@ -417,10 +416,10 @@ def create_blueprint() -> Blueprint:
             pick["name"] = names[j] if names is not None and isinstance(names[j], str) else None
             pick["source"] = sources[j] if sources is not None else None
         out["query"] = {"k": body.k, "radius_m": body.radius_m, "amenities": list(keys),
-                        "at": at.isoformat() if at else "any", "method": body.method, "crs": crs,
+                        "at": at.isoformat() if at else "any", "mode": body.mode, "method": body.method, "crs": crs,
                         "candidates": "default" if body.candidates is None else "given", "n_candidates": len(lon)}
         if body.method == "exact":
-            greedy = recommend(model, lon, lat, ids, body.radius_m, keys, at, body.k, "greedy")
+            greedy = recommend(model, cands, body.radius_m, keys, at, body.mode, body.k, "greedy")
             out["greedy"] = {"objective": greedy.objective, "share": greedy.share, "added": greedy.added,
                              "points_covered": greedy.points_covered, "seconds": greedy.seconds,
                              "candidates": [int(j) for j in greedy.picks["candidate"]]}

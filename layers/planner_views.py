@@ -344,16 +344,27 @@ def what_if(model: CoverageModel, query: PlannerQuery, added, removed) -> WhatIf
 # ---------------------------------------------------------------------------------------------
 # where to add stations
 
-def recommend_sites(model: CoverageModel, candidates, query: PlannerQuery, k: int) -> SitingResult:
-    """Greedy MCLP: ``k`` new stations keeping the existing ones (as the question filters them).
+def recommend_sites(model: CoverageModel, candidates, query, k: int, method: str = "greedy",
+                    time_limit_s: float | None = None) -> SitingResult:
+    """Sites for ``k`` new stations on top of the existing stations that count: the one answer to
+    "recommend k sites for this question", which the page, the API and every report ask.
 
-    The existing coverage follows the question (radius, amenities, time, mode); a candidate's
+    The existing stations' coverage follows the whole question: its radius, amenities, time and
+    distance mode (``query`` has ``radius_m``, ``amenities``, ``at`` and ``mode``). A candidate's
     reach is the straight-line radius, as in :func:`layers.siting.greedy_mclp`.
+
+    Parameters
+    ----------
+    method : {"greedy", "exact"}
+        ``exact`` solves to optimality and raises ValueError when the problem is too large.
     """
     existing = model.covered_mask(query.radius_m, query.amenities, query.at, query.mode)
-    return greedy_mclp(model.lon, model.lat, model.weight, candidates.geometry.x.to_numpy(),
-                       candidates.geometry.y.to_numpy(), existing, query.radius_m, clip_k(k),
-                       candidate_ids=candidates["id"].to_numpy())
+    args = (model.lon, model.lat, model.weight, candidates.geometry.x.to_numpy(),
+            candidates.geometry.y.to_numpy(), existing, query.radius_m, clip_k(k))
+    ids = candidates["id"].to_numpy(dtype=object)
+    if method == "exact":
+        return exact_mclp(*args, candidate_ids=ids, time_limit_s=time_limit_s)
+    return greedy_mclp(*args, candidate_ids=ids)
 
 
 @dataclass

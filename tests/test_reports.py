@@ -36,8 +36,7 @@ def sites(planning):
 
     model = planning.model()
     cands = planning.candidates()
-    siting = recommend(model, cands.geometry.x.to_numpy(), cands.geometry.y.to_numpy(), cands["id"].to_numpy(),
-                       500, (), as_local(AT), 12)
+    siting = recommend(model, cands, 500, (), as_local(AT), "straight", 12)
     return siting, cands
 
 
