@@ -203,7 +203,7 @@ def openapi_document() -> dict:
                      "schema": {"type": "string", "enum": list(PUBLIC_LAYERS)}},
                     _param("highway", {"type": "string", "example": "primary,secondary"},
                            "roads only: comma-separated OSM highway classes to keep"),
-                    _param("simplify_m", {"type": "number", "exclusiveMinimum": 0, "maximum": 500},
+                    _param("simplify_m", {"type": "number", "enum": [1, 2, 5, 10, 30, 100]},
                            "simplify lines and polygons to about this many metres"),
                 ],
                 "responses": {"200": {"description": "FeatureCollection",

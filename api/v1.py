@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from layers.amenities import parse_amenities
 from layers.catalogue import PUBLIC_PROPERTIES, StationCatalogue
+from layers.errors import QuestionError
 from layers.hours import as_local
 from mapdata.vocabulary import AMENITIES
 
@@ -163,9 +164,10 @@ def create_blueprint() -> Blueprint:
             raise ApiError(404, "not_found", f"no layer {layer!r}; layers: {', '.join(PUBLIC_LAYERS)}", "layer")
         q = parse_query(LayerQuery, request.args)
         highway = tuple(h for h in q.highway.split(",") if h) if q.highway else ()
-        if highway and layer != "roads":
-            raise ApiError(400, "invalid_parameter", "only the roads layer can be filtered by highway", "highway")
-        body = catalogue().layer_geojson(layer, highway=highway, simplify_m=q.simplify_m)
+        try:
+            body = catalogue().layer_geojson(layer, highway=highway, simplify_m=q.simplify_m)
+        except QuestionError as exc:
+            raise ApiError(400, "invalid_parameter", exc.message, exc.field) from None
         return Response(body, mimetype="application/geo+json")
 
     @bp.get("/api/openapi.json")

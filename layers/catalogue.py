@@ -10,6 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from layers.caching import BoundedCache
+from layers.errors import QuestionError
 from mapdata.store import Store
 from mapdata.vocabulary import AMENITY_KEYS
 
@@ -19,6 +21,12 @@ PUBLIC_PROPERTIES = ("id", "name", "district", "street", "address", "phone", "am
 
 #: What the map needs of each station: small enough for 100,000 stations on a phone.
 MAP_FIELDS = ("id", "name", "status")
+
+#: Simplification steps a client may ask a layer for, in metres: a few fixed steps keep the cache
+#: of serialised layers small (any float would make a new entry).
+SIMPLIFY_STEPS_M = (1.0, 2.0, 5.0, 10.0, 30.0, 100.0)
+#: Serialised layers kept at once (a layer and a filter each).
+LAYER_CACHE_SIZE = 32
 
 _ORDER = {k: i for i, k in enumerate(AMENITY_KEYS)}
 
@@ -87,7 +95,7 @@ class StationCatalogue:
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._network = None
-        self._layer_json: dict[tuple, tuple[object, bytes]] = {}
+        self.layer_cache: BoundedCache[bytes] = BoundedCache(LAYER_CACHE_SIZE)
 
     def _token(self):
         mtime = getattr(self.store, "_mtime", None)
@@ -171,18 +179,44 @@ class StationCatalogue:
             snap.places = PlaceIndex(snap.stations, read("compounds"), read("roads"), read("districts"))
         return snap.places
 
+    def highway_classes(self) -> tuple[str, ...]:
+        """The OSM ``highway`` values the roads layer holds (what a roads filter may name)."""
+        token = self._token()
+        return self.layer_cache.get_or_build(("highway-classes", token), lambda: tuple(
+            sorted(set(self.store.read("roads")["highway"].dropna().astype(str)))))
+
     def layer_geojson(self, layer: str, highway: tuple[str, ...] = (), simplify_m: float | None = None) -> bytes:
-        """A whole layer as GeoJSON, cached until the store changes; roads can be filtered by class."""
+        """A whole layer as GeoJSON, cached (a bounded number) until the store changes; roads can be
+        filtered by class.
+
+        Raises
+        ------
+        QuestionError
+            For a ``highway`` class the roads do not hold, a filter on another layer, or a
+            ``simplify_m`` that is not one of :data:`SIMPLIFY_STEPS_M`.
+        """
         from layers.geojson import feature_collection
 
-        key = (layer, tuple(sorted(highway)), simplify_m)
+        highway = tuple(sorted(set(highway)))
+        if highway:
+            if layer != "roads":
+                raise QuestionError("highway", "only the roads layer can be filtered by highway")
+            known = self.highway_classes()
+            unknown = [h for h in highway if h not in known]
+            if unknown:
+                raise QuestionError("highway", f"unknown highway class {unknown[0]!r}; the roads hold "
+                                               f"{', '.join(known)}")
+        if simplify_m is not None and float(simplify_m) not in SIMPLIFY_STEPS_M:
+            raise QuestionError("simplify_m", f"got {simplify_m!r}; expected one of "
+                                              f"{', '.join(f'{s:g}' for s in SIMPLIFY_STEPS_M)} (metres)")
+        simplify = None if simplify_m is None else float(simplify_m)
         token = self._token()
-        hit = self._layer_json.get(key)
-        if hit is None or hit[0] != token:
+
+        def build() -> bytes:
             gdf = self.store.read(layer)
             if highway:
                 gdf = gdf[gdf["highway"].isin(highway)]
             id_column = "adcode" if layer == "districts" else "id"
-            hit = (token, feature_collection(gdf, id_column=id_column, simplify_m=simplify_m))
-            self._layer_json[key] = hit
-        return hit[1]
+            return feature_collection(gdf, id_column=id_column, simplify_m=simplify)
+
+        return self.layer_cache.get_or_build((token, layer, highway, simplify), build)

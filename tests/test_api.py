@@ -162,3 +162,26 @@ def test_roads_can_be_filtered_by_class(client, store):
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "highway"
     r = client.get("/api/v1/layers/secret_table")
     assert r.status_code == 404 and r.get_json()["error"]["field"] == "layer"
+
+
+def test_layer_parameters_take_only_known_values(client, store):
+    r = client.get("/api/v1/layers/roads", query_string={"highway": "primary,warp_drive"})
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "highway"
+    assert "warp_drive" in r.get_json()["error"]["message"]
+    for value in ("1.001", "0.5", "7", "1e-300"):
+        r = client.get("/api/v1/layers/districts", query_string={"simplify_m": value})
+        assert r.status_code == 400 and r.get_json()["error"]["field"] == "simplify_m", value
+    ok = client.get("/api/v1/layers/districts", query_string={"simplify_m": "30"})
+    assert ok.status_code == 200 and len(ok.get_json(force=True)["features"]) == 20
+
+
+def test_the_layer_cache_stays_bounded_whatever_clients_ask(client, dash_app, store):
+    from api.v1 import CATALOGUE_KEY
+
+    catalogue = dash_app.server.extensions[CATALOGUE_KEY]
+    classes = sorted(set(store.read("roads")["highway"]))
+    for i in range(len(classes)):
+        for j in range(i + 1, len(classes)):
+            assert client.get("/api/v1/layers/roads", query_string={
+                "highway": f"{classes[i]},{classes[j]}"}).status_code == 200
+    assert len(catalogue.layer_cache) <= catalogue.layer_cache.maxsize
