@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -14,6 +13,7 @@ import pandas as pd
 import shapely
 from scipy.sparse import csgraph
 
+from layers.caching import BoundedCache
 from layers.amenities import amenity_mask, masks_for, parse_amenities
 from layers.hours import HoursTable, as_local, day_kind, holiday_name
 from layers.network import EARTH_RADIUS_M, RoadNetwork, haversine_m
@@ -433,7 +433,7 @@ class CoverageModel:
         self._network_pairs: _Pairs | None = None
         self._network_info: tuple[np.ndarray, np.ndarray] | None = None
         self._h3: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._open_cache: OrderedDict = OrderedDict()
+        self._open_cache: BoundedCache[np.ndarray] = BoundedCache(_OPEN_CACHE)
         if h3_res is not None:
             self._cells(h3_res)
 
@@ -494,12 +494,7 @@ class CoverageModel:
         if at is None:
             return np.ones(len(self.station_ids), dtype=bool), None
         t = as_local(at)
-        hit = self._open_cache.get(t)
-        if hit is None:
-            hit = self._open_cache[t] = np.asarray(self.hours.open_at(t), dtype=bool)
-            while len(self._open_cache) > _OPEN_CACHE:
-                self._open_cache.popitem(last=False)
-        return hit, t
+        return self._open_cache.get_or_build(t, lambda: np.asarray(self.hours.open_at(t), dtype=bool)), t
 
     def _static_eligible(self, amenities, removed_station_ids) -> tuple[np.ndarray, tuple[str, ...]]:
         """Stations with every asked amenity and not removed."""

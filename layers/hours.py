@@ -7,7 +7,6 @@ import enum
 import functools
 import math
 import re
-import threading
 import zoneinfo
 from collections.abc import Sequence
 
@@ -15,6 +14,8 @@ import chinese_calendar
 import numpy as np
 import opening_hours
 import pandas as pd
+
+from layers.caching import BoundedCache
 
 __all__ = [
     "TZ",
@@ -359,17 +360,17 @@ class HoursTable:
         # Few stations are ever closed temporarily: the per-call mask touches only those.
         self._temporary_idx = np.flatnonzero(temporary)
         self._until_ns = _to_ns(status_until, n, self._temporary_idx)
-        self._profiles: dict[dt.date, tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]] = {}
-        self._lock = threading.Lock()
+        self._profiles: BoundedCache[tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]] = \
+            BoundedCache(_PROFILE_CACHE_DATES)
 
     def __len__(self) -> int:
         return int(self.codes.shape[0])
 
     def _profile(self, day: dt.date):
         """Open spans of every distinct expression on real date ``day``, in seconds of the day."""
-        hit = self._profiles.get(day)
-        if hit is not None:
-            return hit
+        return self._profiles.get_or_build(day, lambda: self._build_profile(day))
+
+    def _build_profile(self, day: dt.date):
         spans = [
             _open_spans(rules, evaluation_date(day, bool(ph)))
             for rules, ph in zip(self._rules, self._uses_ph)
@@ -383,12 +384,7 @@ class HoursTable:
                 arr = np.asarray(s, dtype=np.int64)
                 starts[u, : len(s)] = arr[:, 0]
                 ends[u, : len(s)] = arr[:, 1]
-        entry = (starts, ends, spans)
-        with self._lock:
-            if len(self._profiles) >= _PROFILE_CACHE_DATES:
-                self._profiles.clear()
-            self._profiles[day] = entry
-        return entry
+        return starts, ends, spans
 
     def _expression_open(self, local: dt.datetime) -> np.ndarray:
         starts, ends, _ = self._profile(local.date())

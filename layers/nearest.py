@@ -1,13 +1,12 @@
 """The nearest open stations with the amenities a rider needs: exact, spatially indexed, ranked by distance or riding time."""
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from layers.caching import BoundedCache
 from layers.amenities import amenity_mask, keys_of, masks_for, parse_amenities, rarest
 from layers.hours import HoursTable, as_local
 from layers.network import (EARTH_RADIUS_M, EBIKE_M_PER_MIN, RoadNetwork, chord_for, haversine_m,
@@ -20,7 +19,9 @@ SORTS = ("distance", "eta")
 # (chord and haversine round differently in the last bits); the result is then cut exactly.
 _REL_MARGIN = 1e-9
 _ABS_MARGIN_M = 1e-3
-_CACHE_SIZE = 64
+#: Amenity combinations whose matching stations are kept, and instants whose open mask is kept.
+_AMENITY_CACHE_SIZE = 64
+_OPEN_CACHE_SIZE = 8
 
 
 def eta_minutes(distance_m: np.ndarray, riding_m: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -109,8 +110,8 @@ class StationFinder:
         self._names = stations["name"].to_numpy()
         self._district = stations["district"].to_numpy() if "district" in stations else np.full(len(stations), None)
         self._address = stations["address"].to_numpy() if "address" in stations else np.full(len(stations), None)
-        self._open_cache: OrderedDict = OrderedDict()
-        self._amenity_cache: OrderedDict = OrderedDict()
+        self._open_cache: BoundedCache = BoundedCache(_OPEN_CACHE_SIZE)
+        self._amenity_cache: BoundedCache = BoundedCache(_AMENITY_CACHE_SIZE)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -122,25 +123,20 @@ class StationFinder:
         if at is None:
             return None, None, 1.0
         t = as_local(at)
-        hit = self._open_cache.get(t)
-        if hit is None:
+
+        def build():
             mask = np.asarray(self.hours.open_at(t), dtype=bool)
-            hit = self._open_cache[t] = (mask, t, float(mask.mean()) if len(mask) else 0.0)
-            while len(self._open_cache) > 8:
-                self._open_cache.popitem(last=False)
-        self._open_cache.move_to_end(t)
-        return hit
+            return mask, t, float(mask.mean()) if len(mask) else 0.0
+
+        return self._open_cache.get_or_build(t, build)
 
     def _amenity_match(self, need: int):
         """(indices of the stations with every bit of ``need`` when few, else None; their count)."""
-        hit = self._amenity_cache.get(need)
-        if hit is None:
+        def build():
             match = np.flatnonzero((self._masks & np.uint32(need)) == need)
-            hit = self._amenity_cache[need] = (match if len(match) <= self.direct_scan_max else None, len(match))
-            while len(self._amenity_cache) > _CACHE_SIZE:
-                self._amenity_cache.popitem(last=False)
-        self._amenity_cache.move_to_end(need)
-        return hit
+            return match if len(match) <= self.direct_scan_max else None, len(match)
+
+        return self._amenity_cache.get_or_build(need, build)
 
     def _eligible(self, idx: np.ndarray, need: int, open_mask) -> np.ndarray:
         ok = (self._masks[idx] & np.uint32(need)) == need

@@ -1,14 +1,14 @@
 """The road network for e-bike riding distances: graph from the ``roads`` layer, snapping, cached Dijkstra."""
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import geopandas as gpd
 import numpy as np
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
+
+from layers.caching import BoundedCache
 
 #: Mean Earth radius (IUGG), the radius of every great-circle distance in the project.
 EARTH_RADIUS_M = 6_371_008.8
@@ -80,7 +80,8 @@ class RoadNetwork:
         self.extent = extent
         shapely.prepare(self.extent)
         self._tree = cKDTree(unit_vectors(self.node_lat, self.node_lon))
-        self._cache: OrderedDict[int, tuple[bool, np.ndarray]] = OrderedDict()
+        # origin node -> (complete, metres to every node); shared by request threads
+        self._cache: BoundedCache[tuple[bool, np.ndarray]] = BoundedCache(_CACHE_SIZE)
 
     @property
     def n_nodes(self) -> int:
@@ -175,25 +176,15 @@ class RoadNetwork:
         hit = self._cache.get(node)
         if hit is not None:
             complete, dist = hit
-            self._cache.move_to_end(node)
             if complete or np.isfinite(dist[need]).all():
                 return dist
         else:
             dist = csgraph.dijkstra(self.graph, directed=False, indices=node, limit=_FIRST_RUN_LIMIT_M)
-            complete = False
             if np.isfinite(dist[need]).all():
-                self._remember(node, False, dist)
-                return dist
+                return self._cache.put(node, (False, dist))[1]
         # One component only, so every node is reachable: an infinite one lay beyond the limit.
         dist = csgraph.dijkstra(self.graph, directed=False, indices=node)
-        self._remember(node, True, dist)
-        return dist
-
-    def _remember(self, node: int, complete: bool, dist: np.ndarray) -> None:
-        self._cache[node] = (complete, dist)
-        self._cache.move_to_end(node)
-        while len(self._cache) > _CACHE_SIZE:
-            self._cache.popitem(last=False)
+        return self._cache.put(node, (True, dist))[1]
 
     def riding_distances(self, lat: float, lon: float, targets_lat, targets_lon) -> np.ndarray:
         """Riding metres from one origin to many targets.

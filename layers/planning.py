@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import shapely
 
+from layers.caching import BoundedCache
 from layers.coverage import CoverageModel
 from mapdata.districts import chengdu_outline
 
@@ -44,26 +44,18 @@ class RecentUploads:
 
     def __init__(self, size: int = MAX_UPLOADS):
         self.size = size
-        self._items: OrderedDict[str, Upload] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: BoundedCache[Upload] = BoundedCache(size)
 
     def add(self, upload: Upload) -> str:
         token = secrets.token_urlsafe(16)
-        with self._lock:
-            self._items[token] = upload
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        self._items.put(token, upload)
         return token
 
     def get(self, token) -> Upload | None:
         """The upload under ``token``, or None for anything else (unknown, dropped, not a token)."""
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS:
             return None
-        with self._lock:
-            upload = self._items.get(token)
-            if upload is not None:
-                self._items.move_to_end(token)
-            return upload
+        return self._items.get(token)
 
     def __len__(self) -> int:
         return len(self._items)
