@@ -10,8 +10,8 @@ from flask import Flask
 import callbacks.planner  # noqa: F401  (registers the planner page's callbacks)
 import callbacks.rider  # noqa: F401  (registers the rider page's callbacks)
 from api.v1 import register as register_api
-from layers.catalogue import MAP_FIELDS
-from layers.planning import PlanningContext
+from layers.rider.catalogue import MAP_FIELDS
+from layers.planning.context import PlanningContext
 from mapdata.config import Settings
 from mapdata.store import GeoPackageStore, StoreError
 

@@ -14,18 +14,19 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.v1 import API_PREFIX, ApiError, _pydantic_error, parse_query, parse_time
-from layers import reports
-from layers.amenities import parse_amenities
-from layers.coverage import DEFAULT_H3_RES, MAX_RADIUS_M
-from layers.demand import (
+from exports import reports
+from layers.common.amenities import parse_amenities
+from layers.common.geodesy import MAX_RADIUS_M
+from layers.planning.coverage import DEFAULT_H3_RES
+from layers.planning.demand import (
     CSV_TYPES, GEOJSON_TYPES, MAX_PROBLEMS, MAX_UPLOAD_BYTES, DemandUploadError, parse_demand_upload,
 )
-from layers.hours import as_local
-from layers.planning import MAX_TOKEN_CHARS, MAX_UPLOADS, PlanningContext
-from layers.planner_views import recommend_sites
-from layers.siting import MAX_K
+from layers.common.hours import as_local
+from layers.planning.context import MAX_TOKEN_CHARS, MAX_UPLOADS, PlanningContext
+from layers.planning.questions import recommend_sites
+from layers.planning.siting import MAX_K
 from mapdata.crs import to_wgs84
-from mapdata.districts import chengdu_outline
+from layers.common.districts import chengdu_outline
 from mapdata.vocabulary import INPUT_CRS
 
 PLANNING_KEY = "nuanxin.planning"
@@ -270,7 +271,7 @@ def _parse_siting_body() -> SitingBody:
 
 
 def recommend(model, candidates, radius_m: float, keys, at, mode: str, k: int, method: str = "greedy"):
-    """Sites for ``k`` new stations: :func:`layers.planner_views.recommend_sites`, as the page asks it."""
+    """Sites for ``k`` new stations: :func:`layers.planning.questions.recommend_sites`, as the page asks it."""
     question = SimpleNamespace(radius_m=radius_m, amenities=keys, at=at, mode=mode)
     return recommend_sites(model, candidates, question, k, method, time_limit_s=EXACT_TIME_LIMIT_S)
 

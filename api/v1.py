@@ -7,10 +7,10 @@ from typing import Literal
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from layers.amenities import parse_amenities
-from layers.catalogue import PUBLIC_PROPERTIES, StationCatalogue
-from layers.errors import QuestionError
-from layers.hours import as_local
+from layers.common.amenities import parse_amenities
+from layers.rider.catalogue import PUBLIC_PROPERTIES, StationCatalogue
+from layers.common.errors import QuestionError
+from layers.common.hours import as_local
 from mapdata.vocabulary import AMENITIES
 
 API_PREFIX = "/api/v1"

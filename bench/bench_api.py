@@ -20,7 +20,7 @@ def _pct(samples, q):
 
 def main() -> None:
     import app as app_module
-    from layers.hours import as_local
+    from layers.common.hours import as_local
 
     settings = Settings.from_env()
     dash_app = app_module.create_app(settings)

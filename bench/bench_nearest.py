@@ -11,10 +11,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers.amenities import masks_for, parse_amenities
-from layers.hours import HoursTable, as_local
-from layers.nearest import StationFinder, brute_force_nearest
-from layers.network import haversine_m
+from layers.common.amenities import masks_for, parse_amenities
+from layers.common.hours import HoursTable, as_local
+from layers.rider.nearest import StationFinder, brute_force_nearest
+from layers.common.geodesy import haversine_m
 from mapdata.vocabulary import AMENITY_KEYS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

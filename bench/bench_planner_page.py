@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=REPS)
     args = parser.parse_args(argv if argv is not None else [])
     started = time.perf_counter()
-    from mapdata.build import build
+    from mapdata.demo.build import build
 
     with tempfile.TemporaryDirectory(prefix="bench-planner-") as tmp:
         path = Path(tmp) / "demo.gpkg"

@@ -60,7 +60,7 @@ def jittered_stations(base, districts, n: int, seed: int = 11):
     import geopandas as gpd
     import shapely
 
-    from mapdata.districts import chengdu_outline
+    from layers.common.districts import chengdu_outline
 
     rng = np.random.default_rng(seed)
     outline = chengdu_outline(districts)
@@ -96,7 +96,7 @@ def jittered_stations(base, districts, n: int, seed: int = 11):
 
 def build_datasets(out: Path, big_n: int = BIG_N) -> dict[str, Path]:
     """The demo GeoPackage and the one with ``big_n`` stations, in ``out``; seconds taken are printed."""
-    from mapdata.build import DEMO_NOW, build_layers
+    from mapdata.demo.build import DEMO_NOW, build_layers
     from mapdata.store import DatasetInfo, GeoPackageStore
 
     t0 = time.perf_counter()

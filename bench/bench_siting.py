@@ -8,11 +8,11 @@ import pandas as pd
 import pulp
 
 from bench.bench_coverage import load_stations
-from layers.coverage import CoverageModel, pairs_within
-from layers.network import haversine_m
-from layers.siting import candidate_sites, exact_mclp, greedy_mclp
-from mapdata.demand_demo import generate_demand, osm_compounds, osm_pickup_places
-from mapdata.districts import load_districts
+from layers.common.geodesy import haversine_m, pairs_within
+from layers.planning.coverage import CoverageModel
+from layers.planning.siting import candidate_sites, exact_mclp, greedy_mclp
+from mapdata.demo.demand import generate_demand, osm_compounds, osm_pickup_places
+from mapdata.demo.districts import load_districts
 
 RADIUS_M = 1000.0
 K = 20

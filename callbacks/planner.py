@@ -11,17 +11,17 @@ from dash import Input, Output, State, callback, ctx, html, no_update
 from flask import current_app
 from plotly.subplots import make_subplots
 
-from layers.demand import (
+from layers.planning.demand import (
     DemandUploadError, content_type_of, decode_data_url, parse_candidate_upload, parse_demand_upload,
 )
-from layers.hours import holiday_name
-from layers.i18n import language, t
-from layers.planner_views import (
+from layers.common.hours import holiday_name
+from pages.i18n import language, t
+from layers.planning.questions import (
     MAX_EXTRA_STATIONS, PlannerQuery, clean_what_if, clip_k, compare_in_district, default_holiday, gap_breaks,
     gap_hexagons, gap_levels, inside_districts, known_holiday_day, ordinary_week_monday, query_time,
     recommend_sites, today, week_tables, what_if,
 )
-from layers.planning import MAX_UPLOADS
+from layers.planning.context import MAX_UPLOADS
 from mapdata.vocabulary import INPUT_CRS
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
 

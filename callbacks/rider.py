@@ -9,12 +9,12 @@ import shapely
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 from flask import current_app
 
-from layers.amenities import parse_amenities
-from layers.catalogue import amenity_list
-from layers.entry import UnknownCompoundError, entry_route, find_compounds
-from layers.hours import DayKind, as_local, describe_status, holiday_name
-from layers.i18n import language, t
-from layers.navigation import amap_marker_url, baidu_marker_url
+from layers.common.amenities import parse_amenities
+from layers.rider.catalogue import amenity_list
+from layers.rider.entry import UnknownCompoundError, entry_route, find_compounds
+from layers.common.hours import DayKind, as_local, describe_status, holiday_name
+from pages.i18n import language, t
+from layers.rider.navigation import amap_marker_url, baidu_marker_url
 from pages.ids import LAZY_OVERLAYS, RIDER, result_id, suggestion_id
 
 #: Widening steps offered when nothing is found within reach, in metres.

@@ -19,6 +19,12 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+#: UTM zone 48N: metric work (buffers, lengths, areas) over Chengdu.
+METRIC_EPSG = 32648
+METRIC_CRS = f"EPSG:{METRIC_EPSG}"
+#: WGS-84 bounding box of Chengdu's 20 districts, with a margin of about 1 km.
+CHENGDU_BOUNDS = (102.98, 30.08, 104.91, 31.45)
+
 #: The coordinate systems understood by :func:`to_wgs84` and :func:`from_wgs84`.
 SUPPORTED_CRS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
 
@@ -337,3 +343,15 @@ def gdf_to_wgs84(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     converted = transform_geometry(gdf.geometry.values.to_numpy(), func)
     out[gdf.geometry.name] = gpd.GeoSeries(converted, index=gdf.index, crs=4326)
     return out
+
+
+def check_wgs84(gdf, what: str) -> None:
+    """Refuse anything but a GeoDataFrame in EPSG:4326: the one CRS check at every boundary.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` and the CRS it has.
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None or gdf.crs.to_epsg() != 4326:
+        raise ValueError(f"{what} must be a GeoDataFrame in EPSG:4326 (WGS-84), got CRS {getattr(gdf, 'crs', None)}")

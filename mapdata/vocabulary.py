@@ -38,5 +38,11 @@ STATION_STATUSES: tuple[str, ...] = ("open", "closed_temporarily")
 SIGN_KINDS: tuple[str, ...] = ("site_plan", "direction", "building_number")
 SIGN_CONDITIONS: tuple[str, ...] = ("good", "damaged", "missing")
 
+#: Kinds of place riders pick orders up at (from OSM tags): where a new station could stand.
+PLACE_KINDS: tuple[str, ...] = ("mall", "marketplace", "supermarket", "food", "shop")
+
+#: The time zone of every time the app stores, asks and shows.
+TIMEZONE = "Asia/Shanghai"
+
 #: Coordinate systems accepted on input. Everything stored is WGS-84.
 INPUT_CRS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")

@@ -27,7 +27,7 @@ def pytest_setup_options():
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """The demo dataset, built once for the whole session (read-only: copy it before editing)."""
-    from mapdata.build import build
+    from mapdata.demo.build import build
 
     path = tmp_path_factory.mktemp("data") / "nuanxin.gpkg"
     build(path, TEST_SEED)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers.nearest import brute_force_nearest
+from layers.rider.nearest import brute_force_nearest
 from mapdata.vocabulary import AMENITY_KEYS
 
 CENTRE = {"lat": 30.6586, "lon": 104.0648}  # 天府广场
@@ -55,7 +55,7 @@ def test_nearest_matches_a_brute_force_scan(client, store):
     assert body["query"]["amenities"] == ["microwave", "legal_counselling"]
     assert body["count"] == len(body["results"]) > 0
     ids = [x["id"] for x in body["results"]]
-    from layers.hours import as_local
+    from layers.common.hours import as_local
     expected = brute_force_nearest(store.read("stations"), CENTRE["lat"], CENTRE["lon"],
                                    ("microwave", "legal_counselling"), as_local("2026-12-02T15:00:00+08:00"), 5, None)
     assert ids == expected

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from mapdata import osm
-from mapdata.compounds_demo import generate_compounds
+from mapdata.demo import osm
+from mapdata.demo.compounds import generate_compounds
 from mapdata.schemas import validate
 
 SEED = 20250401
@@ -18,11 +18,11 @@ LAYERS = ("compounds", "gates", "buildings", "entry_routes", "wayfinding_signs")
 def districts_for_tests():
     """The district layer; if the loader is unavailable, the GCJ-02 file as is (only adcodes are needed)."""
     try:
-        from mapdata.districts import load_districts
+        from mapdata.demo.districts import load_districts
     except ImportError:
         import geopandas as gpd
 
-        from mapdata.osm import OSM_PATH
+        from mapdata.demo.osm import OSM_PATH
 
         path = OSM_PATH.parent.parent / "boundaries" / "chengdu_districts_gcj02.geojson"
         return gpd.read_file(path)[["adcode", "name", "geometry"]]

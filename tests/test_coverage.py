@@ -9,9 +9,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from layers.coverage import CoverageModel, district_index, pairs_within
-from layers.network import EARTH_RADIUS_M, RoadNetwork, haversine_m
-from mapdata.districts import chengdu_outline, load_districts
+from layers.common.districts import district_index
+from layers.common.geodesy import EARTH_RADIUS_M, haversine_m, pairs_within
+from layers.common.network import RoadNetwork
+from layers.planning.coverage import CoverageModel
+from layers.common.districts import chengdu_outline
+from mapdata.demo.districts import load_districts
 from mapdata.vocabulary import AMENITY_KEYS
 
 TIANFU = (104.0633, 30.6598)  # lon, lat of 天府广场, WGS-84 (approximate)

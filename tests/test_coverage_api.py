@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from layers.coverage import MAX_RADIUS_M, brute_force_covered
+from layers.common.geodesy import MAX_RADIUS_M
+from layers.planning.coverage import brute_force_covered
 from mapdata.crs import wgs84_to_bd09, wgs84_to_gcj02
 
 AT = "2026-12-02T15:00:00+08:00"  # a Wednesday afternoon

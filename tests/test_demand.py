@@ -8,15 +8,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from layers.demand import (
+from layers.planning.demand import (
     MAX_NAME_CHARS, MAX_PROBLEMS, DemandUploadError, content_type_of, decode_data_url, parse_candidate_upload,
     parse_demand_upload,
 )
 from mapdata.crs import from_wgs84, to_wgs84
-from mapdata.demand_demo import ORDERS_PER_PERSON_DAY, generate_demand, osm_pickup_places
-from mapdata.districts import chengdu_outline, load_districts
+from mapdata.demo.demand import ORDERS_PER_PERSON_DAY, generate_demand, osm_pickup_places
+from layers.common.districts import chengdu_outline
+from mapdata.demo.districts import load_districts
 from mapdata.schemas import validate
-from mapdata.stations_demo import OSM_EXTENT
+from mapdata.demo.stations import OSM_EXTENT
 
 
 @pytest.fixture(scope="module")

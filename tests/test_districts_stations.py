@@ -14,10 +14,11 @@ import pytest
 import shapely
 
 from mapdata import crs
-from mapdata.districts import BOUNDARIES_PATH, chengdu_outline, load_districts
-from mapdata.osm import parse_other_tags, read_layer
+from layers.common.districts import chengdu_outline
+from mapdata.demo.districts import BOUNDARIES_PATH, load_districts
+from mapdata.demo.osm import parse_other_tags, read_layer
 from mapdata.schemas import LayerValidationError, validate
-from mapdata.stations_demo import (OSM_EXTENT, REPORTED_STATIONS, STREET_OFFICES, URBAN_CENTRES,
+from mapdata.demo.stations import (OSM_EXTENT, REPORTED_STATIONS, STREET_OFFICES, URBAN_CENTRES,
                                    generate_stations, station_counts, station_weights)
 
 NOW = pd.Timestamp("2026-11-01 09:00", tz="Asia/Shanghai")
@@ -299,8 +300,8 @@ def _digest(gdf) -> str:
 
 def test_independent_of_hash_randomisation(stations):
     code = ("import numpy as np, pandas as pd\n"
-            "from mapdata.districts import load_districts\n"
-            "from mapdata.stations_demo import generate_stations\n"
+            "from mapdata.demo.districts import load_districts\n"
+            "from mapdata.demo.stations import generate_stations\n"
             "from tests.test_districts_stations import _digest, NOW, SEED\n"
             "print(_digest(generate_stations(load_districts(), np.random.default_rng(SEED), now=NOW)))\n")
     env = dict(os.environ, PYTHONHASHSEED="12345")

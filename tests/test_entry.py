@@ -1,13 +1,13 @@
-"""Tests of the "how do I get into compound X to building N" answers in layers.entry."""
+"""Tests of the "how do I get into compound X to building N" answers in layers.rider.entry."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import shapely
 
-from layers.entry import (UnknownCompoundError, entry_route, find_compounds, parse_building_number,
+from layers.rider.entry import (UnknownCompoundError, entry_route, find_compounds, parse_building_number,
                           WALK_KMH)
-from mapdata.compounds_demo import generate_compounds
+from mapdata.demo.compounds import generate_compounds
 from tests.test_compounds import NOW, SEED, districts_for_tests
 
 

@@ -7,7 +7,7 @@ import opening_hours
 import pandas as pd
 import pytest
 
-from layers.hours import (
+from layers.common.hours import (
     TZ,
     DayKind,
     HoursTable,

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from bench.bench_nearest import CENTRE_LAT, CENTRE_LON, CHENGDU_LAT, CHENGDU_LON, RARE_AMENITY, SHANGHAI, synthetic_stations
-from layers.amenities import amenity_mask, masks_for, parse_amenities, rarest
-from layers.hours import HoursTable
-from layers.nearest import StationFinder, brute_force_nearest
-from layers.network import EBIKE_M_PER_MIN, RoadNetwork, haversine_m
+from layers.common.amenities import amenity_mask, masks_for, parse_amenities, rarest
+from layers.common.hours import HoursTable
+from layers.rider.nearest import StationFinder, brute_force_nearest
+from layers.common.geodesy import haversine_m
+from layers.common.network import EBIKE_M_PER_MIN, RoadNetwork
 from mapdata.vocabulary import AMENITY_KEYS
 
 OSM = Path(__file__).resolve().parents[1] / "mapdata" / "sources" / "osm" / "chengdu_center_2018.osm"

@@ -9,7 +9,8 @@ import pytest
 from scipy.sparse import csgraph
 from shapely.geometry import LineString
 
-from layers.network import RoadNetwork, haversine_m
+from layers.common.geodesy import haversine_m
+from layers.common.network import RoadNetwork
 
 OSM = Path(__file__).resolve().parents[1] / "mapdata" / "sources" / "osm" / "chengdu_center_2018.osm"
 CENTRE_LON, CENTRE_LAT = (104.0421, 104.1296), (30.6528, 30.7279)

@@ -426,8 +426,8 @@ def test_upload_callbacks_validate_what_any_client_sends(dash_app, in_app, clien
 
 
 def test_upload_cache_keeps_the_last_few_and_reports_take_the_token(dash_app, client):
-    from layers.demand import parse_demand_upload
-    from layers.planning import MAX_UPLOADS, RecentUploads, Upload
+    from layers.planning.demand import parse_demand_upload
+    from layers.planning.context import MAX_UPLOADS, RecentUploads, Upload
 
     recent = RecentUploads(2)
     a, b = recent.add(Upload("a", {})), recent.add(Upload("b", {}))
@@ -445,7 +445,7 @@ def test_upload_cache_keeps_the_last_few_and_reports_take_the_token(dash_app, cl
     assert all(ctx.model_for_token(t) is not None for t in tokens[1:])
     assert ctx.upload(tokens[-1]).summary == {"name": f"{MAX_UPLOADS}.csv", "rows": 30, "weight": 60.0,
                                               "crs": "wgs84"}
-    from layers.reports import coverage_table_csv
+    from exports.reports import coverage_table_csv
 
     r = client.get("/api/v1/reports/coverage.csv", query_string={"demand": tokens[-1], "at": "any"})
     assert r.status_code == 200

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from layers import reports
-from mapdata.schemas import CHENGDU_BOUNDS
+from exports import reports
+from mapdata.crs import CHENGDU_BOUNDS
 
 AT = "2026-12-02T15:00:00+08:00"
 JINJIANG = 510104
@@ -32,7 +32,7 @@ def result(planning):
 @pytest.fixture(scope="session")
 def sites(planning):
     from api.planning import recommend
-    from layers.hours import as_local
+    from layers.common.hours import as_local
 
     model = planning.model()
     cands = planning.candidates()
@@ -53,7 +53,7 @@ def hostile_stations(planning):
 
 @pytest.fixture(scope="session")
 def district_map(planning, result, sites, hostile_stations):
-    from layers.hours import as_local
+    from layers.common.hours import as_local
 
     siting, cands = sites
     counted = reports.stations_counted(hostile_stations, (), as_local(AT), planning.model().hours)

@@ -171,7 +171,7 @@ def test_amenities_tap_search_card_and_navigation(dash_duo, dash_app, client, st
 def _next_weekday(weekday: int) -> dt.date:
     today = dt.date.today()
     day = today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
-    from layers.hours import DayKind, day_kind
+    from layers.common.hours import DayKind, day_kind
 
     while day_kind(day) != DayKind.WORKDAY:
         day += dt.timedelta(days=7)

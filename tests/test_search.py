@@ -5,7 +5,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from layers.search import PlaceIndex, normalise
+from layers.rider.search import PlaceIndex, normalise
 
 
 def _roads(rows) -> gpd.GeoDataFrame:

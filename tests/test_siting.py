@@ -9,9 +9,10 @@ import pulp
 import pytest
 import shapely
 
-from layers.network import haversine_m
-from layers.siting import candidate_sites, exact_mclp, greedy_mclp
-from mapdata.districts import chengdu_outline, load_districts
+from layers.common.geodesy import haversine_m
+from layers.planning.siting import candidate_sites, exact_mclp, greedy_mclp
+from layers.common.districts import chengdu_outline
+from mapdata.demo.districts import load_districts
 
 CENTRE = (104.06, 30.66)
 

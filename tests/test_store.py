@@ -10,7 +10,8 @@ import pytest
 import shapely
 
 from mapdata.schemas import SPECS, LayerValidationError
-from mapdata.store import Change, GeoPackageStore, VersionConflict, _gpkg_blob
+from mapdata.store import Change, GeoPackageStore, VersionConflict
+from mapdata.store.geopackage import gpkg_blob
 
 
 def test_every_layer_reads_back_valid_and_in_wgs84(store):
@@ -114,7 +115,7 @@ def _tamper(path, sql, params=()):
     ("UPDATE stations SET amenities = 'microwave;jacuzzi' WHERE id = 'st-0005'", (), "amenities"),
     ("UPDATE stations SET opening_hours = 'Mo-Fx 8-9' WHERE id = 'st-0005'", (), "opening_hours"),
     ("UPDATE stations SET status = 'gone' WHERE id = 'st-0005'", (), "status"),
-    ("UPDATE stations SET geom = ? WHERE id = 'st-0005'", (_gpkg_blob(shapely.Point(116.4, 39.9)),), "geometry"),
+    ("UPDATE stations SET geom = ? WHERE id = 'st-0005'", (gpkg_blob(shapely.Point(116.4, 39.9)),), "geometry"),
     ("UPDATE stations SET updated_at = 'yesterday' WHERE id = 'st-0005'", (), "updated_at"),
 ])
 def test_loading_a_bad_file_names_layer_row_and_field(writable_db, sql, params, field):
@@ -134,7 +135,7 @@ def test_loading_a_file_with_a_missing_column_names_it(writable_db):
 
 def test_the_build_is_reproducible(demo_db, tmp_path):
     from tests.conftest import TEST_SEED
-    from mapdata.build import build, build_layers
+    from mapdata.demo.build import build, build_layers
 
     again = tmp_path / "again.gpkg"
     build(again, TEST_SEED)

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from layers.catalogue import StationCatalogue
+from layers.rider.catalogue import StationCatalogue
 
 AMENITY_SETS = [(), ("microwave",), ("toilet",), ("wifi", "charging"), ("books",), ("first_aid", "microwave"),
                 ("kitchen",), ("legal_counselling",), ("rest_area",), ("air_conditioning", "toilet")]

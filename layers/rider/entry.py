@@ -1,7 +1,7 @@
 """Getting into a compound ("进门难"): which gate to use, the way to a building number, the signs on the way.
 
 Pure functions over the layers ``compounds``, ``gates``, ``buildings``, ``entry_routes`` and
-``wayfinding_signs`` (as built by :mod:`mapdata.compounds_demo` or read from the store); no web
+``wayfinding_signs`` (as built by :mod:`mapdata.demo.compounds` or read from the store); no web
 framework here.
 
 Times: walking at 4.5 km/h, a common planning figure for an adult walking pace (riders often
@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-METRIC_CRS = "EPSG:32648"
+from mapdata.crs import METRIC_CRS
+
 WALK_KMH = 4.5
 RIDE_KMH = 10.0
 #: Signs this close to the route (metres) are "on the way".

@@ -11,10 +11,11 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from layers.coverage import _check_wgs84, district_index, pairs_within
+from layers.common.districts import district_index
+from layers.common.geodesy import pairs_within
+from mapdata.crs import METRIC_EPSG, check_wgs84
 
 SOURCES = ("osm_place", "compound", "grid", "planner")
-METRIC_EPSG = 32648
 MAX_K = 100
 #: The exact solve is refused above this many cells of the reduced coverage matrix (distinct
 #: demand patterns × useful candidates). spopt builds its PuLP model cell by cell, about 13 µs a
@@ -129,7 +130,7 @@ def candidate_sites(districts: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | N
     ValueError
         For a layer not in EPSG:4326 or a spacing under 50 m.
     """
-    _check_wgs84(districts, "districts")
+    check_wgs84(districts, "districts")
     outline = shapely.union_all(districts.geometry.values.to_numpy())
     shapely.prepare(outline)
     parts: list[tuple[str, np.ndarray, np.ndarray]] = []
@@ -137,7 +138,7 @@ def candidate_sites(districts: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | N
     for source, layer in (("osm_place", osm_places), ("compound", compounds)):
         if layer is None or len(layer) == 0:
             continue
-        _check_wgs84(layer, source)
+        check_wgs84(layer, source)
         pts = _points_of(layer)
         parts.append((source, pts, _names(layer, len(layer))))
         real.append(pts)
@@ -160,7 +161,7 @@ def candidate_sites(districts: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | N
         pts = grid.values.to_numpy()
         parts.append(("grid", pts, np.full(len(pts), None, dtype=object)))
     if planner_sites is not None and len(planner_sites):
-        _check_wgs84(planner_sites, "planner_sites")
+        check_wgs84(planner_sites, "planner_sites")
         parts.append(("planner", _points_of(planner_sites), _names(planner_sites, len(planner_sites))))
 
     if parts:
@@ -332,7 +333,7 @@ def greedy_mclp(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_cov
     """Recommend up to ``k`` new stations that add the most covered demand, keeping every existing one.
 
     Lazy greedy on a sparse candidate × demand coverage matrix (pairs within ``radius_m``
-    great-circle metres, ``<=`` as in :mod:`layers.coverage`), then up to
+    great-circle metres, ``<=`` as in :mod:`layers.planning.coverage`), then up to
     ``interchange_passes`` passes of single swaps (:func:`_interchange`), then the final set
     ordered greedily so that each pick's gain is what it adds to the picks before it. Demand the
     existing stations already cover is removed first: that is what keeping them as required
@@ -353,7 +354,7 @@ def greedy_mclp(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_cov
         WGS-84 degrees of the candidate sites.
     existing_covered_mask : array_like of bool or None
         Per demand point, whether an existing station already covers it (e.g.
-        :meth:`layers.coverage.CoverageModel.covered_mask`).
+        :meth:`layers.planning.coverage.CoverageModel.covered_mask`).
     radius_m : float
     k : int
         From 1 to :data:`MAX_K`.

@@ -8,10 +8,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from layers.caching import BoundedCache
+from layers.common.caching import BoundedCache
+from layers.common.geodesy import haversine_m, unit_vectors
+from mapdata.crs import check_wgs84
 
-#: Mean Earth radius (IUGG), the radius of every great-circle distance in the project.
-EARTH_RADIUS_M = 6_371_008.8
 #: A laden e-bike in city traffic, junctions included.
 EBIKE_SPEED_KMH = 15.0
 EBIKE_M_PER_MIN = EBIKE_SPEED_KMH * 1000.0 / 60.0
@@ -26,38 +26,6 @@ EXCLUDED_HIGHWAYS = frozenset({"motorway", "motorway_link", "construction", "pro
 #: kilometres, and a target beyond it triggers one unlimited run, so nothing is cut off.
 _FIRST_RUN_LIMIT_M = 8_000.0
 _CACHE_SIZE = 64
-
-
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in metres on the sphere of radius :data:`EARTH_RADIUS_M` (broadcasts)."""
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dphi * 0.5) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb * 0.5) ** 2
-    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
-
-
-def unit_vectors(lat, lon) -> np.ndarray:
-    """Earth-centred unit vectors, shape (n, 3).
-
-    The chord between two of them is ``2 sin(d / 2R)``, monotone in the great-circle distance
-    ``d``, so a Euclidean KD-tree over them ranks points exactly as the great circle does.
-    """
-    phi, lmb = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
-    cos_phi = np.cos(phi)
-    return np.column_stack([cos_phi * np.cos(lmb), cos_phi * np.sin(lmb), np.sin(phi)])
-
-
-def chord_for(distance_m) -> np.ndarray:
-    """The unit-sphere chord length of a great-circle distance in metres (capped at the antipode)."""
-    angle = np.minimum(np.asarray(distance_m, dtype=float) / EARTH_RADIUS_M, np.pi)
-    return 2.0 * np.sin(angle * 0.5)
-
-
-def _check_wgs84(gdf: gpd.GeoDataFrame, what: str) -> None:
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None or gdf.crs.to_epsg() != 4326:
-        crs = getattr(gdf, "crs", None)
-        raise ValueError(f"{what} must be a GeoDataFrame in EPSG:4326 (WGS-84), got CRS {crs}")
 
 
 class RoadNetwork:
@@ -108,7 +76,7 @@ class RoadNetwork:
         ValueError
             When ``roads`` is not in EPSG:4326 or has no rideable road.
         """
-        _check_wgs84(roads, "roads")
+        check_wgs84(roads, "roads")
         highway = roads["highway"]
         keep = highway.notna() & ~highway.isin(EXCLUDED_HIGHWAYS)
         geoms = roads.geometry.values[keep.to_numpy()]

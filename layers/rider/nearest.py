@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from layers.caching import BoundedCache
-from layers.amenities import amenity_mask, keys_of, masks_for, parse_amenities, rarest
-from layers.hours import HoursTable, as_local
-from layers.network import (EARTH_RADIUS_M, EBIKE_M_PER_MIN, RoadNetwork, chord_for, haversine_m,
-                            unit_vectors)
+from layers.common.caching import BoundedCache
+from layers.common.amenities import amenity_mask, keys_of, masks_for, parse_amenities, rarest
+from layers.common.hours import HoursTable, as_local
+from layers.common.geodesy import EARTH_RADIUS_M, chord_for, haversine_m, unit_vectors
+from layers.common.network import EBIKE_M_PER_MIN, RoadNetwork
 
 #: Streets are not straight: off the network a riding time is the straight line times this.
 DETOUR_FACTOR = 1.3

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-OSM_PATH = Path(__file__).resolve().parent / "sources" / "osm" / "chengdu_center_2018.osm"
+from mapdata import SOURCES
+
+OSM_PATH = SOURCES / "osm" / "chengdu_center_2018.osm"
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 
 #: ``oneway`` values that mean "one way in the direction of the way" / "against it".

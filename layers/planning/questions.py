@@ -12,9 +12,9 @@ import pandas as pd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from layers.coverage import DEFAULT_MAX_RADIUS_M, CoverageModel, CoverageResult
-from layers.hours import DayKind, as_local, day_kind, holiday_name
-from layers.siting import MAX_K, SitingResult, exact_mclp, greedy_mclp
+from layers.planning.coverage import DEFAULT_MAX_RADIUS_M, CoverageModel, CoverageResult
+from layers.common.hours import DayKind, as_local, day_kind, holiday_name
+from layers.planning.siting import MAX_K, SitingResult, exact_mclp, greedy_mclp
 from mapdata.vocabulary import AMENITY_KEYS
 
 #: The planner's radius is clipped to this range: beyond the model's pair table (2 km) the table
@@ -25,7 +25,7 @@ TIME_KINDS = ("any", "week", "holiday")
 #: Hypothetical stations one what-if may hold: enough to sketch a plan, bounded work per click.
 MAX_EXTRA_STATIONS = 30
 #: The exact solve on the page is refused above this many cells of its reduced matrix, so that a
-#: click answers within seconds (layers.siting.EXACT_MAX_CELLS is the API's larger limit).
+#: click answers within seconds (layers.planning.siting.EXACT_MAX_CELLS is the API's larger limit).
 PAGE_EXACT_MAX_CELLS = 400_000
 PAGE_EXACT_TIME_LIMIT_S = 30.0
 #: Colour classes of uncovered demand per hexagon: quantiles of hexagon demand at that resolution,
@@ -106,7 +106,7 @@ class PlannerQuery(BaseModel):
 
 
 def clip_k(value) -> int:
-    """How many new stations to recommend: an integer from 1 to :data:`layers.siting.MAX_K` (5 if unreadable)."""
+    """How many new stations to recommend: an integer from 1 to :data:`layers.planning.siting.MAX_K` (5 if unreadable)."""
     try:
         k = int(float(value))
     except (TypeError, ValueError, OverflowError):
@@ -351,7 +351,7 @@ def recommend_sites(model: CoverageModel, candidates, query, k: int, method: str
 
     The existing stations' coverage follows the whole question: its radius, amenities, time and
     distance mode (``query`` has ``radius_m``, ``amenities``, ``at`` and ``mode``). A candidate's
-    reach is the straight-line radius, as in :func:`layers.siting.greedy_mclp`.
+    reach is the straight-line radius, as in :func:`layers.planning.siting.greedy_mclp`.
 
     Parameters
     ----------

@@ -12,26 +12,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapdata.crs import gdf_to_wgs84
+from mapdata import SOURCES
+from mapdata.crs import METRIC_EPSG, gdf_to_wgs84
+from mapdata.geometry import polygonal
 
-SOURCES = Path(__file__).parent / "sources"
 BOUNDARIES_PATH = SOURCES / "boundaries" / "chengdu_districts_gcj02.geojson"
 POPULATION_PATH = SOURCES / "population" / "chengdu_census2020_by_district.csv"
 #: The CRS the boundary file is really in, whatever its header says (GeoJSON claims CRS84).
 BOUNDARIES_CRS = "gcj02"
-#: UTM zone 48N: metric work over Chengdu.
-METRIC_EPSG = 32648
 
 COLUMNS = ["adcode", "name", "name_en", "population", "urban_share", "area_km2", "geometry"]
-
-
-def _polygonal(geom):
-    """``geom`` made valid, keeping only its polygonal part (make_valid may add stray lines)."""
-    geom = shapely.make_valid(geom)
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts)
 
 
 def load_districts() -> gpd.GeoDataFrame:
@@ -52,7 +42,7 @@ def load_districts() -> gpd.GeoDataFrame:
     """
     raw = gpd.read_file(BOUNDARIES_PATH)
     districts = gdf_to_wgs84(raw, BOUNDARIES_CRS)
-    districts["geometry"] = gpd.GeoSeries([_polygonal(g) for g in districts.geometry.values],
+    districts["geometry"] = gpd.GeoSeries([polygonal(g) for g in districts.geometry.values],
                                           index=districts.index, crs=4326)
     districts["adcode"] = districts["adcode"].astype("int64")
 
@@ -69,18 +59,3 @@ def load_districts() -> gpd.GeoDataFrame:
     districts["area_km2"] = (districts.geometry.to_crs(METRIC_EPSG).area / 1e6).astype("float64")
     districts = districts.sort_values("adcode", kind="stable").reset_index(drop=True)
     return gpd.GeoDataFrame(districts[COLUMNS], geometry="geometry", crs=4326)
-
-
-def chengdu_outline(districts: gpd.GeoDataFrame):
-    """The outline of Chengdu: the union of the district polygons.
-
-    Parameters
-    ----------
-    districts : geopandas.GeoDataFrame
-        The layer returned by :func:`load_districts`.
-
-    Returns
-    -------
-    shapely.Polygon or shapely.MultiPolygon
-    """
-    return _polygonal(shapely.union_all(np.asarray(districts.geometry.values)))

@@ -13,196 +13,22 @@ import pandas as pd
 import shapely
 from scipy.sparse import csgraph
 
-from layers.caching import BoundedCache
-from layers.amenities import amenity_mask, masks_for, parse_amenities
-from layers.hours import HoursTable, as_local, day_kind, holiday_name
-from layers.network import EARTH_RADIUS_M, RoadNetwork, haversine_m
+from layers.common.caching import BoundedCache
+from layers.common.amenities import amenity_mask, masks_for, parse_amenities
+from layers.common.hours import HoursTable, as_local, day_kind, holiday_name
+from layers.common.districts import district_index
+from layers.common.geodesy import (MAX_RADIUS_M, as_float_array, check_lonlat, check_radius, haversine_m,
+                                   pairs_within)
+from layers.common.network import RoadNetwork
+from mapdata.crs import check_wgs84
 
 MODES = ("straight", "network")
 #: The radius the pair table is built for unless asked otherwise: 500 m and 1 km fit with room for a
 #: custom radius; a larger radius extends the table once (see :meth:`CoverageModel.coverage`).
 DEFAULT_MAX_RADIUS_M = 2_000.0
-#: Beyond this the neighbour search of :func:`pairs_within` stops being exact (it bins by a flat
-#: lat/lon grid) and a "coverage radius" stops meaning a short ride anyway.
-MAX_RADIUS_M = 50_000.0
 DEFAULT_H3_RES = 8
-#: Candidate pairs examined per block in :func:`pairs_within`: bounds the memory of one block to
-#: a few hundred MB whatever the number of stations.
-_BLOCK_CANDIDATES = 8_000_000
-# The lat/lon bins are widened by this factor so that no pair within the radius can straddle more
-# than one bin (the great circle is a little shorter than the parallel between two points).
-_BIN_MARGIN = 1.02
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _OPEN_CACHE = 512  # two weeks of hours (336) fit: the week view and its holiday comparison
-
-
-def _as_float_array(values, what: str) -> np.ndarray:
-    arr = np.ascontiguousarray(np.asarray(values, dtype=float).reshape(-1))
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{what} must be finite numbers")
-    return arr
-
-
-def _check_lonlat(lon: np.ndarray, lat: np.ndarray, what: str) -> None:
-    if lon.shape != lat.shape:
-        raise ValueError(f"{what}: {len(lon)} longitudes for {len(lat)} latitudes")
-    if len(lon) and (np.abs(lat).max() > 90 or np.abs(lon).max() > 180):
-        raise ValueError(f"{what} must be WGS-84 longitude/latitude in degrees")
-
-
-def _check_radius(radius_m, limit: float = MAX_RADIUS_M) -> float:
-    radius = float(radius_m)
-    if not (np.isfinite(radius) and 0 < radius <= limit):
-        raise ValueError(f"radius_m must be a number of metres in (0, {limit:,.0f}], got {radius_m!r}")
-    return radius
-
-
-def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + c)`` for every (s, c), without a Python loop."""
-    total = int(count.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    offsets = np.cumsum(count) - count
-    return np.arange(total, dtype=np.int64) - np.repeat(offsets - start, count)
-
-
-def pairs_within(demand_lon, demand_lat, site_lon, site_lat, radius_m: float):
-    """Every (demand point, site) pair whose great-circle distance is at most ``radius_m``.
-
-    The demand points are binned on a latitude/longitude grid whose cells are a little wider than
-    the radius, so that the points within reach of a site lie in the 3 × 3 cells around it; the
-    candidates from those cells are then measured with :func:`layers.network.haversine_m` and
-    cut at ``distance <= radius_m``. The result is exactly what a full haversine scan gives
-    (same formula, same comparison), at a cost proportional to the pairs near each site.
-
-    Parameters
-    ----------
-    demand_lon, demand_lat : array_like of float
-        WGS-84 degrees, n points.
-    site_lon, site_lat : array_like of float
-        WGS-84 degrees, m sites (stations or candidate sites).
-    radius_m : float
-        In (0, :data:`MAX_RADIUS_M`].
-
-    Returns
-    -------
-    demand_idx : numpy.ndarray of int32
-    site_idx : numpy.ndarray of int32
-    distance_m : numpy.ndarray of float64
-        One entry per pair, in no particular order.
-
-    Raises
-    ------
-    ValueError
-        For a radius out of range, non-finite or non-WGS-84 coordinates.
-    """
-    radius = _check_radius(radius_m)
-    dlon, dlat = _as_float_array(demand_lon, "demand_lon"), _as_float_array(demand_lat, "demand_lat")
-    slon, slat = _as_float_array(site_lon, "site_lon"), _as_float_array(site_lat, "site_lat")
-    _check_lonlat(dlon, dlat, "demand")
-    _check_lonlat(slon, slat, "sites")
-    empty = (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64))
-    if len(dlon) == 0 or len(slon) == 0:
-        return empty
-    max_abs_lat = float(max(np.abs(dlat).max(), np.abs(slat).max()))
-    if max_abs_lat > 85:
-        raise ValueError("pairs_within bins by latitude/longitude and does not work near the poles")
-    cell_lat = np.degrees(radius / EARTH_RADIUS_M) * _BIN_MARGIN
-    cell_lon = cell_lat / np.cos(np.radians(max_abs_lat))
-    flat_x = np.cos(np.radians(max_abs_lat))
-    flat_r2 = cell_lat * cell_lat
-    gx = np.floor(dlon / cell_lon).astype(np.int64)
-    gy = np.floor(dlat / cell_lat).astype(np.int64)
-    # one integer key per cell: rows of 2**21 cells cover the whole latitude range at 50 m cells
-    span = np.int64(1 << 32)
-    key = gx * span + gy
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    sorted_lon, sorted_lat = dlon[order], dlat[order]
-    sx = np.floor(slon / cell_lon).astype(np.int64)
-    sy = np.floor(slat / cell_lat).astype(np.int64)
-    starts, counts = [], []
-    for ddx in (-1, 0, 1):
-        for ddy in (-1, 0, 1):
-            k = (sx + ddx) * span + (sy + ddy)
-            lo = np.searchsorted(sorted_key, k, side="left")
-            hi = np.searchsorted(sorted_key, k, side="right")
-            starts.append(lo)
-            counts.append(hi - lo)
-    start = np.stack(starts, axis=1)  # (m, 9)
-    count = np.stack(counts, axis=1)
-    per_site = count.sum(axis=1)
-    out_i, out_j, out_d = [], [], []
-    lo_site = 0
-    cumulative = np.cumsum(per_site)
-    while lo_site < len(slon):
-        # sites in this block bring at most _BLOCK_CANDIDATES candidates (at least one site)
-        base = cumulative[lo_site - 1] if lo_site else 0
-        hi_site = max(lo_site + 1, int(np.searchsorted(cumulative, base + _BLOCK_CANDIDATES, side="right")))
-        block = slice(lo_site, hi_site)
-        c = count[block].reshape(-1)
-        pos = _ranges(start[block].reshape(-1).astype(np.int64), c.astype(np.int64))
-        site = np.repeat(np.arange(lo_site, hi_site, dtype=np.int64), per_site[block])
-        # A flat-earth distance with the smallest cos(lat) never exceeds the great circle by more
-        # than the bin margin, so this cheap cut keeps every pair and drops most of the rest
-        # before the exact (and costlier) haversine. Reading the cell-sorted copies keeps the
-        # memory access sequential.
-        ddx = (sorted_lon[pos] - slon[site]) * flat_x
-        ddy = sorted_lat[pos] - slat[site]
-        near = ddx * ddx + ddy * ddy <= flat_r2
-        pos, site = pos[near], site[near]
-        d = haversine_m(sorted_lat[pos], sorted_lon[pos], slat[site], slon[site])
-        keep = d <= radius
-        out_i.append(order[pos[keep]].astype(np.int32))
-        out_j.append(site[keep].astype(np.int32))
-        out_d.append(d[keep])
-        lo_site = hi_site
-    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
-
-
-def district_index(lon, lat, districts: gpd.GeoDataFrame) -> np.ndarray:
-    """The row position in ``districts`` of the polygon containing each point.
-
-    Points on no polygon (slivers between district outlines, rounding on a border) take the
-    nearest district, so that every point of Chengdu counts in exactly one district.
-
-    Parameters
-    ----------
-    lon, lat : array_like of float
-        WGS-84 degrees.
-    districts : GeoDataFrame
-        Polygons in EPSG:4326.
-
-    Returns
-    -------
-    numpy.ndarray of int64
-        Positions 0 … len(districts) - 1; -1 only when ``districts`` is empty.
-    """
-    _check_wgs84(districts, "districts")
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    out = np.full(len(lon), -1, dtype=np.int64)
-    if len(districts) == 0 or len(lon) == 0:
-        return out
-    geoms = districts.geometry.values.to_numpy()
-    for pos, geom in enumerate(geoms):
-        x0, y0, x1, y1 = geom.bounds
-        # the bounding box rules out most points before the exact (and slower) polygon test
-        cand = np.flatnonzero((out < 0) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
-        if len(cand):
-            shapely.prepare(geom)
-            hit = shapely.contains_xy(geom, lon[cand], lat[cand])
-            out[cand[hit]] = pos
-    lost = np.flatnonzero(out < 0)
-    if len(lost):
-        tree = shapely.STRtree(geoms)
-        nearest = tree.query_nearest(shapely.points(lon[lost], lat[lost]), all_matches=False)
-        out[lost[nearest[0]]] = nearest[1]
-    return out
-
-
-def _check_wgs84(gdf, what: str) -> None:
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.crs is None or gdf.crs.to_epsg() != 4326:
-        raise ValueError(f"{what} must be a GeoDataFrame in EPSG:4326 (WGS-84), got CRS {getattr(gdf, 'crs', None)}")
 
 
 @dataclass
@@ -388,7 +214,7 @@ class CoverageModel:
                  max_radius_m: float = DEFAULT_MAX_RADIUS_M, hours: HoursTable | None = None,
                  h3_res: int | None = DEFAULT_H3_RES):
         self._lock = threading.RLock()
-        _check_wgs84(stations, "stations")
+        check_wgs84(stations, "stations")
         if len(stations) and not (stations.geom_type == "Point").all():
             raise ValueError("stations must have Point geometries")
         self.stations = stations
@@ -404,13 +230,13 @@ class CoverageModel:
         if len(self.hours) != len(stations):
             raise ValueError(f"hours has {len(self.hours)} stations, the layer {len(stations)}")
 
-        self.lon = _as_float_array(demand_lon, "demand_lon")
-        self.lat = _as_float_array(demand_lat, "demand_lat")
-        _check_lonlat(self.lon, self.lat, "demand")
+        self.lon = as_float_array(demand_lon, "demand_lon")
+        self.lat = as_float_array(demand_lat, "demand_lat")
+        check_lonlat(self.lon, self.lat, "demand")
         if demand_weight is None:
             self.weight = np.ones(len(self.lon))
         else:
-            self.weight = _as_float_array(demand_weight, "demand_weight")
+            self.weight = as_float_array(demand_weight, "demand_weight")
             if self.weight.shape != self.lon.shape:
                 raise ValueError(f"{len(self.weight)} weights for {len(self.lon)} demand points")
             if (self.weight < 0).any():
@@ -427,7 +253,7 @@ class CoverageModel:
                             else np.full(len(districts), "", dtype=object)),
             })
         self.network = network
-        self.max_radius_m = _check_radius(max_radius_m)
+        self.max_radius_m = check_radius(max_radius_m)
         self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat,
                                                      self.max_radius_m), self.max_radius_m)
         self._network_pairs: _Pairs | None = None
@@ -440,7 +266,7 @@ class CoverageModel:
     @classmethod
     def from_layers(cls, stations: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, **kwargs) -> CoverageModel:
         """Build from the ``stations`` and ``demand`` layers (both EPSG:4326 points)."""
-        _check_wgs84(demand, "demand")
+        check_wgs84(demand, "demand")
         weight = demand["weight"].to_numpy(dtype=float) if "weight" in demand else None
         return cls(stations, demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy(), weight, **kwargs)
 
@@ -562,8 +388,8 @@ class CoverageModel:
         xy = np.asarray(extra_stations, dtype=float)
         if xy.ndim != 2 or xy.shape[1] != 2:
             raise ValueError("extra_stations must be a sequence of (lon, lat) pairs")
-        elon, elat = _as_float_array(xy[:, 0], "extra station lon"), _as_float_array(xy[:, 1], "extra station lat")
-        _check_lonlat(elon, elat, "extra_stations")
+        elon, elat = as_float_array(xy[:, 0], "extra station lon"), as_float_array(xy[:, 1], "extra station lat")
+        check_lonlat(elon, elat, "extra_stations")
         di, sj, d = pairs_within(self.lon, self.lat, elon, elat, radius)
         if mode == "network" and len(di):
             net = self.network
@@ -586,7 +412,7 @@ class CoverageModel:
     def _prepare(self, radius_m, mode: str) -> float:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        radius = _check_radius(radius_m)
+        radius = check_radius(radius_m)
         if mode == "network" and self.network is None:
             raise ValueError("mode='network' needs a road network; build the model with network=")
         if radius > self.max_radius_m:
@@ -618,7 +444,7 @@ class CoverageModel:
             Straight-line (great-circle) metres, or riding metres in ``mode="network"``. A radius
             beyond ``max_radius_m`` rebuilds the pair table once at that radius.
         amenities : str or iterable of str
-            Keys a station must all have (see :func:`layers.amenities.parse_amenities`).
+            Keys a station must all have (see :func:`layers.common.amenities.parse_amenities`).
         at : datetime, Timestamp, ISO str or None
             Only stations open at that moment count (opening hours with China's holidays and
             make-up days, temporary closures). None counts every station, whatever its hours.
@@ -714,7 +540,7 @@ class CoverageModel:
             7 × 24: index ``weekday`` (Mon … Sun), columns the hours 0 … 23, values the weighted
             share covered at the top of that hour (``HH:00``, Asia/Shanghai), NaN without
             demand. ``attrs`` holds ``dates`` (the 7 dates), ``day_kind`` (``workday``,
-            ``weekend``, ``holiday`` or ``makeup_workday`` per :func:`layers.hours.day_kind`),
+            ``weekend``, ``holiday`` or ``makeup_workday`` per :func:`layers.common.hours.day_kind`),
             ``holiday`` (the holiday's name or None) and ``point_share`` (a 7 × 24 list of the
             unweighted share).
         """

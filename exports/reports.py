@@ -20,12 +20,14 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from layers.amenities import amenity_mask, masks_for
-from layers.coverage import CoverageResult
-from layers.siting import METRIC_EPSG, SitingResult
+from layers.common.amenities import amenity_mask, masks_for
+from layers.planning.coverage import CoverageResult
+from layers.planning.siting import SitingResult
+from mapdata import SOURCES
+from mapdata.crs import METRIC_EPSG
 from mapdata.vocabulary import AMENITIES
 
-VENDOR = Path(__file__).resolve().parent.parent / "mapdata" / "sources" / "vendor"
+VENDOR = SOURCES / "vendor"
 VENDOR_LEAFLET = VENDOR / "leaflet-1.9.4"
 VENDOR_JQUERY = VENDOR / "jquery-3.7.1"
 OSM_ATTRIBUTION = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL)'
@@ -126,7 +128,7 @@ def coverage_table_xlsx(result: CoverageResult, week: pd.DataFrame | None = None
     ----------
     result : CoverageResult
     week : DataFrame, optional
-        The 7 × 24 table of :meth:`layers.coverage.CoverageModel.week`, written to a ``week``
+        The 7 × 24 table of :meth:`layers.planning.coverage.CoverageModel.week`, written to a ``week``
         sheet with a colour scale.
 
     Returns
@@ -425,7 +427,7 @@ def stations_counted(stations: gpd.GeoDataFrame, amenities=(), at=None, hours=No
     ----------
     stations : GeoDataFrame
         The ``stations`` layer.
-    amenities : anything :func:`layers.amenities.parse_amenities` reads
+    amenities : anything :func:`layers.common.amenities.parse_amenities` reads
     at : datetime or None
         None: opening hours do not matter.
     hours : HoursTable, optional

@@ -10,8 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers.caching import BoundedCache
-from layers.errors import QuestionError
+from layers.common.caching import BoundedCache
+from layers.common.errors import QuestionError
 from mapdata.store import Store
 from mapdata.vocabulary import AMENITY_KEYS
 
@@ -106,7 +106,7 @@ class StationCatalogue:
         with self._lock:
             snap = self._snapshot
             if snap is None or snap.token != token or token is None:
-                from layers.nearest import StationFinder
+                from layers.rider.nearest import StationFinder
 
                 stations = self.store.read("stations")
                 finder = StationFinder(stations, network=self.network())
@@ -119,7 +119,7 @@ class StationCatalogue:
         if not self.with_network:
             return None
         if self._network is None and "roads" in self.store.layers():
-            from layers.network import RoadNetwork
+            from layers.common.network import RoadNetwork
 
             self._network = RoadNetwork.from_roads(self.store.read("roads"))
         return self._network
@@ -170,7 +170,7 @@ class StationCatalogue:
 
     def places(self):
         """The name index for "search a place": stations, compounds, streets, districts."""
-        from layers.search import PlaceIndex
+        from layers.rider.search import PlaceIndex
 
         snap = self.snapshot()
         if getattr(snap, "places", None) is None:
@@ -195,7 +195,7 @@ class StationCatalogue:
             For a ``highway`` class the roads do not hold, a filter on another layer, or a
             ``simplify_m`` that is not one of :data:`SIMPLIFY_STEPS_M`.
         """
-        from layers.geojson import feature_collection
+        from layers.common.geojson import feature_collection
 
         highway = tuple(sorted(set(highway)))
         if highway:

@@ -6,7 +6,7 @@ import json
 import geopandas as gpd
 import shapely
 
-from layers.catalogue import _plain
+from layers.rider.catalogue import _plain
 
 
 def feature_collection(gdf: gpd.GeoDataFrame, properties: list[str] | None = None, id_column: str | None = "id",

@@ -23,7 +23,7 @@ What is real and what is generated
 
 Documented exception: about 3 % of the compounds (at least one) have no gate that lets riders
 in. They have gates but no entry routes, so that the "no route: no rider gate" answer of
-:func:`layers.entry.entry_route` is exercised by real data.
+:func:`layers.rider.entry.entry_route` is exercised by real data.
 
 Everything is drawn from the ``rng`` passed in, in a fixed order, and coordinates are rounded
 to 7 decimals: the same seed gives identical layers.
@@ -40,10 +40,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from mapdata.osm import read_layer, parse_other_tags
+from mapdata.crs import METRIC_CRS
+from mapdata.vocabulary import TIMEZONE
+from mapdata.demo.osm import read_layer, parse_other_tags
 
-METRIC_CRS = "EPSG:32648"
-TIMEZONE = "Asia/Shanghai"
 UPDATED_BY = "demo-build"
 
 #: Ways a rider may walk or push a bike along inside a compound, and whose crossing of the

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapdata.crs import to_wgs84
-from mapdata.schemas import CHENGDU_BOUNDS, TIMEZONE
-from mapdata.vocabulary import INPUT_CRS
+from mapdata.crs import CHENGDU_BOUNDS, to_wgs84
+from mapdata.vocabulary import INPUT_CRS, TIMEZONE
 
 MAX_ROWS = 1_000_000
 #: At most this many problems are listed; the message still gives the total.
@@ -153,7 +152,7 @@ def parse_demand_upload(data: bytes, content_type: str, crs: str, outline, max_r
     crs : {"wgs84", "gcj02", "bd09"}
         The coordinate system of the file.
     outline : shapely geometry
-        Chengdu's outline in WGS-84 (:func:`mapdata.districts.chengdu_outline`); a point must
+        Chengdu's outline in WGS-84 (:func:`mapdata.demo.districts.chengdu_outline`); a point must
         lie inside it after conversion.
     max_rows : int
         Most rows accepted.

@@ -9,9 +9,9 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 from flask import current_app
 
-from layers.hours import as_local
-from layers.catalogue import MAP_FIELDS
-from layers.i18n import language, t
+from layers.common.hours import as_local
+from layers.rider.catalogue import MAP_FIELDS
+from pages.i18n import language, t
 from mapdata.config import TILE_SOURCES
 from mapdata.vocabulary import AMENITIES, AMENITY_KEYS
 from pages.ids import RIDER

@@ -1,14 +1,9 @@
-"""The Store: read a layer as a validated GeoDataFrame, write changes all-or-nothing with versions and an audit log.
+"""The embedded store: every layer in one GeoPackage file (``var/nuanxin.gpkg`` by default).
 
-:class:`Store` is the interface the rest of the app codes against; :class:`GeoPackageStore`
-is the embedded default (one GeoPackage file, e.g. ``var/nuanxin.gpkg``). A PostGIS store
-can implement the same methods later; nothing outside this module knows about SQL or files.
-
-How columns are kept in the file (GeoPackage has no set or time-zone types):
-
-- ``amenities``: the keys joined by ``;`` (the OSM list separator), sorted in vocabulary order;
-- datetimes: ISO 8601 text with the ``+08:00`` offset;
-- everything else as its natural GeoPackage type.
+Reads are validated and cached per layer until the data changes; edits go through one SQLite
+transaction together with their versions and audit entries, all or nothing. Each layer and the
+dataset carry a version counter (table ``layer_versions``) that every write bumps: that is
+:meth:`GeoPackageStore.version`, which derived structures key their rebuilds on.
 """
 from __future__ import annotations
 
@@ -18,11 +13,11 @@ import sqlite3
 import struct
 import tempfile
 import threading
+import uuid
+from collections.abc import Iterable, Mapping
 from contextlib import closing
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -30,148 +25,19 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from mapdata.schemas import SPECS, TIMEZONE, LayerValidationError, validate
-from mapdata.vocabulary import AMENITY_KEYS
+from mapdata.schemas import SPECS, LayerValidationError, validate
+from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
+from mapdata.store.columns import deserialise, jsonable, serialise
+from mapdata.vocabulary import TIMEZONE
 
 AUDIT_TABLE = "audit_log"
 META_TABLE = "dataset_meta"
+VERSION_TABLE = "layer_versions"
+#: The name under which the whole dataset's version is kept in ``layer_versions``.
+DATASET = ""
 
 
-class StoreError(RuntimeError):
-    """The store cannot do what was asked (missing file or layer, version conflict)."""
-
-
-class VersionConflict(StoreError):
-    def __init__(self, layer: str, row_id: str, expected: int, actual: int):
-        self.layer, self.row_id, self.expected, self.actual = layer, row_id, expected, actual
-        super().__init__(f"layer {layer!r}, row {row_id}: expected version {expected}, but it is now {actual}; "
-                         "reload and apply the change again")
-
-
-@dataclass
-class Change:
-    """One edit of one row: new values for some columns, optionally guarded by the version seen."""
-
-    id: str
-    values: Mapping[str, Any]
-    expected_version: int | None = None
-
-
-@dataclass
-class DatasetInfo:
-    demo: bool
-    seed: int | None
-    built_at: str | None
-    description: str = ""
-    extra: dict = field(default_factory=dict)
-
-
-class Store(Protocol):
-    """What the app needs from storage."""
-
-    def layers(self) -> list[str]: ...
-
-    def read(self, layer: str) -> gpd.GeoDataFrame: ...
-
-    def write_dataset(self, layers: Mapping[str, gpd.GeoDataFrame], info: DatasetInfo) -> None: ...
-
-    def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
-                      now: datetime | None = None) -> gpd.GeoDataFrame: ...
-
-    def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame: ...
-
-    def info(self) -> DatasetInfo: ...
-
-
-# --- column (de)serialisation -------------------------------------------------------------
-
-_AMENITY_ORDER = {k: i for i, k in enumerate(AMENITY_KEYS)}
-
-
-def _amenities_to_text(value) -> str:
-    return ";".join(sorted(value, key=lambda k: (_AMENITY_ORDER.get(k, len(_AMENITY_ORDER)), k)))
-
-
-def _text_to_amenities(value) -> frozenset:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return frozenset()
-    if not isinstance(value, str):
-        return value  # left for the schema to reject with the row id
-    return frozenset(k.strip() for k in value.split(";") if k.strip())
-
-
-def _datetime_to_text(value) -> str | None:
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value).tz_convert(TIMEZONE).isoformat()
-
-
-def serialise(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
-    """The frame as it is written to the file."""
-    spec = SPECS[layer]
-    out = gdf[spec.column_names + ([gdf.geometry.name] if spec.geometry else [])].copy()
-    for name, col in spec.columns.items():
-        if col.kind == "amenities":
-            out[name] = out[name].map(_amenities_to_text).astype(object)
-        elif col.kind == "datetime":
-            out[name] = pd.Series([_datetime_to_text(v) for v in out[name]], index=out.index, dtype=object)
-        elif col.kind in ("str", "hours"):
-            out[name] = out[name].astype(object).where(out[name].notna(), None)
-    return out
-
-
-def deserialise(raw: pd.DataFrame, layer: str) -> gpd.GeoDataFrame:
-    """The frame as the app sees it; type errors are raised naming the layer, row id and field."""
-    spec = SPECS[layer]
-    out = raw.copy()
-    ids = out[spec.id_column] if spec.id_column in out.columns else pd.Series(out.index, index=out.index)
-    for name, col in spec.columns.items():
-        if name not in out.columns:
-            raise LayerValidationError(layer, None, name, "column is missing")
-        s = out[name]
-        if col.kind in ("str", "hours"):
-            out[name] = s.astype(object).where(s.notna(), None)
-        elif col.kind == "amenities":
-            out[name] = s.astype(object).map(_text_to_amenities)
-        elif col.kind == "datetime":
-            parsed = pd.to_datetime(s.astype(object).where(s.notna(), None), errors="coerce", utc=True, format="ISO8601")
-            bad = parsed.isna() & s.notna()
-            if bad.any():
-                i = bad[bad].index[0]
-                raise LayerValidationError(layer, ids.loc[i], name, f"got {s.loc[i]!r}, expected an ISO 8601 date-time")
-            out[name] = parsed.dt.tz_convert(TIMEZONE)
-        elif col.kind in ("int", "float"):
-            if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-                num = pd.to_numeric(s, errors="coerce")
-                bad = num.isna() & s.notna() | (s.isna() & (not col.nullable))
-                if bad.any():
-                    i = bad[bad].index[0]
-                    raise LayerValidationError(layer, ids.loc[i], name, f"got {s.loc[i]!r}, expected a number ({col.kind})")
-                s = num
-            if col.kind == "int":
-                if s.isna().any() or (s % 1 != 0).any():
-                    bad = s.isna() | (s % 1 != 0)
-                    i = bad[bad].index[0]
-                    raise LayerValidationError(layer, ids.loc[i], name, f"got {raw[name].loc[i]!r}, expected an integer")
-                out[name] = s.astype("int64")
-            else:
-                out[name] = s.astype("float64")
-        elif col.kind == "bool":
-            if not pd.api.types.is_bool_dtype(s):
-                mapped = s.map(lambda v: {1: True, 0: False, "1": True, "0": False,  # 1 == True, 0 == False
-                                          "true": True, "false": False, "yes": True, "no": False}.get(v))
-                bad = mapped.isna()
-                if bad.any():
-                    i = bad[bad].index[0]
-                    raise LayerValidationError(layer, ids.loc[i], name, f"got {s.loc[i]!r}, expected yes/no (boolean)")
-                s = mapped
-            out[name] = s.astype(bool)
-    return out
-
-
-# --- GeoPackage geometry blobs, for edits made in a plain sqlite3 transaction ----------------
-
-def _gpkg_blob(geom, srs_id: int = 4326) -> bytes:
+def gpkg_blob(geom, srs_id: int = 4326) -> bytes:
     wkb = shapely.to_wkb(geom, byte_order=1)
     if shapely.get_type_id(geom) == 0:  # points carry no envelope
         return b"GP" + bytes([0, 0b00000001]) + struct.pack("<i", srs_id) + wkb
@@ -201,36 +67,19 @@ def _register_gpkg_functions(conn: sqlite3.Connection) -> None:
     for name, i in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
         conn.create_function(name, 1, bound(i), deterministic=True)
 
-
-def _jsonable(value):
-    if isinstance(value, (frozenset, set)):
-        return _amenities_to_text(value).split(";") if value else []
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return _datetime_to_text(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if value is not None and isinstance(value, float) and np.isnan(value):
-        return None
-    if hasattr(value, "geom_type"):
-        return shapely.to_geojson(value)
-    return value
-
-
 class GeoPackageStore:
     """The embedded store: every layer in one GeoPackage file.
 
-    Reads are cached per layer and invalidated by the file's modification time, so several
-    processes (gunicorn workers) can share one file. Writes of edits go through one SQLite
-    transaction: the rows, their versions and the audit entries land together or not at all.
+    Several processes (gunicorn workers) can share one file: a read checks the layer's version
+    (a cheap ``stat`` of the file, then its ``layer_versions`` row when the file changed) and
+    reloads only when it moved. Writes of edits go through one SQLite transaction: the rows,
+    their versions and the audit entries land together or not at all.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self._cache: dict[str, tuple[float, gpd.GeoDataFrame]] = {}
+        self._cache: dict[str, tuple[str, gpd.GeoDataFrame]] = {}
+        self._versions: tuple[int, dict[str, str]] | None = None  # (file mtime, layer -> version)
         self._lock = threading.RLock()
 
     # -- reading ------------------------------------------------------------------------
@@ -240,24 +89,52 @@ class GeoPackageStore:
     def layers(self) -> list[str]:
         if not self.path.exists():
             return []
-        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+        stored = {str(name) for name, _ in pyogrio.list_layers(self.path)}
+        return [name for name in SPECS if name in stored]
 
-    def _mtime(self) -> float:
+    def _mtime(self) -> int:
         try:
             return self.path.stat().st_mtime_ns
         except FileNotFoundError:
             raise StoreError(f"no data store at {self.path}; build it with `make data` "
                              "(python -m mapdata.build)") from None
 
+    def version(self, layer: str | None = None) -> str:
+        """The version of ``layer`` (or of the whole dataset): it changes with every write to it.
+
+        The token joins the dataset's id (new with every build) and the layer's write counter,
+        so a rebuilt file never repeats an earlier version. A file written before versions were
+        kept answers with its modification time, which changes with every write too.
+        """
+        mtime = self._mtime()
+        with self._lock:
+            if self._versions is None or self._versions[0] != mtime:
+                self._versions = (mtime, self._read_versions(mtime))
+            versions = self._versions[1]
+        key = DATASET if layer is None else layer
+        return versions.get(key, versions[DATASET])
+
+    def _read_versions(self, mtime: int) -> dict[str, str]:
+        with closing(sqlite3.connect(self.path)) as conn:
+            try:
+                dataset_id = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'dataset_id'").fetchone()
+                rows = conn.execute(f"SELECT layer, version FROM {VERSION_TABLE}").fetchall()
+            except sqlite3.OperationalError:  # a store from before versions were kept
+                return {DATASET: f"mtime:{mtime}"}
+        prefix = dataset_id[0] if dataset_id else "dataset"
+        versions = {name: f"{prefix}:{n}" for name, n in rows}
+        versions.setdefault(DATASET, f"{prefix}:0")
+        return versions
+
     def read(self, layer: str) -> gpd.GeoDataFrame:
         """The layer as a validated GeoDataFrame (a copy: change it freely)."""
         if layer not in SPECS:
             raise StoreError(f"unknown layer {layer!r}; known layers: {', '.join(SPECS)}")
+        version = self.version(layer)
         with self._lock:
-            mtime = self._mtime()
             hit = self._cache.get(layer)
-            if hit is None or hit[0] != mtime:
-                hit = (mtime, self._load(layer))
+            if hit is None or hit[0] != version:
+                hit = (version, self._load(layer))
                 self._cache[layer] = hit
             return hit[1].copy()
 
@@ -276,8 +153,7 @@ class GeoPackageStore:
         within = None if layer == "districts" else self._outline()
         if within is not None:
             shapely.prepare(within)
-        validate(gdf, layer, within=within)
-        return gdf.reset_index(drop=True)
+        return validate(gdf, layer, within=within).reset_index(drop=True)
 
     def _check_storage_types(self, layer: str) -> None:
         """Numbers stored as text: GDAL would read 'lots' in an INTEGER column as 0, so look first."""
@@ -314,8 +190,7 @@ class GeoPackageStore:
             validate(layers["districts"], "districts")
             outline = shapely.union_all(layers["districts"].geometry.values)
             shapely.prepare(outline)
-        for name, gdf in layers.items():
-            validate(gdf, name, within=outline)
+        layers = {name: validate(gdf, name, within=outline) for name, gdf in layers.items()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
         os.close(fd)
@@ -333,13 +208,17 @@ class GeoPackageStore:
                 conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", [
                     ("demo", "1" if info.demo else "0"), ("seed", "" if info.seed is None else str(info.seed)),
                     ("built_at", info.built_at or ""), ("description", info.description),
-                    ("extra", json.dumps(info.extra, ensure_ascii=False, sort_keys=True))])
+                    ("extra", json.dumps(info.extra, ensure_ascii=False, sort_keys=True)),
+                    ("dataset_id", uuid.uuid4().hex[:12])])
+                conn.execute(f"CREATE TABLE {VERSION_TABLE} (layer TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+                conn.executemany(f"INSERT INTO {VERSION_TABLE} VALUES (?, 1)", [(DATASET,), *((n,) for n in layers)])
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         with self._lock:
             self._cache.clear()
+            self._versions = None
 
     # -- edits ----------------------------------------------------------------------------
     def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
@@ -425,7 +304,7 @@ class GeoPackageStore:
         outline = self._outline()
         if outline is not None:
             shapely.prepare(outline)
-        validate(new, layer, within=outline)
+        new = validate(new, layer, within=outline)
         stored = serialise(new, layer)
         geom_col = self._geometry_column(layer)
         with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
@@ -435,10 +314,10 @@ class GeoPackageStore:
                 for (ch, before), (_, row) in zip(rows, stored.iterrows()):
                     cols = [c for c in spec.columns if c != spec.id_column]
                     assignments = ", ".join(f'"{c}" = ?' for c in cols)
-                    params = [_jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in cols]
+                    params = [jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in cols]
                     if "geometry" in ch.values:
                         assignments += f', "{geom_col}" = ?'
-                        params.append(_gpkg_blob(row[stored.geometry.name]))
+                        params.append(gpkg_blob(row[stored.geometry.name]))
                     where = f'"{spec.id_column}" = ? AND "version" = ?'
                     cur = conn.execute(f'UPDATE "{layer}" SET {assignments} WHERE {where}',
                                        params + [ch.id, int(before["version"])])
@@ -450,17 +329,19 @@ class GeoPackageStore:
                     conn.execute(
                         f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) VALUES (?,?,?,?,?,?,?)",
                         [now_ts.isoformat(), user, layer, ch.id, "update",
-                         json.dumps({c: _jsonable(before[c] if c != "geometry" else before.geometry) for c in changed},
+                         json.dumps({c: jsonable(before[c] if c != "geometry" else before.geometry) for c in changed},
                                     ensure_ascii=False),
-                         json.dumps({c: _jsonable(new.set_index(spec.id_column, drop=False).loc[ch.id][c]
+                         json.dumps({c: jsonable(new.set_index(spec.id_column, drop=False).loc[ch.id][c]
                                                   if c != "geometry" else new.set_index(spec.id_column).loc[ch.id].geometry)
                                      for c in changed}, ensure_ascii=False)])
+                _bump_versions(conn, layer)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
         with self._lock:
             self._cache.pop(layer, None)
+            self._versions = None
         return new
 
     def _geometry_column(self, layer: str) -> str:
@@ -489,9 +370,11 @@ class GeoPackageStore:
         return log
 
 
-def open_store(path: str | os.PathLike) -> GeoPackageStore:
-    """The store behind ``path`` (a ``.gpkg`` file; a ``postgresql://`` URL is for a later store)."""
-    text = str(path)
-    if text.startswith(("postgresql://", "postgres://")):
-        raise StoreError("a PostGIS store is not part of this build; set NUANXIN_DB to a .gpkg path")
-    return GeoPackageStore(path)
+def _bump_versions(conn: sqlite3.Connection, layer: str) -> None:
+    """One more write to ``layer`` and to the dataset, inside the caller's transaction."""
+    try:
+        for name in (layer, DATASET):
+            conn.execute(f"INSERT INTO {VERSION_TABLE} (layer, version) VALUES (?, 2) "
+                         "ON CONFLICT(layer) DO UPDATE SET version = version + 1", [name])
+    except sqlite3.OperationalError:  # a store from before versions were kept: its mtime changes anyway
+        pass

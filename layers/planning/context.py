@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import shapely
 
-from layers.caching import BoundedCache
-from layers.coverage import CoverageModel
-from mapdata.districts import chengdu_outline
+from layers.common.caching import BoundedCache
+from layers.planning.coverage import CoverageModel
+from layers.common.districts import chengdu_outline
 
 #: Uploaded demands (and candidate lists) kept on the server at once; the oldest goes first.
 MAX_UPLOADS = 4
@@ -24,7 +24,7 @@ class Upload:
     Attributes
     ----------
     value : DemandPoints or GeoDataFrame
-        The uploaded demand points, or the candidate sites (as :func:`layers.siting.candidate_sites`
+        The uploaded demand points, or the candidate sites (as :func:`layers.planning.siting.candidate_sites`
         gives them).
     summary : dict
         What the page shows about it: ``name`` (file name), ``rows``, ``weight`` (total), ``crs``.
@@ -68,7 +68,7 @@ class PlanningContext:
     Parameters
     ----------
     store : mapdata.store.Store
-    catalogue : layers.catalogue.StationCatalogue
+    catalogue : layers.rider.catalogue.StationCatalogue
         Gives the stations and the road network the rider side uses, so both agree.
     """
 
@@ -105,7 +105,7 @@ class PlanningContext:
                              network=self.catalogue.network(), hours=self.catalogue.finder.hours)
 
     def add_upload(self, points, name: str | None = None) -> str:
-        """Keep a planner's uploaded demand (:class:`layers.demand.DemandPoints`) and build its model.
+        """Keep a planner's uploaded demand (:class:`layers.planning.demand.DemandPoints`) and build its model.
 
         Returns the token that :meth:`model_for_token` takes. Only the :data:`MAX_UPLOADS` most
         recently used uploads are kept.
@@ -134,8 +134,8 @@ class PlanningContext:
         return None if upload is None else upload.model
 
     def add_candidates(self, sites, name: str | None = None, crs: str | None = None) -> str:
-        """Keep a planner's own candidate sites (:func:`layers.demand.parse_candidate_upload`); returns a token."""
-        from layers.siting import candidate_sites
+        """Keep a planner's own candidate sites (:func:`layers.planning.demand.parse_candidate_upload`); returns a token."""
+        from layers.planning.siting import candidate_sites
 
         frame = candidate_sites(self.districts(), spacing_m=None, planner_sites=sites)
         return self.candidate_uploads.add(Upload(frame, {"name": name, "rows": len(frame), "crs": crs}))
@@ -161,9 +161,8 @@ class PlanningContext:
     def candidates(self):
         """Candidate sites for new stations: OSM places and compounds in the centre, a grid elsewhere."""
         if self._candidates is None:
-            from layers.siting import candidate_sites
-            from mapdata.demand_demo import osm_pickup_places
+            from layers.planning.siting import candidate_sites
 
             self._candidates = candidate_sites(self.districts(), compounds=self.store.read("compounds"),
-                                               osm_places=osm_pickup_places())
+                                               osm_places=self.store.read("places"))
         return self._candidates

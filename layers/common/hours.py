@@ -15,7 +15,7 @@ import numpy as np
 import opening_hours
 import pandas as pd
 
-from layers.caching import BoundedCache
+from layers.common.caching import BoundedCache
 
 __all__ = [
     "TZ",

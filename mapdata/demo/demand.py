@@ -12,13 +12,13 @@ place; ``weight`` is that number. How it is made:
   in proportion to population (largest remainders, ties by adcode); they share their district's
   orders in proportion to log-normal factors (σ = 0.3), so that points differ as neighbourhoods
   do while each district's total stays exact. A district's urban share of the points (census ``urban_share``) is drawn
-  around its towns (:data:`mapdata.stations_demo.URBAN_CENTRES`, the same centres the demo
+  around its towns (:data:`mapdata.demo.stations.URBAN_CENTRES`, the same centres the demo
   stations use), normally with a spread that grows with the town's population
   (:func:`urban_spread_km`); the five core districts, urban throughout, uniformly over their
   land. The rural share is spread uniformly over the district. Every point is re-drawn until it
   lies inside its district.
 * **The centre, at real places.** Inside the OpenStreetMap extract
-  (:data:`mapdata.stations_demo.OSM_EXTENT`; © OpenStreetMap contributors, ODbL) the residential
+  (:data:`mapdata.demo.stations.OSM_EXTENT`; © OpenStreetMap contributors, ODbL) the residential
   points drawn there are replaced by as many points at real places, carrying the same total
   weight: half are ``pickup`` points at restaurants, cafés, shops, supermarkets, markets and
   malls (:func:`osm_pickup_places`), chosen in proportion to :data:`PICKUP_ATTRACTION` and
@@ -35,12 +35,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapdata.osm import parse_other_tags, read_layer
-from mapdata.stations_demo import OSM_EXTENT, URBAN_CENTRES
+from mapdata.crs import METRIC_EPSG
+from mapdata.demo.osm import parse_other_tags, read_layer
+from mapdata.demo.stations import OSM_EXTENT, URBAN_CENTRES
 
 ORDERS_PER_PERSON_DAY = 0.05
 WEIGHT_SIGMA = 0.3
-METRIC_EPSG = 32648
 COORD_DECIMALS = 7
 #: Relative pull of a pickup place: a mall holds dozens of kitchens, a market many stalls.
 PICKUP_ATTRACTION = {"mall": 8.0, "marketplace": 4.0, "supermarket": 3.0, "food": 2.0, "shop": 1.0}
@@ -112,6 +112,23 @@ def osm_pickup_places() -> gpd.GeoDataFrame:
     rows = rows[rows["kind"].notna()].sort_values("osm_id", kind="stable").reset_index(drop=True)
     rows["name"] = rows["name"].astype(object).where(rows["name"].notna(), None)
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def places_layer(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The ``places`` layer: :func:`osm_pickup_places` inside Chengdu, with ids, coordinates rounded.
+
+    The running app reads the planner's candidate places from this layer, never from the raw OSM file.
+    """
+    places = osm_pickup_places()
+    x, y = _round(places.geometry.x), _round(places.geometry.y)
+    inside = _district_of(districts, x, y) > 0
+    places, x, y = places[inside].reset_index(drop=True), x[inside], y[inside]
+    return gpd.GeoDataFrame({
+        "id": [f"pl-{i:06d}" for i in range(1, len(places) + 1)],
+        "osm_id": places["osm_id"].astype(object).to_numpy(),
+        "name": places["name"].astype(object).to_numpy(),
+        "kind": places["kind"].astype(object).to_numpy(),
+    }, geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
 
 
 def osm_compounds() -> gpd.GeoDataFrame:
@@ -253,7 +270,7 @@ def generate_demand(districts: gpd.GeoDataFrame, rng: np.random.Generator, n: in
     Parameters
     ----------
     districts : GeoDataFrame
-        The districts layer (:func:`mapdata.districts.load_districts`), EPSG:4326, with
+        The districts layer (:func:`mapdata.demo.districts.load_districts`), EPSG:4326, with
         ``adcode``, ``name``, ``population`` and ``urban_share``.
     rng : numpy.random.Generator
         The only source of randomness.

@@ -43,13 +43,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapdata.osm import parse_other_tags, read_layer
-from mapdata.schemas import TIMEZONE
-from mapdata.vocabulary import AMENITY_KEYS
+from mapdata.demo.osm import parse_other_tags, read_layer
+from mapdata.crs import METRIC_EPSG
+from mapdata.vocabulary import AMENITY_KEYS, TIMEZONE
 
 #: WGS-84 bounding box of the OpenStreetMap extract (``mapdata/sources/README.md``).
 OSM_EXTENT = (104.0421, 30.6528, 104.1296, 30.7279)
-METRIC_EPSG = 32648
 #: Stations keep this distance from rivers, canals and water areas of the OSM extract; the
 #: requirement is 20 m, the extra 5 m absorbs rounding and reprojection.
 WATER_CLEARANCE_M = 25.0
@@ -324,7 +323,7 @@ def generate_stations(districts: gpd.GeoDataFrame, rng: np.random.Generator, n: 
     Parameters
     ----------
     districts : geopandas.GeoDataFrame
-        The districts layer (:func:`mapdata.districts.load_districts`), EPSG:4326.
+        The districts layer (:func:`mapdata.demo.districts.load_districts`), EPSG:4326.
     rng : numpy.random.Generator
         The only source of randomness; the same seed gives identical output.
     n : int

@@ -7,9 +7,9 @@ from dash import dash_table, dcc, html
 from dash_extensions.javascript import Namespace
 from flask import current_app
 
-from layers.demand import MAX_ROWS, MAX_SITE_ROWS
-from layers.i18n import language, t
-from layers.planner_views import default_holiday, gap_hexagons, holiday_blocks, today
+from layers.planning.demand import MAX_ROWS, MAX_SITE_ROWS
+from pages.i18n import language, t
+from layers.planning.questions import default_holiday, gap_hexagons, holiday_blocks, today
 from mapdata.vocabulary import AMENITY_KEYS, INPUT_CRS
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
 
