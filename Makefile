@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 DB      ?= var/nuanxin.gpkg
 export NUANXIN_DB ?= $(DB)
 
-.PHONY: run test bench data install install-test system-deps clean
+.PHONY: run serve test lint bench data install install-test system-deps clean
 
 # Debian's python3 needs python3-venv for `-m venv`; install it if the first try fails.
 $(BIN)/python:
@@ -39,7 +39,16 @@ data: $(VENV)/.installed
 run: $(VENV)/.installed $(DB)
 	$(BIN)/python app.py
 
-test: install-test
+# production: gunicorn's application-factory form, on NUANXIN_HOST:NUANXIN_PORT
+serve: $(VENV)/.installed $(DB)
+	$(BIN)/gunicorn --workers 2 --threads 4 --preload \
+	  --bind "$$($(BIN)/python -c 'from mapdata.config import Settings; s = Settings.from_env(); print(f"{s.host}:{s.port}")')" \
+	  'app:create_server()'
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+test: install-test lint
 	$(BIN)/python -m pytest -q --headless
 
 bench: $(VENV)/.installed-test $(DB)

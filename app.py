@@ -1,46 +1,53 @@
-"""Nuanxin Map (暖新地图): composes config, store, API and pages into one Dash app.
+"""Nuanxin Map (暖新地图): the one place that composes config, store, services, the API and the pages.
 
-`python app.py` serves it on NUANXIN_HOST:NUANXIN_PORT; `gunicorn app:server` serves it too.
+`python app.py` serves it on NUANXIN_HOST:NUANXIN_PORT (Flask's server, for development);
+`gunicorn 'app:create_server()'` serves it in production (gunicorn's application-factory form).
 """
 from __future__ import annotations
 
 import dash
 from flask import Flask
 
-import callbacks.planner  # noqa: F401  (registers the planner page's callbacks)
-import callbacks.rider  # noqa: F401  (registers the rider page's callbacks)
-from api.v1 import register as register_api
-from layers.rider.catalogue import MAP_FIELDS
+import api
 from layers.planning.context import PlanningContext
+from layers.rider.catalogue import MAP_FIELDS, StationCatalogue
+from layers.services import EXTENSION, Services
 from mapdata.config import Settings
-from mapdata.store import GeoPackageStore, StoreError
+from mapdata.store import StoreError, open_store
 
-STORE_KEY = "nuanxin.store"
-SETTINGS_KEY = "nuanxin.settings"
-PLANNING_KEY = "nuanxin.planning"
+#: Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
+COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
+                      "application/x-javascript", "application/json", "application/geo+json", "image/svg+xml",
+                      "image/x-icon"]
+#: The largest request anyone needs: a 1,000,000-row demand CSV is about 30 MB.
+MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+
+def create_services(settings: Settings) -> Services:
+    """The store and the domain services built on it."""
+    store = open_store(settings.db_path)
+    if not store.exists():
+        raise StoreError(f"no data store at {settings.db_path}; build it with `make data`")
+    stations = StationCatalogue(store)
+    return Services(settings=settings, store=store, stations=stations, planning=PlanningContext(store, stations))
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
-    store = GeoPackageStore(settings.db_path)
-    if not store.exists():
-        raise StoreError(f"no data store at {settings.db_path}; build it with `make data`")
+    services = create_services(settings)
     server = Flask(__name__)
-    server.config["SECRET_KEY"] = settings.secret_key
-    # Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
-    server.config["COMPRESS_MIMETYPES"] = [
-        "text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
-        "application/x-javascript", "application/json", "application/geo+json", "image/svg+xml", "image/x-icon"]
-    server.config["COMPRESS_MIN_SIZE"] = 500
-    # the largest request anyone needs: a 1,000,000-row demand CSV is about 30 MB
-    server.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
-    server.extensions[STORE_KEY] = store
-    server.extensions[SETTINGS_KEY] = settings
-    catalogue = register_api(server, store)
-    # build the finder, the road network and the map's station GeoJSON now, not on a rider's first request
-    catalogue.feature_collection_gzip(MAP_FIELDS)
-    server.extensions[PLANNING_KEY] = PlanningContext(store, catalogue)  # its model is built on first use
+    server.config.update(SECRET_KEY=settings.secret_key, COMPRESS_MIMETYPES=COMPRESS_MIMETYPES,
+                         COMPRESS_MIN_SIZE=500, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)
+    server.extensions[EXTENSION] = services
+    api.register(server)
+    # build the finder, the road network and the map's station GeoJSON now, not on a rider's first request;
+    # the coverage model is built on the first planner question
+    services.stations.feature_collection_gzip(MAP_FIELDS)
+
+    import callbacks.planner  # noqa: F401  (registers the planner page's callbacks)
+    import callbacks.rider  # noqa: F401  (registers the rider page's callbacks)
+
     app = dash.Dash(
         __name__,
         server=server,
@@ -57,18 +64,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     return app
 
 
-_app: dash.Dash | None = None
-
-
-def __getattr__(name: str):
-    # `gunicorn app:server` and `app.app` build the app on first use, not at import, so that
-    # tests and tools can import this module with their own settings.
-    global _app
-    if name in ("app", "server"):
-        if _app is None:
-            _app = create_app()
-        return _app if name == "app" else _app.server
-    raise AttributeError(name)
+def create_server(settings: Settings | None = None) -> Flask:
+    """The WSGI application: ``gunicorn 'app:create_server()'``."""
+    return create_app(settings).server
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """API round trip of the nearest query on loopback, against the same query called in-process."""
 from __future__ import annotations
 
+import logging
 import statistics
 import threading
 import time
@@ -20,7 +21,10 @@ def _pct(samples, q):
 
 def main() -> None:
     import app as app_module
-    from layers.common.hours import as_local
+    from layers.common.calendar import as_local
+    from layers.services import services_of
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request would drown the table
 
     settings = Settings.from_env()
     dash_app = app_module.create_app(settings)
@@ -31,7 +35,7 @@ def main() -> None:
     rng = np.random.default_rng(7)
     lats = rng.uniform(30.55, 30.80, N)
     lons = rng.uniform(103.95, 104.20, N)
-    finder = dash_app.server.extensions["nuanxin.catalogue"].finder
+    finder = services_of(dash_app.server).stations.finder
     session = requests.Session()
     url = f"http://127.0.0.1:{port}/api/v1/stations/nearest"
     at = "2026-12-02T15:00:00+08:00"

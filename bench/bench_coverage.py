@@ -10,10 +10,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers.planning.coverage import CoverageModel
 from layers.common.hours import HoursTable
-from mapdata.demo.demand import generate_demand
+from layers.planning.coverage import CoverageModel
 from mapdata.crs import METRIC_EPSG
+from mapdata.demo.demand import generate_demand
 from mapdata.demo.districts import load_districts
 
 DEFAULT_DB = Path("var/nuanxin.gpkg")

@@ -6,7 +6,8 @@ import time
 import numpy as np
 import opening_hours
 
-from layers.common.hours import TZ, HoursTable
+from layers.common.calendar import TZ
+from layers.common.hours import HoursTable
 
 # A realistic mix for community stations: shop hours, government-office hours with a lunch
 # break, late-night rider rest points, seasonal hours, holiday rules.

@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 
 from layers.common.amenities import masks_for, parse_amenities
-from layers.common.hours import HoursTable, as_local
-from layers.rider.nearest import StationFinder, brute_force_nearest
+from layers.common.calendar import as_local
 from layers.common.geodesy import haversine_m
+from layers.common.hours import HoursTable
+from layers.rider.nearest import StationFinder
 from mapdata.vocabulary import AMENITY_KEYS
+from tests.helpers import brute_force_nearest
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: The city-wide area the synthetic stations and the queries are spread over.

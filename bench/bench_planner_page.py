@@ -113,7 +113,7 @@ class Page:
 
         steps: dict[str, float] = {}
         click = {"latlng": {"lat": lat, "lng": lon}}
-        out = self._timed(steps, "whatif", self.cb.what_if_edit, PLANNER.map, click, None, None, "whatif",
+        out = self._timed(steps, "whatif", self.views.what_if_edit, PLANNER.map, click, None, None, "whatif",
                           self.whatif, STATE)
         if isinstance(out[0], dict):
             self.whatif = out[0]
@@ -123,7 +123,7 @@ class Page:
 
     def baseline(self) -> float:
         """The bare model call for the page's current question (and what-if), ms."""
-        q = self.views.PlannerQuery.model_validate(self.query).coverage_args()
+        q = self.views.the_query(self.query).question().coverage_args()
         t0 = time.perf_counter()
         self.model.coverage(**q, extra_stations=self.whatif["added"] or None,
                             removed_station_ids=self.whatif["removed"] or None)
@@ -165,10 +165,12 @@ def measure(path: Path, reps: int) -> dict:
     out["cold"]["create_app"] = _ms(t0)
     with dash_app.server.test_request_context():
         from callbacks import planner as cb
-        from layers import planner_views as views
-        from pages import planner as page_module
+        from layers.planning import dates
+        from layers.planning.questions import recommend_sites
+        from pages.planner import layout as page_module
+        from pages.planner import views
 
-        planning = cb.planning()
+        planning = views.planning()
         t0 = time.perf_counter()
         model = planning.model()
         out["cold"]["model"] = _ms(t0)
@@ -176,14 +178,14 @@ def measure(path: Path, reps: int) -> dict:
         t0 = time.perf_counter()
         page_module.layout(lang="zh")
         out["cold"]["layout"] = _ms(t0)
-        block = views.default_holiday(views.today())
+        block = dates.default_holiday(dates.today())
         page = Page(cb, views, model, block.first.isoformat() if block else None)
         first = page.change()  # the initial chain of the page load (query store set from the defaults)
         out["cold"]["first_chain"] = first
         out["cold"]["first_base"] = page.baseline()
 
-        other = [b for b in views.holiday_blocks(views.today()) if block and b.first != block.first
-                 and b.name_en in ("National Day", "Spring Festival")]
+        other = [b for b in dates.holiday_blocks(dates.today()) if block and b.first != block.first
+                 and b.key in dates.MAJOR_HOLIDAYS]
         holiday_days = [page.controls["holiday"]] + ([other[0].first.isoformat()] if other else [])
 
         cycles = {
@@ -207,15 +209,24 @@ def measure(path: Path, reps: int) -> dict:
         out["plain"] = tables
 
         # where show_week's time goes: the two 7 x 24 tables, or the plotly figure
-        query = views.PlannerQuery.model_validate(page.query)
-        monday, holiday_day = views.ordinary_week_monday(views.today()), block.first if block else None
+        query = views.the_query(page.query)
+        monday, holiday_day = dates.ordinary_week_monday(dates.today()), block.first if block else None
+
+        def week_tables():
+            def percent(day):
+                frame = model.week(query.radius_m, query.amenities, day, query.mode)
+                pct = frame * 100.0
+                pct.attrs = frame.attrs
+                return pct
+            return percent(monday), (percent(holiday_day) if holiday_day else None)
+
         split = {"tables": [], "figure": []}
         for _ in range(reps):
             t0 = time.perf_counter()
-            normal, hol = views.week_tables(model, query, monday, holiday_day)
+            normal, hol = week_tables()
             split["tables"].append(_ms(t0))
             t0 = time.perf_counter()
-            cb.week_figure(normal, hol, "side", query.at, "zh")
+            views.week_figure(normal, hol, "side", query.at, "zh")
             split["figure"].append(_ms(t0))
         out["week_split"] = split
         out["open_cache"] = (len(model._open_cache), 2 * 7 * 24)
@@ -230,9 +241,9 @@ def measure(path: Path, reps: int) -> dict:
         for _ in range(reps):
             rec_runs.append(page.click_recommend(K_SITES))
             rec_base.append(page.baseline())
-            q = views.PlannerQuery.model_validate(page.query)
+            q = views.the_query(page.query).question()
             t0 = time.perf_counter()
-            views.recommend_sites(model, candidates, q, K_SITES)
+            recommend_sites(model, candidates, q, K_SITES)
             rec_domain.append(_ms(t0))
         out["recommend"] = {"first": rec_first, "runs": rec_runs, "base": rec_base, "domain": rec_domain}
 
@@ -328,7 +339,8 @@ def report(out: dict, reps: int) -> None:
           f"(coverage {net['coverage']:.0f}, week {net['week']:.0f}).")
     print(f"Candidate sites: {out['candidates']:,}, built in {out['candidates_ms']:.0f} ms on first use; first "
           f"Recommend click {rec['first']['total']:.0f} ms; bare recommend_sites (greedy k={K_SITES}) p50 "
-          f"{np.median(rec['domain']):.1f} ms -> callback / domain {np.median([r['total'] for r in rec['runs']]) / np.median(rec['domain']):.2f}x.")
+          f"{np.median(rec['domain']):.1f} ms -> callback / domain "
+          f"{np.median([r['total'] for r in rec['runs']]) / np.median(rec['domain']):.2f}x.")
     w = out["whatif"]
     print(f"What-if: first 3rd-station click {w['first']['total']:.0f} ms (baseline {w['first_base']:.2f} ms); "
           f"{w['added']} of {w['clicks']} clicks added a station (inside Chengdu).")

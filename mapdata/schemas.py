@@ -23,8 +23,7 @@ from pandera.typing import Series
 from pandera.typing.geopandas import GeoSeries
 
 from mapdata.crs import CHENGDU_BOUNDS
-from mapdata.vocabulary import (AMENITY_KEYS, PLACE_KINDS, SIGN_CONDITIONS, SIGN_KINDS, STATION_STATUSES,
-                                TIMEZONE)
+from mapdata.vocabulary import AMENITY_KEYS, PLACE_KINDS, SIGN_CONDITIONS, SIGN_KINDS, STATION_STATUSES, TIMEZONE
 
 
 class LayerValidationError(ValueError):

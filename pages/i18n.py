@@ -1,6 +1,8 @@
 """The translation table: every label the app shows, in Chinese (default) and English."""
 from __future__ import annotations
 
+import chinese_calendar
+
 from mapdata.vocabulary import AMENITIES
 
 LANGUAGES = ("zh", "en")
@@ -241,6 +243,15 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.downloads.uploaded": {"zh": "报告使用上传的需求（{name}）；服务器只保留最近 {n} 份上传，过期后链接失效。",
                                    "en": "Reports use the uploaded demand ({name}); the server keeps only the last "
                                          "{n} uploads, after which the links stop working."},
+    "status.open": {"zh": "营业中", "en": "Open"},
+    "status.open_until": {"zh": "营业中 · {when} 关门", "en": "Open · closes {when}"},
+    "status.closing_soon": {"zh": "{n} 分钟后关门", "en": "Closes in {n} min"},
+    "status.closed": {"zh": "已关闭", "en": "Closed"},
+    "status.closed_until": {"zh": "已关闭 · {when} 开门", "en": "Closed · opens {when}"},
+    "when.today": {"zh": "今天 {clock}", "en": "today {clock}"},
+    "when.tomorrow": {"zh": "明天 {clock}", "en": "tomorrow {clock}"},
+    "when.weekday": {"zh": "{weekday} {clock}", "en": "{weekday} {clock}"},
+    "when.date": {"zh": "{month}月{day}日 {clock}", "en": "{mon} {day} {clock}"},
     "weekday.0": {"zh": "周一", "en": "Mon"}, "weekday.1": {"zh": "周二", "en": "Tue"},
     "weekday.2": {"zh": "周三", "en": "Wed"}, "weekday.3": {"zh": "周四", "en": "Thu"},
     "weekday.4": {"zh": "周五", "en": "Fri"}, "weekday.5": {"zh": "周六", "en": "Sat"},
@@ -248,6 +259,9 @@ TEXT: dict[str, dict[str, str]] = {
 }
 for _a in AMENITIES:
     TEXT[f"amenity.{_a.key}"] = {"zh": _a.zh, "en": _a.en}
+# holidays by chinesecalendar's key (its English name), in its own Chinese and English
+for _h in chinese_calendar.Holiday:
+    TEXT[f"holiday.{_h.value}"] = {"zh": _h.chinese, "en": _h.value}
 
 
 def language(value) -> str:
@@ -260,3 +274,11 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     entry = TEXT[key]
     text = entry.get(language(lang)) or entry[DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
+
+
+def holiday(key: str | None, lang: str = DEFAULT_LANGUAGE) -> str | None:
+    """A holiday's name from its key (:func:`layers.common.calendar.holiday_name`), None for None."""
+    if key is None:
+        return None
+    entry = TEXT.get(f"holiday.{key}")
+    return t(f"holiday.{key}", lang) if entry else key

@@ -11,7 +11,8 @@ def page_ids(prefix: str, *names: str) -> SimpleNamespace:
 
 RIDER = page_ids(
     "rider", "url", "state", "planner_link", "remembered", "lang_btn", "title", "tagline", "demo", "locate", "locate_msg",
-    "search", "search_go", "search_msg", "chips", "open_now", "open_day", "open_time", "open_at_label", "where", "where_text", "results_title",
+    "search", "search_go", "search_msg", "chips", "open_now", "open_day", "open_time", "open_at_label", "where",
+    "where_text", "results_title",
     "results", "suggest", "map", "base_districts", "base_roads", "stations", "highlight", "here", "compounds",
     "routes", "signs", "gates", "card", "card_body", "card_close", "compound_name", "compound_building",
     "compound_go", "compound_msg", "compound_list", "compound_title", "layers", "attribution",

@@ -5,11 +5,13 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from tests.helpers import AT, JINJIANG, TEST_SEED, XSS_NAMES
 
 os.environ.setdefault("DASH_TEST_CHROMEPATH", shutil.which("chromium") or "/usr/bin/chromium")
 
-TEST_SEED = 20250401
 
 
 def pytest_setup_options():
@@ -76,8 +78,47 @@ def client(dash_app):
     return dash_app.server.test_client()
 
 
-def external_requests(driver) -> list[str]:
-    """Every resource the page loaded from somewhere other than this machine."""
-    names = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-    local = ("http://127.0.0.1", "http://localhost", "data:", "blob:")
-    return [n for n in names if not n.startswith(local)]
+# --- a planner's question and its reports, shared by the export, API and browser tests -----------
+
+@pytest.fixture(scope="session")
+def planning(dash_app):
+    from layers.services import services_of
+
+    return services_of(dash_app.server).planning
+
+
+@pytest.fixture(scope="session")
+def result(planning):
+    return planning.model().coverage(500, (), AT)
+
+
+@pytest.fixture(scope="session")
+def sites(planning):
+    from layers.common.calendar import as_local
+    from layers.planning.questions import CoverageQuestion, recommend_sites
+
+    cands = planning.candidates()
+    return recommend_sites(planning.model(), cands, CoverageQuestion(500, (), as_local(AT)), 12), cands
+
+
+@pytest.fixture(scope="session")
+def hostile_stations(planning):
+    """The stations with three in Jinjiang renamed to script injections."""
+    stations = planning.model().stations.copy()
+    pos = np.flatnonzero(stations["adcode"].to_numpy() == JINJIANG)[:len(XSS_NAMES)]
+    names = stations["name"].to_numpy(dtype=object).copy()
+    names[pos] = XSS_NAMES
+    stations["name"] = names
+    return stations
+
+
+@pytest.fixture(scope="session")
+def district_map(planning, result, sites, hostile_stations):
+    from exports.district_map import district_map_html
+    from layers.common.calendar import as_local
+    from layers.planning import results
+
+    siting, cands = sites
+    counted = results.stations_counted(hostile_stations, (), as_local(AT), planning.model().hours)
+    return district_map_html(JINJIANG, hostile_stations, result, siting, districts=planning.districts(),
+                             counted=counted, candidates=cands)

@@ -1,41 +1,23 @@
-"""Opening hours of all stations at once: open now, closes at, next opens at, China's calendar."""
-
+"""Opening hours of all stations at once: open at a time, closes at, next opens at, on China's calendar."""
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import functools
 import math
 import re
-import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-import chinese_calendar
 import numpy as np
 import opening_hours
 import pandas as pd
 
 from layers.common.caching import BoundedCache
-
-__all__ = [
-    "TZ",
-    "HORIZON_DAYS",
-    "CLOSING_SOON_MINUTES",
-    "DayKind",
-    "HoursTable",
-    "as_local",
-    "day_kind",
-    "describe_status",
-    "evaluation_date",
-    "holiday_name",
-]
-
-TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+from layers.common.calendar import TZ, as_local, day_kind, evaluation_date, holiday_name, load_library_calendar
 
 #: How far ahead ``closes_at`` and ``next_opens_at`` look before answering None.
 HORIZON_DAYS = 14
 
-#: A station closing within this many minutes is reported as ``closing_soon``.
+#: A station closing within this many minutes is ``closing_soon``.
 CLOSING_SOON_MINUTES = 30
 
 _DAY = 86_400
@@ -45,213 +27,8 @@ _NO_END = np.iinfo(np.int64).max
 # ``PH`` outside quoted comments: only expressions that name it depend on the holiday calendar.
 _COMMENT = re.compile(r'"[^"]*"')
 _PH_TOKEN = re.compile(r"\bPH\b")
-_ZH_HOLIDAY = {h.value: h.chinese for h in chinese_calendar.Holiday}
-_WEEKDAY_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 # Profiles are per calendar date; a bound keeps a long-running server from growing without limit.
 _PROFILE_CACHE_DATES = 512
-
-
-def as_local(t) -> dt.datetime:
-    """Return ``t`` as an aware datetime in Asia/Shanghai.
-
-    Parameters
-    ----------
-    t : datetime.datetime, pandas.Timestamp or str
-        An aware datetime in any time zone (converted), a naive one (taken as Asia/Shanghai
-        wall-clock time, the time riders read on their phones) or an ISO 8601 string of either.
-
-    Returns
-    -------
-    datetime.datetime
-        Aware, ``tzinfo`` is :data:`TZ`.
-
-    Raises
-    ------
-    TypeError
-        If ``t`` is none of the accepted types.
-    """
-    if isinstance(t, str):
-        t = dt.datetime.fromisoformat(t.strip())
-    if isinstance(t, pd.Timestamp):
-        if t is pd.NaT:
-            raise TypeError("as_local needs a time, got NaT")
-        t = t.to_pydatetime()
-    if not isinstance(t, dt.datetime):
-        raise TypeError(f"as_local needs a datetime, Timestamp or ISO string, got {type(t).__name__}")
-    if t.tzinfo is None or t.tzinfo.utcoffset(t) is None:
-        return t.replace(tzinfo=TZ)
-    return t.astimezone(TZ)
-
-
-class DayKind(enum.Enum):
-    """What kind of day a date is in mainland China's official calendar."""
-
-    WORKDAY = "workday"
-    WEEKEND = "weekend"
-    HOLIDAY = "holiday"
-    MAKEUP_WORKDAY = "makeup_workday"
-
-
-@functools.lru_cache(maxsize=8192)
-def _holiday_detail(day: dt.date) -> tuple[bool, str | None] | None:
-    # chinese_calendar knows only the years whose State Council notice it ships; None outside them.
-    try:
-        return chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return None
-
-
-def day_kind(day: dt.date) -> DayKind:
-    """Classify a date by the State Council's holiday schedule.
-
-    Parameters
-    ----------
-    day : datetime.date
-        A calendar date in China (a datetime is reduced to its date).
-
-    Returns
-    -------
-    DayKind
-        ``HOLIDAY`` for every day of an official holiday block (e.g. 2025-10-01..08, weekends
-        inside the block included), ``MAKEUP_WORKDAY`` for a Saturday or Sunday declared a
-        working day (调休), otherwise ``WORKDAY`` or ``WEEKEND`` by the weekday.
-
-    Notes
-    -----
-    The schedule comes from ``chinesecalendar``, which covers the years it ships a notice for
-    (2004-2026 in version 1.11). Outside them no public holidays and no make-up days apply:
-    ``opening-hours-py``'s own CN calendar knows only the first day of each holiday, so using it
-    as a fallback would mark single days of a block and be wrong in a different way.
-    """
-    if isinstance(day, dt.datetime):
-        day = day.date()
-    detail = _holiday_detail(day)
-    weekend = day.weekday() >= 5
-    if detail is None:
-        return DayKind.WEEKEND if weekend else DayKind.WORKDAY
-    is_holiday, name = detail
-    if is_holiday:
-        return DayKind.HOLIDAY if name is not None else DayKind.WEEKEND
-    return DayKind.MAKEUP_WORKDAY if weekend else DayKind.WORKDAY
-
-
-def holiday_name(day: dt.date, lang: str = "en") -> str | None:
-    """Name of the official holiday a date belongs to, or that a make-up working day serves.
-
-    Parameters
-    ----------
-    day : datetime.date
-        A calendar date.
-    lang : {"en", "zh"}
-        ``"en"`` gives chinesecalendar's English name (``"National Day"``), ``"zh"`` the Chinese
-        one (``"国庆节"``).
-
-    Returns
-    -------
-    str or None
-        The name on ``HOLIDAY`` and ``MAKEUP_WORKDAY`` days (use :func:`day_kind` to tell them
-        apart), None on ordinary days and outside the covered years.
-    """
-    if isinstance(day, dt.datetime):
-        day = day.date()
-    if day_kind(day) not in (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY):
-        return None
-    name = _holiday_detail(day)[1]
-    if name is None:
-        return None
-    return _ZH_HOLIDAY.get(name, name) if lang == "zh" else name
-
-
-@functools.lru_cache(maxsize=1)
-def _library_ph_dates() -> np.ndarray:
-    # The library's CN calendar, read from the library itself so a new release cannot drift
-    # from what it actually evaluates; 1990-2100 spans every date it knows.
-    probe = opening_hours.OpeningHours("PH open", country="CN")
-    found: list[dt.date] = []
-    for a, b, state, _comment in probe.intervals(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1)):
-        if state == opening_hours.State.OPEN:
-            found += [a.date() + dt.timedelta(days=k) for k in range((b - a).days)]
-    return np.array(found, dtype="datetime64[D]")
-
-
-@functools.lru_cache(maxsize=1)
-def _library_ph_set() -> frozenset[dt.date]:
-    return frozenset(d.item() for d in _library_ph_dates())
-
-
-def _nearest_library_ph(day: dt.date) -> dt.date:
-    ph = _library_ph_dates()
-    same_weekday = ph[((ph.astype("int64") + 3) % 7) == day.weekday()]
-    target = np.datetime64(day, "D")
-    return same_weekday[np.argmin(np.abs(same_weekday - target))].item()
-
-
-def _nearest_plain(day: dt.date, weekday: int, ordinary_workday: bool) -> dt.date:
-    # Candidates with the wanted weekday, nearest first, so month and season rules still hold.
-    base = day + dt.timedelta(days=(weekday - day.weekday() + 3) % 7 - 3)
-    ph = _library_ph_set()
-    for k in range(0, 200):
-        for sign in ((0,) if k == 0 else (-1, 1)):
-            cand = base + dt.timedelta(days=7 * k * sign)
-            if cand in ph:
-                continue
-            if ordinary_workday and day_kind(cand) is not DayKind.WORKDAY:
-                continue
-            return cand
-    raise RuntimeError(f"no ordinary date near {day} with weekday {weekday}")
-
-
-@functools.lru_cache(maxsize=16384)
-def evaluation_date(day: dt.date, uses_ph: bool = True) -> dt.date:
-    """The date whose hours, as ``opening-hours-py`` computes them, apply on real date ``day``.
-
-    This is the one rule that joins the official calendar to the library's syntax and rules.
-    The state at wall-clock time ``c`` on ``day`` is the library's state at ``c`` on the
-    returned date, evaluated with ``country="CN"``; whole days are mapped, 00:00 to 24:00.
-
-    Parameters
-    ----------
-    day : datetime.date
-        The real calendar date.
-    uses_ph : bool
-        Whether the expression names ``PH``. If it does not, the holiday calendar cannot change
-        its hours and only make-up working days are mapped.
-
-    Returns
-    -------
-    datetime.date
-
-    Notes
-    -----
-    - ``HOLIDAY`` (each day of the official block): the nearest date with the same weekday that
-      the library treats as ``PH``. The library knows only about 7 single days a year, so this
-      may be another year: month, week and year selectors are then read on that date, which
-      matters only for expressions whose ``PH`` hours depend on the season.
-    - ``MAKEUP_WORKDAY`` (调休): the station keeps working-day hours, those of the working
-      weekday the make-up day is adjacent to in the working run it joins: a Saturday takes
-      Friday's hours (it extends the week that ends on Friday), a Sunday takes Monday's (it
-      starts the week early). The date used is the nearest ordinary working day with that
-      weekday, usually the very next or previous day, so seasonal rules stay exact.
-    - ``WORKDAY``/``WEEKEND``: the date itself, unless the library wrongly treats it as ``PH``;
-      then the nearest date with the same weekday that it does not.
-
-    Overnight spans follow from the whole-day mapping: the kind of the calendar date an instant
-    falls on decides. ``Mo-Su 22:00-02:00; PH off`` opens at 22:00 on the eve of a holiday and
-    closes at 00:00 when the holiday begins (the library itself cuts a span at a ``PH off``
-    day), and on the first working day after the holiday it is open 00:00-02:00 again, as the
-    library does for the day after any ``PH``.
-    """
-    kind = day_kind(day)
-    if kind is DayKind.MAKEUP_WORKDAY:
-        return _nearest_plain(day, 4 if day.weekday() == 5 else 0, ordinary_workday=True)
-    if not uses_ph:
-        return day
-    if kind is DayKind.HOLIDAY:
-        return _nearest_library_ph(day)
-    if day in _library_ph_set():
-        return _nearest_plain(day, day.weekday(), ordinary_workday=False)
-    return day
 
 
 def _uses_ph(expression: str) -> bool:
@@ -354,7 +131,7 @@ class HoursTable:
         self._uses_ph = np.array([_uses_ph(e) for e in self.expressions], dtype=bool)
         if self._uses_ph.any():
             # Read the library's calendar now, not inside the first rider's query.
-            _library_ph_set()
+            load_library_calendar()
         temporary = np.zeros(n, dtype=bool) if status is None else (
             np.asarray(list(status), dtype=object) == _TEMPORARILY_CLOSED)
         # Few stations are ever closed temporarily: the per-call mask touches only those.
@@ -586,60 +363,42 @@ def _clock(seconds: int) -> dt.time:
     return dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60)
 
 
-def _when(moment: dt.datetime, now: dt.datetime, *, bare_today: bool) -> tuple[str, str]:
-    clock = moment.strftime("%H:%M")
-    days = (moment.date() - now.date()).days
-    if days == 0:
-        return (clock, clock) if bare_today else (f"今天 {clock}", f"today {clock}")
-    if days == 1:
-        return f"明天 {clock}", f"tomorrow {clock}"
-    if days < 7:
-        wd = moment.weekday()
-        return f"{_WEEKDAY_ZH[wd]} {clock}", f"{_WEEKDAY_EN[wd]} {clock}"
-    return (f"{moment.month}月{moment.day}日 {clock}",
-            f"{moment.strftime('%b')} {moment.day} {clock}")
+def _clock(seconds: int) -> dt.time:
+    seconds %= _DAY
+    return dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60)
 
 
-def describe_status(open: bool, closes_at, next_opens_at, now) -> dict:
-    """Short bilingual status line for a station card or a map popup.
+@dataclass(frozen=True)
+class StationState:
+    """Whether a station is open at a moment and when that changes: what a status line says.
 
-    Parameters
+    Attributes
     ----------
-    open : bool
-        Whether the station is open at ``now`` (from :meth:`HoursTable.open_at`).
+    state : {"open", "closing_soon", "closed"}
+        ``closing_soon`` when it closes within :data:`CLOSING_SOON_MINUTES`.
+    minutes_to_close : int or None
+        Rounded up; None when closed or when it does not close within the horizon.
     closes_at, next_opens_at : datetime or None
-        From :meth:`HoursTable.closes_at` and :meth:`HoursTable.next_opens_at`.
-    now : datetime, Timestamp or ISO str
-        The time the status is for.
-
-    Returns
-    -------
-    dict
-        ``state`` ("open", "closing_soon" when it closes within :data:`CLOSING_SOON_MINUTES`,
-        or "closed"), ``minutes_to_close`` (int, rounded up, None when closed or never
-        closing), ``zh`` and ``en`` texts. Days are named 今天/today, 明天/tomorrow, the weekday
-        within a week, else the date; a closing time today is given bare.
-
-    Examples
-    --------
-    >>> now = dt.datetime(2025, 10, 9, 20, 0)
-    >>> describe_status(True, dt.datetime(2025, 10, 9, 21, 0), None, now)["zh"]
-    '营业中 · 21:00 关门'
+        Aware, Asia/Shanghai.
+    at : datetime
+        The moment asked about.
     """
-    now = as_local(now)
-    if open:
-        if closes_at is None:
-            return {"state": "open", "minutes_to_close": None, "zh": "营业中", "en": "Open"}
-        closes_at = as_local(closes_at)
-        minutes = max(0, math.ceil((closes_at - now).total_seconds() / 60))
-        if minutes <= CLOSING_SOON_MINUTES:
-            return {"state": "closing_soon", "minutes_to_close": minutes,
-                    "zh": f"{minutes} 分钟后关门", "en": f"Closes in {minutes} min"}
-        zh, en = _when(closes_at, now, bare_today=True)
-        return {"state": "open", "minutes_to_close": minutes,
-                "zh": f"营业中 · {zh} 关门", "en": f"Open · closes {en}"}
-    if next_opens_at is None:
-        return {"state": "closed", "minutes_to_close": None, "zh": "已关闭", "en": "Closed"}
-    zh, en = _when(as_local(next_opens_at), now, bare_today=False)
-    return {"state": "closed", "minutes_to_close": None,
-            "zh": f"已关闭 · {zh} 开门", "en": f"Closed · opens {en}"}
+
+    state: str
+    minutes_to_close: int | None
+    closes_at: dt.datetime | None
+    next_opens_at: dt.datetime | None
+    at: dt.datetime
+
+
+def station_state(open: bool, closes_at, next_opens_at, at) -> StationState:
+    """The state of one station at ``at``, from :meth:`HoursTable.open_at`, ``closes_at`` and ``next_opens_at``."""
+    at = as_local(at)
+    closes = None if closes_at is None else as_local(closes_at)
+    opens = None if next_opens_at is None else as_local(next_opens_at)
+    if not open:
+        return StationState("closed", None, None, opens, at)
+    if closes is None:
+        return StationState("open", None, None, None, at)
+    minutes = max(0, math.ceil((closes - at).total_seconds() / 60))
+    return StationState("closing_soon" if minutes <= CLOSING_SOON_MINUTES else "open", minutes, closes, None, at)

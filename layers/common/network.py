@@ -112,7 +112,8 @@ class RoadNetwork:
         if extent is None:
             degree = np.diff(graph.indptr)
             junction = degree >= 3
-            pts = shapely.points(node_lon[junction], node_lat[junction]) if junction.sum() >= 3 else shapely.points(node_lon, node_lat)
+            use = junction if junction.sum() >= 3 else np.ones(len(node_lon), dtype=bool)
+            pts = shapely.points(node_lon[use], node_lat[use])
             extent = shapely.convex_hull(shapely.multipoints(pts))
         return cls(node_lat, node_lon, graph, extent)
 

@@ -1,20 +1,27 @@
-"""The planning context: the coverage model over the stored stations and demand, built once per store version, and planners' recent uploads."""
+"""The planning context: the coverage model over the stored stations and demand, the candidate sites, and
+planners' recent uploads, each rebuilt only when the layers it is made of change."""
 from __future__ import annotations
 
 import secrets
 import threading
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import shapely
 
-from layers.common.caching import BoundedCache
-from layers.planning.coverage import CoverageModel
+from layers.common.caching import BoundedCache, Derived
 from layers.common.districts import chengdu_outline
+from layers.planning.coverage import CoverageModel
+from layers.planning.demand import DemandPoints
+from layers.planning.siting import candidate_sites
+from layers.rider.catalogue import StationCatalogue
 
 #: Uploaded demands (and candidate lists) kept on the server at once; the oldest goes first.
 MAX_UPLOADS = 4
 #: Tokens are 22 URL-safe characters; anything longer is refused without a lookup.
 MAX_TOKEN_CHARS = 64
+#: The layers a coverage model of uploaded demand is built from (besides the upload itself).
+_MODEL_LAYERS = ("stations", "districts", "roads")
 
 
 @dataclass
@@ -29,13 +36,13 @@ class Upload:
     summary : dict
         What the page shows about it: ``name`` (file name), ``rows``, ``weight`` (total), ``crs``.
     model : CoverageModel or None
-        For demand: its coverage model, rebuilt when the store changes (``store_token``).
+        For demand: its coverage model, rebuilt when the stations change (``versions``).
     """
 
     value: object
     summary: dict
     model: CoverageModel | None = None
-    store_token: object = None
+    versions: tuple | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -62,70 +69,93 @@ class RecentUploads:
 
 
 class PlanningContext:
-    """What the planner page and the coverage API share: one :class:`CoverageModel` of the stored
-    demand, rebuilt only when the store changes, plus the districts and candidate sites.
+    """What the planner page and the coverage API share.
+
+    One :class:`CoverageModel` of the stored demand, the districts and Chengdu's outline, the
+    default candidate sites (OSM places and compounds in the centre, a grid elsewhere), each
+    rebuilt only when its layers change; and the planners' recent uploads.
 
     Parameters
     ----------
     store : mapdata.store.Store
-    catalogue : layers.rider.catalogue.StationCatalogue
-        Gives the stations and the road network the rider side uses, so both agree.
+    catalogue : StationCatalogue
+        Gives the stations, their opening hours and the road network the rider side uses, so both agree.
     """
 
-    def __init__(self, store, catalogue):
+    def __init__(self, store, catalogue: StationCatalogue):
         self.store = store
         self.catalogue = catalogue
-        self._lock = threading.Lock()
-        self._model = None
-        self._token = None
-        self._candidates = None
-        self._outline = None
+        self._model = Derived(store, ("demand", *_MODEL_LAYERS), self._build_model)
+        self._districts = Derived(store, ("districts",), lambda: store.read("districts"))
+        self._outline = Derived(store, ("districts",), self._build_outline)
+        self._candidates = Derived(store, ("districts", "compounds", "places"), self._build_candidates)
         self.uploads = RecentUploads(MAX_UPLOADS)
         self.candidate_uploads = RecentUploads(MAX_UPLOADS)
 
-    def _current_token(self):
-        mtime = getattr(self.store, "_mtime", None)
-        return mtime() if mtime else None
+    # -- derived structures ------------------------------------------------------------------
+    def _build_model(self) -> CoverageModel:
+        return CoverageModel.from_layers(self.catalogue.stations, self.store.read("demand"),
+                                         districts=self.districts(), network=self.catalogue.network(),
+                                         hours=self.catalogue.finder.hours)
+
+    def _build_outline(self):
+        outline = chengdu_outline(self.districts())
+        shapely.prepare(outline)
+        return outline
+
+    def _build_candidates(self) -> gpd.GeoDataFrame:
+        return candidate_sites(self.districts(), compounds=self.store.read("compounds"),
+                               osm_places=self.store.read("places"))
 
     def model(self) -> CoverageModel:
         """The coverage model of the stored demand against the stored stations."""
-        token = self._current_token()
-        with self._lock:
-            if self._model is None or token != self._token or token is None:
-                self._model = CoverageModel.from_layers(
-                    self.catalogue.stations, self.store.read("demand"),
-                    districts=self.store.read("districts"), network=self.catalogue.network(),
-                    hours=self.catalogue.finder.hours)
-                self._token = token
-            return self._model
+        return self._model.get()
 
+    def districts(self) -> gpd.GeoDataFrame:
+        return self._districts.get()
+
+    def outline(self):
+        """Chengdu's outline (WGS-84, prepared): where uploaded demand and sites must lie."""
+        return self._outline.get()
+
+    def candidates(self) -> gpd.GeoDataFrame:
+        """Candidate sites for new stations: OSM places and compounds in the centre, a grid elsewhere."""
+        return self._candidates.get()
+
+    def adcodes(self) -> list[int]:
+        """The districts' adcodes, in the layer's order."""
+        return [int(a) for a in self.districts()["adcode"]]
+
+    # -- uploads -------------------------------------------------------------------------------
     def model_for(self, lon, lat, weight) -> CoverageModel:
         """A coverage model of uploaded demand against the stored stations (not cached)."""
-        return CoverageModel(self.catalogue.stations, lon, lat, weight, districts=self.store.read("districts"),
+        return CoverageModel(self.catalogue.stations, lon, lat, weight, districts=self.districts(),
                              network=self.catalogue.network(), hours=self.catalogue.finder.hours)
 
-    def add_upload(self, points, name: str | None = None) -> str:
-        """Keep a planner's uploaded demand (:class:`layers.planning.demand.DemandPoints`) and build its model.
+    def _versions(self) -> tuple:
+        return tuple(self.store.version(layer) for layer in _MODEL_LAYERS)
 
-        Returns the token that :meth:`model_for_token` takes. Only the :data:`MAX_UPLOADS` most
-        recently used uploads are kept.
+    def add_upload(self, points: DemandPoints, name: str | None = None) -> str:
+        """Keep a planner's uploaded demand and build its model; returns the token :meth:`upload` takes.
+
+        Only the :data:`MAX_UPLOADS` most recently used uploads are kept.
         """
-        token = self._current_token()
+        versions = self._versions()
         model = self.model_for(points.lon, points.lat, points.weight)
         summary = {"name": name, "rows": len(points), "weight": float(points.weight.sum()), "crs": points.crs}
-        return self.uploads.add(Upload(points, summary, model, token))
+        return self.uploads.add(Upload(points, summary, model, versions))
 
     def upload(self, token) -> Upload | None:
         """The uploaded demand under ``token`` (None when unknown or dropped), its model up to date."""
         upload = self.uploads.get(token)
         if upload is None:
             return None
-        current = self._current_token()
+        versions = self._versions()
         with upload.lock:
-            if upload.model is None or current != upload.store_token or current is None:
+            if upload.model is None or upload.versions != versions:
                 p = upload.value
                 upload.model = self.model_for(p.lon, p.lat, p.weight)
-                upload.store_token = current
+                upload.versions = versions
         return upload
 
     def model_for_token(self, token) -> CoverageModel | None:
@@ -133,36 +163,12 @@ class PlanningContext:
         upload = self.upload(token)
         return None if upload is None else upload.model
 
-    def add_candidates(self, sites, name: str | None = None, crs: str | None = None) -> str:
+    def add_candidates(self, sites: gpd.GeoDataFrame, name: str | None = None, crs: str | None = None) -> str:
         """Keep a planner's own candidate sites (:func:`layers.planning.demand.parse_candidate_upload`); returns a token."""
-        from layers.planning.siting import candidate_sites
-
         frame = candidate_sites(self.districts(), spacing_m=None, planner_sites=sites)
         return self.candidate_uploads.add(Upload(frame, {"name": name, "rows": len(frame), "crs": crs}))
 
-    def candidates_for_token(self, token):
+    def candidates_for_token(self, token) -> gpd.GeoDataFrame | None:
         """The candidate sites uploaded under ``token``, or None when unknown or dropped."""
         upload = self.candidate_uploads.get(token)
         return None if upload is None else upload.value
-
-    def districts(self):
-        return self.store.read("districts")
-
-    def outline(self):
-        """Chengdu's outline (WGS-84, prepared): where uploaded demand and sites must lie."""
-        token = self._current_token()
-        hit = self._outline
-        if hit is None or hit[0] != token or token is None:
-            outline = chengdu_outline(self.districts())
-            shapely.prepare(outline)
-            hit = self._outline = (token, outline)
-        return hit[1]
-
-    def candidates(self):
-        """Candidate sites for new stations: OSM places and compounds in the centre, a grid elsewhere."""
-        if self._candidates is None:
-            from layers.planning.siting import candidate_sites
-
-            self._candidates = candidate_sites(self.districts(), compounds=self.store.read("compounds"),
-                                               osm_places=self.store.read("places"))
-        return self._candidates

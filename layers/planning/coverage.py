@@ -10,15 +10,14 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.sparse import csgraph
 
-from layers.common.caching import BoundedCache
 from layers.common.amenities import amenity_mask, masks_for, parse_amenities
-from layers.common.hours import HoursTable, as_local, day_kind, holiday_name
+from layers.common.caching import BoundedCache
+from layers.common.calendar import as_local, day_kind, holiday_name
 from layers.common.districts import district_index
-from layers.common.geodesy import (MAX_RADIUS_M, as_float_array, check_lonlat, check_radius, haversine_m,
-                                   pairs_within)
+from layers.common.geodesy import as_float_array, check_lonlat, check_radius, pairs_within
+from layers.common.hours import HoursTable
 from layers.common.network import RoadNetwork
 from mapdata.crs import check_wgs84
 
@@ -583,16 +582,3 @@ class CoverageModel:
         """:meth:`week` for a normal week and a public-holiday week, and their difference."""
         return WeekComparison(self.week(radius_m, amenities, normal_week_start, mode),
                               self.week(radius_m, amenities, holiday_week_start, mode))
-
-
-def brute_force_covered(demand_lon, demand_lat, station_lon, station_lat, eligible, radius_m: float) -> np.ndarray:
-    """Reference answer by a full haversine scan: a point is covered when an eligible station is within ``radius_m``.
-
-    Quadratic in memory (points × stations): for tests and small checks only.
-    """
-    dlon, dlat = np.asarray(demand_lon, float), np.asarray(demand_lat, float)
-    slon, slat = np.asarray(station_lon, float)[eligible], np.asarray(station_lat, float)[eligible]
-    if len(slon) == 0:
-        return np.zeros(len(dlon), dtype=bool)
-    d = haversine_m(dlat[:, None], dlon[:, None], slat[None, :], slon[None, :])
-    return (d <= radius_m).any(axis=1)

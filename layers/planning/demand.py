@@ -1,4 +1,4 @@
-"""Planners' uploads of demand and of candidate sites (CSV or GeoJSON, WGS-84/GCJ-02/BD-09): parsed, converted and checked all-or-nothing."""
+"""Planners' uploads of demand and of candidate sites (CSV or GeoJSON; WGS-84, GCJ-02 or BD-09), checked all-or-nothing."""
 from __future__ import annotations
 
 import base64
@@ -507,3 +507,43 @@ def _check(lon_text, lat_text, weight_text, time_text, rows, crs: str, outline) 
         _fail(problems, f"{n_bad:,} of {len(rows):,} rows have problems; nothing was loaded "
                         f"(the first {min(len(problems), MAX_PROBLEMS)} are listed).{hint}")
     return DemandPoints(lon, lat, weight.astype(float), when, rows, crs)
+
+
+def planner_sites(lon, lat, crs: str, outline, names=None, ids=None) -> gpd.GeoDataFrame:
+    """A planner's own candidate sites given as coordinates (the siting API's body), converted and checked.
+
+    Parameters
+    ----------
+    lon, lat : array_like of float
+        In ``crs``.
+    crs : {"wgs84", "gcj02", "bd09"}
+    outline : shapely geometry
+        Chengdu's outline in WGS-84, prepared.
+    names, ids : sequence of str or None, optional
+        Per site; a missing id becomes ``planner-<row>``.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``id``, ``name``, ``source`` (``planner``) and Point ``geometry`` in EPSG:4326.
+
+    Raises
+    ------
+    DemandUploadError
+        Listing by row (from 1) the sites that lie outside Chengdu; nothing is kept.
+    """
+    raw_lon, raw_lat = np.asarray(lon, dtype=float).reshape(-1), np.asarray(lat, dtype=float).reshape(-1)
+    x, y = to_wgs84(raw_lon, raw_lat, crs)
+    x, y = np.asarray(x, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
+    outside = np.flatnonzero(~_inside(outline, x, y))
+    if len(outside):
+        rows = [{"row": int(i) + 1, "field": "candidates",
+                 "message": f"({raw_lon[i]:.6f}, {raw_lat[i]:.6f}) as {crs} lies outside Chengdu"}
+                for i in outside[:MAX_PROBLEMS]]
+        _fail(rows, f"{len(outside):,} of {len(x):,} candidate sites lie outside Chengdu; rows are numbered from 1")
+    n = len(x)
+    names = list(names) if names is not None else [None] * n
+    ids = [i or f"planner-{k + 1}" for k, i in enumerate(ids if ids is not None else [None] * n)]
+    return gpd.GeoDataFrame({"id": pd.Series(ids, dtype=object), "name": pd.Series(names, dtype=object),
+                             "source": pd.Series(["planner"] * n, dtype=object)},
+                            geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")

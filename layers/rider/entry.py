@@ -143,7 +143,8 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
         gate refuses e-bikes); ``signs``: the signs within 15 m of the route, in the order met
         from the gate, each with kind, text, condition and ``distance_m`` along the route;
         ``reason``: None, or why there is no route (``"no rider gate: …"``, ``"no such
-        building: …"`` with the known numbers, ``"no recorded route: …"``); ``reason_code``: the same as a stable key (``no_rider_gate``,
+        building: …"`` with the known numbers, ``"no recorded route: …"``); ``reason_code``: the same as a
+        stable key (``no_rider_gate``,
         ``no_such_building``, ``no_recorded_route``) for translated messages; ``known_numbers``:
         the compound's building numbers.
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from scipy.spatial import cKDTree
 
-from layers.common.caching import BoundedCache
 from layers.common.amenities import amenity_mask, keys_of, masks_for, parse_amenities, rarest
-from layers.common.hours import HoursTable, as_local
+from layers.common.caching import BoundedCache
+from layers.common.calendar import as_local
 from layers.common.geodesy import EARTH_RADIUS_M, chord_for, haversine_m, unit_vectors
+from layers.common.hours import HoursTable
 from layers.common.network import EBIKE_M_PER_MIN, RoadNetwork
 
 #: Streets are not straight: off the network a riding time is the straight line times this.
@@ -69,7 +69,8 @@ def _check_query(lat, lon, k, max_distance_m, sort) -> None:
 class StationFinder:
     """Answers "which open stations with these amenities are nearest to me".
 
-    The answer is exactly that of :func:`brute_force_nearest`, ties broken by station id.
+    The answer is exactly that of a full scan of every station (``tests/helpers.py`` has one), ties
+    broken by station id.
     A KD-tree over Earth-centred unit vectors finds candidates (the chord is monotone in the
     great-circle distance), the search radius grows until ``k`` eligible stations are inside,
     and one ball query at that radius collects every station that could still rank; their
@@ -290,39 +291,3 @@ class StationFinder:
         query = unit_vectors(lat, lon)[0]
         idx, _ = self._within(query, float(lat), float(lon), float(max_distance_m), need, open_mask, direct)
         return len(idx)
-
-
-def brute_force_nearest(stations: gpd.GeoDataFrame, lat: float, lon: float, amenities=(), at=None, k: int = 5,
-                        max_distance_m: float | None = None, sort: str = "distance", *,
-                        network: RoadNetwork | None = None, hours: HoursTable | None = None) -> list[str]:
-    """The reference answer by a full scan of every station: the ids :meth:`StationFinder.nearest` must return.
-
-    Filters the GeoDataFrame by amenities and opening hours, computes the great-circle distance
-    (and riding time when ``sort="eta"``) of every remaining station, sorts by it then by id.
-
-    Parameters
-    ----------
-    stations, lat, lon, amenities, at, k, max_distance_m, sort
-        As for :meth:`StationFinder.nearest`.
-    network : RoadNetwork, optional
-        For ``sort="eta"``; without it every time is an estimate.
-    hours : HoursTable, optional
-        Built from ``stations`` when not given.
-    """
-    _check_stations(stations)
-    _check_query(lat, lon, k, max_distance_m, sort)
-    need = frozenset(parse_amenities(amenities))
-    keep = stations["amenities"].map(need.issubset).to_numpy(dtype=bool)
-    if at is not None:
-        if hours is None:
-            hours = HoursTable(stations["opening_hours"], stations["status"], stations["status_until"])
-        keep = keep & np.asarray(hours.open_at(as_local(at)), dtype=bool)
-    found = stations.loc[keep, ["id", "geometry"]]
-    y, x = found.geometry.y.to_numpy(dtype=float), found.geometry.x.to_numpy(dtype=float)
-    found = pd.DataFrame({"id": found["id"].astype(str).to_numpy(), "distance_m": haversine_m(lat, lon, y, x)})
-    riding = network.riding_distances(lat, lon, y, x) if network is not None and sort == "eta" and len(found) else None
-    found["eta_min"] = eta_minutes(found["distance_m"].to_numpy(), riding)[0]
-    if max_distance_m is not None:
-        found = found[found["distance_m"] <= max_distance_m]
-    key = "distance_m" if sort == "distance" else "eta_min"
-    return found.sort_values([key, "id"], kind="stable").head(k)["id"].tolist()

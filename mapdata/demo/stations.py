@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapdata.demo.osm import parse_other_tags, read_layer
 from mapdata.crs import METRIC_EPSG
+from mapdata.demo.osm import parse_other_tags, read_layer
 from mapdata.vocabulary import AMENITY_KEYS, TIMEZONE
 
 #: WGS-84 bounding box of the OpenStreetMap extract (``mapdata/sources/README.md``).

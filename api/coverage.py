@@ -1,0 +1,200 @@
+"""Routes of the planning side: coverage of stored or posted demand, the week, holiday comparison, siting."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from flask import request
+from pydantic import ValidationError
+
+from api import models as m
+from api.errors import ApiError, from_question, from_upload, from_validation, invalid
+from api.params import parse_amenity_keys, parse_query, parse_time, read_body, services
+from api.spec import ApiBlueprint
+from api.stations import PREFIX, answer
+from layers.common.calendar import as_local
+from layers.common.errors import QuestionError
+from layers.planning.coverage import CoverageResult
+from layers.planning.demand import (
+    CSV_TYPES,
+    GEOJSON_TYPES,
+    MAX_PROBLEMS,
+    MAX_UPLOAD_BYTES,
+    DemandUploadError,
+    parse_demand_upload,
+    planner_sites,
+)
+from layers.planning.questions import CoverageQuestion, coverage, recommend_sites
+
+MAX_SITING_BYTES = 8 * 1024 * 1024
+#: CBC's limit for one exact solve; a web request should not run for minutes.
+EXACT_TIME_LIMIT_S = 60.0
+
+bp = ApiBlueprint("api_coverage", __name__)
+
+_UPLOAD_BODY = {
+    "text/csv": {"type": "string", "description": "a header naming lon and lat, optionally weight and time",
+                 "examples": ["lon,lat,weight\n104.0648,30.6586,3\n"]},
+    "application/geo+json": {"type": "object", "description": "a FeatureCollection of Points; optional weight "
+                                                              "property (default 1)"},
+    "application/json": {"type": "object", "description": "the same FeatureCollection"},
+}
+
+
+def question(q, keys, at, h3_res: int | None = None) -> CoverageQuestion:
+    """The domain's question from parsed parameters (a refusal names its field)."""
+    try:
+        return CoverageQuestion(q.radius_m, keys, at, q.mode, h3_res if h3_res is not None else q.h3_res)
+    except QuestionError as exc:
+        raise from_question(exc) from None
+
+
+def _coverage_answer(result: CoverageResult, q: m.CoverageQuery, source: str):
+    body = result.to_dict()
+    body["query"].update({"at": body["query"]["at"] or "any", "crs": q.crs, "demand": source})
+    return answer(m.CoverageResponse, _json_safe(body))
+
+
+def _json_safe(value):
+    """NaN (no demand) as null: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _posted_demand(q: m.CoverageQuery):
+    """The request body as demand points, or the 4xx that explains why not."""
+    ctype = request.mimetype
+    if ctype not in GEOJSON_TYPES + CSV_TYPES:
+        raise ApiError(415, "unsupported_media_type",
+                       f"Content-Type {request.content_type or 'missing'!r}: send the demand points as GeoJSON "
+                       "(application/geo+json or application/json) or CSV (text/csv)", "Content-Type")
+    data = read_body(MAX_UPLOAD_BYTES)
+    try:
+        return parse_demand_upload(data, ctype, q.crs, services().planning.outline())
+    except DemandUploadError as exc:
+        raise from_upload(exc) from None
+
+
+@bp.operation("GET", f"{PREFIX}/coverage", query=m.CoverageQuery, response=m.CoverageResponse,
+              summary="Coverage of the stored demand by the stations that count (amenities, open at at)")
+def coverage_stored():
+    q = parse_query(m.CoverageQuery)
+    asked = question(q, parse_amenity_keys(q.amenities), parse_time(q.at))
+    return _coverage_answer(coverage(services().planning.model(), asked), q, "stored")
+
+
+@bp.operation("POST", f"{PREFIX}/coverage", query=m.CoverageQuery, response=m.CoverageResponse,
+              body=_UPLOAD_BODY, body_description=f"demand points, at most {MAX_UPLOAD_BYTES // 2**20} MB and "
+                                                  "1,000,000 rows, in the crs given",
+              errors=(400, 413, 415), summary="Coverage of your demand points (CSV or GeoJSON body in the crs given)")
+def coverage_posted():
+    q = parse_query(m.CoverageQuery)
+    asked = question(q, parse_amenity_keys(q.amenities), parse_time(q.at))
+    points = _posted_demand(q)
+    model = services().planning.model_for(points.lon, points.lat, points.weight)
+    return _coverage_answer(coverage(model, asked), q, "upload")
+
+
+@bp.operation("GET", f"{PREFIX}/coverage/week", query=m.WeekQuery, response=m.WeekResponse,
+              summary="Share of the stored demand covered at each hour of a real week (7 × 24, Monday first)")
+def coverage_week():
+    q = parse_query(m.WeekQuery)
+    asked = question(q, parse_amenity_keys(q.amenities), None, h3_res=8)
+    week_start = q.week_start or as_local(dt.datetime.now().astimezone()).date()
+    frame = services().planning.model().week(asked.radius_m, asked.amenities, week_start, asked.mode)
+    query = {"radius_m": asked.radius_m, "amenities": list(asked.amenities), "mode": asked.mode,
+             "week_start": frame.attrs["dates"][0]}
+    return answer(m.WeekResponse, _json_safe({
+        "query": query, "weekday": list(frame.index), "hours": list(range(24)), "dates": frame.attrs["dates"],
+        "day_kind": frame.attrs["day_kind"], "holiday": frame.attrs["holiday"], "share": frame.to_numpy().tolist(),
+        "point_share": frame.attrs["point_share"]}))
+
+
+@bp.operation("GET", f"{PREFIX}/coverage/compare", query=m.CompareQuery, response=m.CompareResponse,
+              summary="Hour-by-hour coverage of a normal week against a public-holiday week, and the difference")
+def coverage_compare():
+    q = parse_query(m.CompareQuery)
+    asked = question(q, parse_amenity_keys(q.amenities), None, h3_res=8)
+    comparison = services().planning.model().compare_weeks(q.normal_week, q.holiday_week, asked.radius_m,
+                                                           asked.amenities, asked.mode)
+    body = comparison.to_dict()
+    body["query"] = {"radius_m": asked.radius_m, "amenities": list(asked.amenities), "mode": asked.mode,
+                     "normal_week": body["normal"]["dates"][0], "holiday_week": body["holiday"]["dates"][0]}
+    return answer(m.CompareResponse, _json_safe(body))
+
+
+def _siting_body() -> m.SitingBody:
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type",
+                       f"Content-Type {request.content_type or 'missing'!r}: send a JSON object (application/json)",
+                       "Content-Type")
+    data = read_body(MAX_SITING_BYTES)
+    try:
+        return m.SitingBody.model_validate_json(data or b"{}")
+    except ValidationError as exc:
+        rows = [{"row": e["loc"][1] + 1, "field": ".".join(str(p) for p in e["loc"][2:]) or "candidates",
+                 "message": e["msg"]}
+                for e in exc.errors() if len(e["loc"]) >= 2 and e["loc"][0] == "candidates" and isinstance(e["loc"][1], int)]
+        if rows:
+            raise ApiError(400, "invalid_rows", f"{len(rows):,} candidate site(s) are invalid; rows are numbered "
+                           "from 1", "candidates", rows[:MAX_PROBLEMS]) from None
+        raise from_validation(exc, where="body") from None
+
+
+def _candidates(body: m.SitingBody, crs: str):
+    planning = services().planning
+    if body.candidates is None:
+        return planning.candidates()
+    try:
+        return planner_sites([c.lon for c in body.candidates], [c.lat for c in body.candidates], crs,
+                             planning.outline(), [c.name for c in body.candidates], [c.id for c in body.candidates])
+    except DemandUploadError as exc:
+        raise ApiError(400, "invalid_rows", exc.message, "candidates", exc.problems) from None
+
+
+def _picks(result, cands) -> dict:
+    out = result.to_dict()
+    names = cands["name"].to_numpy(dtype=object) if "name" in cands else None
+    sources = cands["source"].to_numpy(dtype=object) if "source" in cands else None
+    for pick in out["picks"]:
+        j = pick["candidate"]
+        pick["name"] = names[j] if names is not None and isinstance(names[j], str) else None
+        pick["source"] = sources[j] if sources is not None else None
+    return out
+
+
+@bp.operation("POST", f"{PREFIX}/siting", query=m.SitingQuery, body={"application/json": m.SitingBody},
+              response=m.SitingResponse, errors=(400, 413, 415),
+              summary="Where k new stations add the most covered demand (greedy, or exact for small problems with "
+                      "the greedy's objective for comparison)")
+def siting():
+    q = parse_query(m.SitingQuery)
+    body = _siting_body()
+    crs = body.crs or q.crs or "wgs84"
+    at = parse_time(body.at)
+    asked = question(body, parse_amenity_keys(body.amenities), at, h3_res=8)
+    cands = _candidates(body, crs)
+    model = services().planning.model()
+    try:
+        result = recommend_sites(model, cands, asked, body.k, body.method, time_limit_s=EXACT_TIME_LIMIT_S)
+    except QuestionError as exc:
+        raise from_question(exc) from None
+    except ValueError as exc:  # the exact solve refused the size, or could not prove optimality
+        raise invalid("method", str(exc)) from None
+    out = _picks(result, cands)
+    out["query"] = {"k": body.k, "radius_m": asked.radius_m, "amenities": list(asked.amenities),
+                    "at": at.isoformat() if at else "any", "mode": asked.mode, "method": body.method, "crs": crs,
+                    "candidates": "default" if body.candidates is None else "given", "n_candidates": len(cands)}
+    if body.method == "exact":
+        greedy = recommend_sites(model, cands, asked, body.k)
+        out["greedy"] = {"objective": greedy.objective, "share": greedy.share, "added": greedy.added,
+                         "points_covered": greedy.points_covered, "seconds": greedy.seconds,
+                         "candidates": [int(j) for j in greedy.picks["candidate"]]}
+    return answer(m.SitingResponse, _json_safe(out))

