@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 DB      ?= var/nuanxin.gpkg
 export NUANXIN_DB ?= $(DB)
 
-.PHONY: run serve test lint bench data install install-test system-deps clean
+.PHONY: run serve test lint bench data install install-test system-deps clean FORCE
 
 # Debian's python3 needs python3-venv for `-m venv`; install it if the first try fails.
 $(BIN)/python:
@@ -30,8 +30,11 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
 	fi
 
-$(DB): | $(VENV)/.installed
-	$(BIN)/python -m mapdata.build --out $(DB)
+# the demo dataset, built when missing (or when it is a demo dataset from an older release)
+$(DB): $(VENV)/.installed FORCE
+	$(BIN)/python -m mapdata.build --if-missing --out $(DB)
+
+FORCE:
 
 data: $(VENV)/.installed
 	$(BIN)/python -m mapdata.build --out $(DB)

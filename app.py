@@ -13,6 +13,7 @@ from layers.planning.context import PlanningContext
 from layers.rider.catalogue import MAP_FIELDS, StationCatalogue
 from layers.services import EXTENSION, Services
 from mapdata.config import Settings
+from mapdata.schemas import SPECS
 from mapdata.store import StoreError, open_store
 
 #: Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
@@ -28,6 +29,10 @@ def create_services(settings: Settings) -> Services:
     store = open_store(settings.db_path)
     if not store.exists():
         raise StoreError(f"no data store at {settings.db_path}; build it with `make data`")
+    missing = [layer for layer in SPECS if layer not in store.layers()]
+    if missing:
+        raise StoreError(f"the store at {settings.db_path} has no {', '.join(missing)} layer (it was built by an "
+                         "older release); rebuild it with `make data`")
     stations = StationCatalogue(store)
     return Services(settings=settings, store=store, stations=stations, planning=PlanningContext(store, stations))
 

@@ -5,11 +5,10 @@ import datetime as dt
 
 import numpy as np
 from flask import request
-from pydantic import ValidationError
 
 from api import models as m
-from api.errors import ApiError, from_question, from_upload, from_validation, invalid
-from api.params import parse_amenity_keys, parse_query, parse_time, read_body, services
+from api.errors import ApiError, from_question, from_upload, invalid
+from api.params import parse_amenity_keys, parse_json_body, parse_query, parse_time, read_body, services
 from api.spec import ApiBlueprint
 from api.stations import PREFIX, answer
 from layers.common.calendar import as_local
@@ -18,7 +17,6 @@ from layers.planning.coverage import CoverageResult
 from layers.planning.demand import (
     CSV_TYPES,
     GEOJSON_TYPES,
-    MAX_PROBLEMS,
     MAX_UPLOAD_BYTES,
     DemandUploadError,
     parse_demand_upload,
@@ -130,24 +128,6 @@ def coverage_compare():
     return answer(m.CompareResponse, _json_safe(body))
 
 
-def _siting_body() -> m.SitingBody:
-    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
-        raise ApiError(415, "unsupported_media_type",
-                       f"Content-Type {request.content_type or 'missing'!r}: send a JSON object (application/json)",
-                       "Content-Type")
-    data = read_body(MAX_SITING_BYTES)
-    try:
-        return m.SitingBody.model_validate_json(data or b"{}")
-    except ValidationError as exc:
-        rows = [{"row": e["loc"][1] + 1, "field": ".".join(str(p) for p in e["loc"][2:]) or "candidates",
-                 "message": e["msg"]}
-                for e in exc.errors() if len(e["loc"]) >= 2 and e["loc"][0] == "candidates" and isinstance(e["loc"][1], int)]
-        if rows:
-            raise ApiError(400, "invalid_rows", f"{len(rows):,} candidate site(s) are invalid; rows are numbered "
-                           "from 1", "candidates", rows[:MAX_PROBLEMS]) from None
-        raise from_validation(exc, where="body") from None
-
-
 def _candidates(body: m.SitingBody, crs: str):
     planning = services().planning
     if body.candidates is None:
@@ -176,7 +156,7 @@ def _picks(result, cands) -> dict:
                       "the greedy's objective for comparison)")
 def siting():
     q = parse_query(m.SitingQuery)
-    body = _siting_body()
+    body = parse_json_body(m.SitingBody, MAX_SITING_BYTES, rows_field="candidates")
     crs = body.crs or q.crs or "wgs84"
     at = parse_time(body.at)
     asked = question(body, parse_amenity_keys(body.amenities), at, h3_res=8)

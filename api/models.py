@@ -208,10 +208,15 @@ class CoverageQuery(_Query):
                         description="H3 resolution of the hexagons")
 
 
-class WeekQuery(_Query):
+class _Reach(_Query):
+    """What decides which stations count and how far they reach."""
+
     radius_m: float = Field(500.0, **_RADIUS)
     amenities: str = Field("", description=_AMENITIES)
     mode: Mode = Field("straight", description=_MODE)
+
+
+class WeekQuery(_Reach):
     week_start: dt.date | None = Field(None, description="any day of the week wanted (YYYY-MM-DD); default this week")
 
     @field_validator("week_start", mode="before")
@@ -220,10 +225,7 @@ class WeekQuery(_Query):
         return _empty_is_none(v)
 
 
-class CompareQuery(_Query):
-    radius_m: float = Field(500.0, **_RADIUS)
-    amenities: str = Field("", description=_AMENITIES)
-    mode: Mode = Field("straight", description=_MODE)
+class CompareQuery(_Reach):
     normal_week: dt.date = Field(description="a day of an ordinary week (YYYY-MM-DD)")
     holiday_week: dt.date = Field(description="a day of a public-holiday week (YYYY-MM-DD), e.g. 2026-10-01")
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from api.errors import ApiError, from_validation, invalid
 from layers.common.amenities import parse_amenities
 from layers.common.calendar import as_local
+from layers.planning.demand import MAX_PROBLEMS as MAX_ROWS_LISTED
 from layers.services import Services, services_of
 
 
@@ -29,8 +30,12 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         raise from_validation(exc) from None
 
 
-def parse_json_body(model: type[BaseModel], max_bytes: int) -> BaseModel:
-    """The request's JSON body through ``model``, read only up to ``max_bytes`` (413 beyond)."""
+def parse_json_body(model: type[BaseModel], max_bytes: int, rows_field: str | None = None) -> BaseModel:
+    """The request's JSON body through ``model``, read only up to ``max_bytes`` (413 beyond).
+
+    With ``rows_field``, problems inside that list field are answered as ``invalid_rows``, each
+    with its 1-based row, as a file's rows are.
+    """
     if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
         raise ApiError(415, "unsupported_media_type",
                        f"Content-Type {request.content_type or 'missing'!r}: send a JSON object (application/json)",
@@ -39,6 +44,12 @@ def parse_json_body(model: type[BaseModel], max_bytes: int) -> BaseModel:
     try:
         return model.model_validate_json(data or b"{}")
     except ValidationError as exc:
+        rows = [{"row": e["loc"][1] + 1, "field": ".".join(str(p) for p in e["loc"][2:]) or rows_field,
+                 "message": e["msg"]} for e in exc.errors()
+                if rows_field and len(e["loc"]) >= 2 and e["loc"][0] == rows_field and isinstance(e["loc"][1], int)]
+        if rows:
+            raise ApiError(400, "invalid_rows", f"{len(rows):,} of the {rows_field} are invalid; rows are numbered "
+                           "from 1", rows_field, rows[:MAX_ROWS_LISTED]) from None
         raise from_validation(exc, where="body") from None
 
 

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 from mapdata.config import Settings
+from mapdata.schemas import SPECS
+from mapdata.store import GeoPackageStore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +18,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=settings.db_path, help="GeoPackage to write (default: NUANXIN_DB)")
     parser.add_argument("--seed", type=int, default=settings.demo_seed)
+    parser.add_argument("--if-missing", action="store_true",
+                        help="build only when the file is missing, or is a demo dataset without a layer this "
+                             "release needs; never replace other data")
     args = parser.parse_args(argv)
+    if args.if_missing and args.out.exists():
+        store = GeoPackageStore(args.out)
+        missing = [name for name in SPECS if name not in store.layers()]
+        if not missing:
+            return 0
+        if not store.info().demo:
+            print(f"{args.out} lacks the layers {', '.join(missing)} and is not demonstration data: "
+                  "it is left as it is", file=sys.stderr)
+            return 1
+        print(f"{args.out} is a demo dataset from an older release (no {', '.join(missing)}): rebuilding it")
     started = time.perf_counter()
     counts = build(args.out, args.seed)
     print(f"built {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s: "

@@ -27,6 +27,22 @@ def pytest_setup_options():
 
 
 @pytest.fixture(scope="session")
+def districts():
+    """The districts layer as the build makes it from the boundary and census sources."""
+    from mapdata.demo.districts import load_districts
+
+    return load_districts()
+
+
+@pytest.fixture(scope="session")
+def outline(districts):
+    """Chengdu's outline (WGS-84)."""
+    from layers.common.districts import chengdu_outline
+
+    return chengdu_outline(districts)
+
+
+@pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """The demo dataset, built once for the whole session (read-only: copy it before editing)."""
     from mapdata.demo.build import build

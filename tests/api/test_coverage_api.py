@@ -337,6 +337,7 @@ def test_candidates_in_gcj02_land_on_their_wgs84_twins(client):
     r = client.post("/api/v1/siting", json={"k": 2, "at": "any", "candidates": gcj, "crs": "gcj02"})
     assert r.status_code == 200, r.get_json()
     converted = r.get_json()
+    assert len(converted["picks"]) == 2
     assert [p["candidate"] for p in converted["picks"]] == [p["candidate"] for p in wgs["picks"]]
     for a, b in zip(converted["picks"], wgs["picks"]):
         assert a["lon"] == pytest.approx(b["lon"], abs=1e-7) and a["lat"] == pytest.approx(b["lat"], abs=1e-7)

@@ -80,7 +80,9 @@ def test_nearest_in_the_centre_rides_the_road_network(client):
 
 def test_nearest_far_outside_the_centre_estimates(client):
     r = client.get("/api/v1/stations/nearest", query_string={"lat": 30.41, "lon": 103.46, "at": "any", "k": 3})
-    for x in r.get_json()["results"]:
+    results = r.get_json()["results"]
+    assert len(results) == 3
+    for x in results:
         assert x["eta_source"] == "estimate"
         assert x["eta_min"] == pytest.approx(x["distance_m"] * 1.3 / (15000 / 60), abs=0.1)
 

@@ -10,6 +10,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from layers.rider.catalogue import ENTRY_LAYERS
+from layers.rider.entry import entry_route
 from mapdata.crs import wgs84_to_gcj02
 from mapdata.store import Change
 from tests.helpers import choose, clean, texts, url_query, wait_until
@@ -183,7 +185,9 @@ def test_compound_entry_shows_gate_route_and_signs(dash_duo, dash_app, store):
     assert name in msg
     own_signs = signs[signs["compound_id"] == route["compound_id"]]
     assert own_signs["kind"].isin(["site_plan", "building_number"]).any()
-    assert "指示牌" in msg or "沿途" in msg
+    along = entry_route({n: store.read(n) for n in ENTRY_LAYERS}, route["compound_id"], number)["signs"]
+    assert along and "沿途指示牌" in msg
+    assert all(f"「{s['text']}」" in msg for s in along)
     # a compound riders cannot enter: said plainly, its gates shown
     gates = store.read("gates")
     closed = gates.groupby("compound_id")["rider_access"].any()

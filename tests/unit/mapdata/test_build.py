@@ -50,3 +50,25 @@ def test_another_seed_changes_the_generated_rows_not_the_real_places(store):
     reported = [r.name for r in REPORTED_STATIONS]
     assert other["stations"].set_index("name").loc[reported].geometry.geom_equals_exact(
         stations.set_index("name").loc[reported].geometry, tolerance=1e-7).all()
+
+
+def _drop_layer(path: Path, layer: str) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DELETE FROM gpkg_contents WHERE table_name = ?", [layer])
+        conn.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = ?", [layer])
+        conn.execute(f'DROP TABLE "{layer}"')
+
+
+def test_make_run_builds_only_a_missing_or_outdated_demo_dataset(writable_db, tmp_path):
+    from mapdata.build import main
+
+    before = writable_db.stat().st_mtime_ns
+    assert main(["--if-missing", "--out", str(writable_db), "--seed", str(TEST_SEED)]) == 0
+    assert writable_db.stat().st_mtime_ns == before, "a complete store is left alone"
+    _drop_layer(writable_db, "places")  # as a store from before the places layer
+    assert "places" not in GeoPackageStore(writable_db).layers()
+    assert main(["--if-missing", "--out", str(writable_db), "--seed", str(TEST_SEED)]) == 0
+    assert GeoPackageStore(writable_db).layers() == list(SPECS)

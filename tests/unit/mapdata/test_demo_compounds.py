@@ -9,18 +9,12 @@ import shapely
 from mapdata.demo import osm
 from mapdata.demo.build import DEMO_NOW
 from mapdata.demo.compounds import generate_compounds
-from mapdata.demo.districts import load_districts
 from mapdata.schemas import validate
 from tests.helpers import TEST_SEED
 
 SEED = TEST_SEED
 NOW = DEMO_NOW
 LAYERS = ("compounds", "gates", "buildings", "entry_routes", "wayfinding_signs")
-
-
-@pytest.fixture(scope="module")
-def districts():
-    return load_districts()
 
 
 @pytest.fixture(scope="module")

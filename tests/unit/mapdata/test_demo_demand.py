@@ -5,21 +5,9 @@ import numpy as np
 import pytest
 import shapely
 
-from layers.common.districts import chengdu_outline
 from mapdata.demo.demand import ORDERS_PER_PERSON_DAY, generate_demand, osm_pickup_places, places_layer
-from mapdata.demo.districts import load_districts
 from mapdata.demo.stations import OSM_EXTENT
 from mapdata.schemas import validate
-
-
-@pytest.fixture(scope="module")
-def districts():
-    return load_districts()
-
-
-@pytest.fixture(scope="module")
-def outline(districts):
-    return chengdu_outline(districts)
 
 
 def test_demo_demand_lies_in_chengdu_where_people_and_places_are(districts, outline):

@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from layers.common.districts import chengdu_outline
 from mapdata import crs
-from mapdata.demo.districts import BOUNDARIES_PATH, load_districts
+from mapdata.demo.districts import BOUNDARIES_PATH
 from mapdata.demo.osm import parse_other_tags, read_layer
 from mapdata.demo.stations import (
     OSM_EXTENT,
@@ -29,16 +28,6 @@ CHENGDU_POPULATION_2020 = 20_937_757
 
 def _generate(districts, seed, n=426):
     return generate_stations(districts, np.random.default_rng(seed), n, now=NOW)
-
-
-@pytest.fixture(scope="module")
-def districts():
-    return load_districts()
-
-
-@pytest.fixture(scope="module")
-def outline(districts):
-    return chengdu_outline(districts)
 
 
 @pytest.fixture(scope="module")

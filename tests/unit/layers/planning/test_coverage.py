@@ -13,7 +13,6 @@ from layers.common.districts import chengdu_outline, district_index
 from layers.common.geodesy import EARTH_RADIUS_M, haversine_m, pairs_within
 from layers.common.network import RoadNetwork
 from layers.planning.coverage import CoverageModel
-from mapdata.demo.districts import load_districts
 from mapdata.vocabulary import AMENITY_KEYS
 
 TIANFU = (104.0633, 30.6598)  # lon, lat of 天府广场, WGS-84 (approximate)
@@ -46,11 +45,6 @@ def destination(lon, lat, bearing_deg, distance_m):
     phi2 = np.arcsin(np.sin(phi) * np.cos(delta) + np.cos(phi) * np.sin(delta) * np.cos(th))
     lmb2 = lmb + np.arctan2(np.sin(th) * np.sin(delta) * np.cos(phi), np.cos(delta) - np.sin(phi) * np.sin(phi2))
     return np.degrees(lmb2), np.degrees(phi2)
-
-
-@pytest.fixture(scope="module")
-def districts():
-    return load_districts()
 
 
 @pytest.fixture(scope="module")

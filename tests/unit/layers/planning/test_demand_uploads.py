@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import shapely
 
-from layers.common.districts import chengdu_outline
 from layers.planning.demand import (
     MAX_NAME_CHARS,
     MAX_PROBLEMS,
@@ -19,17 +18,6 @@ from layers.planning.demand import (
     parse_demand_upload,
 )
 from mapdata.crs import from_wgs84, to_wgs84
-from mapdata.demo.districts import load_districts
-
-
-@pytest.fixture(scope="module")
-def districts():
-    return load_districts()
-
-
-@pytest.fixture(scope="module")
-def outline(districts):
-    return chengdu_outline(districts)
 
 
 def csv_bytes(rows: list[list], header=("lon", "lat", "weight")) -> bytes:
