@@ -10,13 +10,13 @@ import datetime as dt
 import functools
 from urllib.parse import urlencode
 
-import h3
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from dash import html, no_update
 from plotly.subplots import make_subplots
 
+from layers.common import geojson
 from layers.common.calendar import holiday_name
 from layers.planning.context import MAX_UPLOADS
 from layers.planning.coverage import CoverageModel
@@ -29,6 +29,7 @@ from layers.planning.demand import (
     parse_demand_upload,
 )
 from layers.planning.questions import compare_in_district, coverage, recommend_sites, what_if
+from layers.planning.results import hexagon_rings
 from mapdata.vocabulary import INPUT_CRS
 from pages.context import services
 from pages.i18n import holiday, language, t
@@ -144,13 +145,10 @@ def hexagon_collection(cells: tuple[str, ...], res: int) -> dict:
     The geometry depends only on the resolution; the colours come from :func:`gap_levels` in the
     same order, so a control change sends a short list of levels, not the polygons again.
     """
-    features = []
-    for i, cell in enumerate(cells):
-        ring = [[round(lon, 5), round(lat, 5)] for lat, lon in h3.cell_to_boundary(cell)]
-        ring.append(ring[0])
-        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-                         "properties": {"i": i, "r": res}})
-    return {"type": "FeatureCollection", "features": features}
+    # 5 decimals (about 1 m) are plenty for a hexagon on screen and keep the map's data small
+    rings = hexagon_rings(cells, digits=5)
+    return geojson.collection(geojson.feature({"type": "Polygon", "coordinates": [ring.tolist()]}, {"i": i, "r": res})
+                              for i, ring in enumerate(rings))
 
 
 def gap_hexagons(model: CoverageModel, res: int) -> dict:
@@ -205,16 +203,14 @@ def legend(breaks: list[float], lang: str):
 
 def whatif_features(whatif: dict, lang: str) -> dict:
     stations = planning().catalogue.stations.set_index("id")
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": p},
-                 "properties": {"kind": "added", "index": i, "name": t("planner.whatif.added", lang, n=i + 1)}}
+    features = [geojson.feature(geojson.point(*p), {"kind": "added", "index": i,
+                                                    "name": t("planner.whatif.added", lang, n=i + 1)})
                 for i, p in enumerate(whatif["added"])]
     for sid in whatif["removed"]:
         row = stations.loc[sid]
-        features.append({"type": "Feature",
-                         "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
-                         "properties": {"kind": "removed", "id": sid,
-                                        "name": t("planner.whatif.removed", lang, name=row["name"])}})
-    return {"type": "FeatureCollection", "features": features}
+        features.append(geojson.feature(geojson.point(row.geometry.x, row.geometry.y), {
+            "kind": "removed", "id": sid, "name": t("planner.whatif.removed", lang, name=row["name"])}))
+    return geojson.collection(features)
 
 
 def demand_label(model, upload, expired, lang: str):
@@ -473,10 +469,9 @@ def sites_view(k_value, query_data, state, demand=None, cands=None):
                       template="plotly_white", paper_bgcolor="rgba(0,0,0,0)", bargap=0.2,
                       title={"text": t("planner.sites.gain", lang), "font": {"size": 14}},
                       xaxis={"title": {"text": t("planner.sites.rank", lang)}, "dtick": 1 if len(picks) <= 20 else 5})
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                 "properties": {"rank": int(r["rank"]), "name": n}}
+    features = [geojson.feature(geojson.point(r["lon"], r["lat"]), {"rank": int(r["rank"]), "name": n})
                 for r, n in zip(picks.to_dict("records"), names)]
-    return msg, items, fig, {"type": "FeatureCollection", "features": features}
+    return msg, items, fig, geojson.collection(features)
 
 
 def exact_view(adcode, k_value, query_data, state, demand=None, cands=None):

@@ -10,9 +10,9 @@ import math
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-import shapely
 from dash import html, no_update
 
+from layers.common import geojson
 from layers.common.amenities import parse_amenities
 from layers.common.calendar import DayKind, as_local
 from layers.common.geojson import amenity_list
@@ -154,13 +154,12 @@ def result_item(r: dict, status: str, state: str, lang: str, rank: int):
 
 
 def highlight_collection(results: list[dict], here: dict | None) -> dict:
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                 "properties": {"id": r["id"], "name": r["name"], "kind": "result", "rank": i + 1}}
+    features = [geojson.feature(geojson.point(r["lon"], r["lat"]),
+                                {"id": r["id"], "name": r["name"], "kind": "result", "rank": i + 1})
                 for i, r in enumerate(results)]
     if here:
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [here["lon"], here["lat"]]},
-                         "properties": {"kind": "here"}})
-    return {"type": "FeatureCollection", "features": features}
+        features.append(geojson.feature(geojson.point(here["lon"], here["lat"]), {"kind": "here"}))
+    return geojson.collection(features)
 
 
 def _reach(state) -> float:
@@ -419,7 +418,7 @@ def entry_view(name, building, lang: str):
 
 
 def _feature(geom, **props):
-    return {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props}
+    return geojson.feature(geojson.geometry(geom), props)
 
 
 def entry_collection(answer: dict, lang: str) -> dict:
@@ -442,7 +441,7 @@ def entry_collection(answer: dict, lang: str) -> dict:
     for s in answer["signs"]:
         features.append(_feature(s["geometry"], kind=f"sign_{s['condition']}",
                                  name=f"{t('sign.' + s['kind'], lang)} · {t('sign.' + s['condition'], lang)}"))
-    return {"type": "FeatureCollection", "features": features}
+    return geojson.collection(features)
 
 
 def entry_message(answer: dict, lang: str):
