@@ -1,8 +1,6 @@
 """Routes of the planning side: coverage of stored or posted demand, the week, holiday comparison, siting."""
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 from flask import request
 
@@ -11,7 +9,6 @@ from api.errors import ApiError, from_question, from_upload, invalid
 from api.params import parse_amenity_keys, parse_json_body, parse_query, parse_time, read_body, services
 from api.spec import ApiBlueprint
 from api.stations import PREFIX, answer
-from layers.common.calendar import as_local
 from layers.common.errors import QuestionError
 from layers.planning.coverage import CoverageResult
 from layers.planning.demand import (
@@ -23,6 +20,7 @@ from layers.planning.demand import (
     planner_sites,
 )
 from layers.planning.questions import CoverageQuestion, coverage, recommend_sites
+from mapdata import clock
 
 MAX_SITING_BYTES = 8 * 1024 * 1024
 #: CBC's limit for one exact solve; a web request should not run for minutes.
@@ -105,7 +103,7 @@ def coverage_posted():
 def coverage_week():
     q = parse_query(m.WeekQuery)
     asked = question(q, parse_amenity_keys(q.amenities), None, h3_res=8)
-    week_start = q.week_start or as_local(dt.datetime.now().astimezone()).date()
+    week_start = q.week_start or clock.today()
     frame = services().planning.model().week(asked.radius_m, asked.amenities, week_start, asked.mode)
     query = {"radius_m": asked.radius_m, "amenities": list(asked.amenities), "mode": asked.mode,
              "week_start": frame.attrs["dates"][0]}

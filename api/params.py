@@ -11,6 +11,7 @@ from layers.common.amenities import parse_amenities
 from layers.common.calendar import as_local
 from layers.planning.demand import MAX_PROBLEMS as MAX_ROWS_LISTED
 from layers.services import Services, services_of
+from mapdata import clock
 
 
 def services() -> Services:
@@ -62,7 +63,7 @@ def read_body(max_bytes: int) -> bytes:
 def parse_time(value: str | None, field: str = "at") -> datetime | None:
     """``now`` (default), ``any`` (ignore hours: None) or an ISO 8601 time (naive = Asia/Shanghai)."""
     if value is None or value == "" or value == "now":
-        return as_local(datetime.now().astimezone())
+        return clock.now()
     if value == "any":
         return None
     try:

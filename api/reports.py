@@ -1,8 +1,6 @@
 """Routes of the report downloads: the planner's question answered as CSV, Excel, GeoJSON, GeoPackage or an offline map."""
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 from flask import Response
 from werkzeug.datastructures import Headers
@@ -18,10 +16,10 @@ from exports.geojson import gaps_geojson, sites_geojson
 from exports.geopackage import gaps_gpkg
 from exports.table_csv import coverage_table_csv
 from exports.table_xlsx import coverage_table_xlsx
-from layers.common.calendar import as_local
 from layers.planning.context import MAX_UPLOADS
 from layers.planning.questions import coverage, recommend_sites
 from layers.planning.results import stations_counted
+from mapdata import clock
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GPKG = "application/geopackage+sqlite3"
@@ -97,7 +95,7 @@ def report_csv():
 @_report("coverage.xlsx", "Excel workbook: overall, districts, hexagons, week", XLSX)
 def report_xlsx():
     r = _Report()
-    week_start = r.q.week_start or (r.at or as_local(dt.datetime.now().astimezone())).date()
+    week_start = r.q.week_start or (r.at or clock.now()).date()
     week = r.model.week(r.question.radius_m, r.question.amenities, week_start, r.question.mode)
     return _download(coverage_table_xlsx(r.result, week), XLSX, f"nuanxin-coverage-{r.name}.xlsx")
 
@@ -132,5 +130,5 @@ def report_district_map():
     model = r.model
     counted = stations_counted(model.stations, r.question.amenities, r.at, model.hours)
     page = district_map_html(r.q.adcode, model.stations, r.result, sites, districts=services().planning.districts(),
-                             counted=counted, candidates=cands, generated=as_local(dt.datetime.now().astimezone()))
+                             counted=counted, candidates=cands, generated=clock.now())
     return _download(page.encode("utf-8"), "text/html", f"nuanxin-map-{r.q.adcode}-{r.name}.html")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import AT, JINJIANG, TEST_SEED, XSS_NAMES
+from tests.helpers import AT, JINJIANG, TEST_NOW, TEST_SEED, XSS_NAMES
 
 os.environ.setdefault("DASH_TEST_CHROMEPATH", shutil.which("chromium") or "/usr/bin/chromium")
 
@@ -24,6 +24,15 @@ def pytest_setup_options():
                 "--lang=zh-CN"):
         options.add_argument(arg)
     return options
+
+
+@pytest.fixture(scope="session", autouse=True)
+def frozen_clock():
+    """Every test runs at one instant in Chengdu (an ordinary Wednesday afternoon), whatever the date."""
+    from mapdata import clock
+
+    with clock.frozen(TEST_NOW):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ not in production modules.
 """
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import parse_qs, urlparse
 
 import geopandas as gpd
@@ -21,6 +22,8 @@ from layers.rider.nearest import eta_minutes
 
 #: The seed of the demo dataset every test session builds once.
 TEST_SEED = 20250401
+#: The instant every test runs at (mapdata.clock is frozen there for the session): a Wednesday, 15:00 in Chengdu.
+TEST_NOW = dt.datetime(2026, 12, 2, 15, 0)
 #: A planner's question the report tests share: an ordinary Wednesday afternoon, and 锦江区.
 AT = "2026-12-02T15:00:00+08:00"
 JINJIANG = 510104

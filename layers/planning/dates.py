@@ -5,7 +5,8 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from layers.common.calendar import DayKind, as_local, day_kind, holiday_name
+from layers.common.calendar import DayKind, day_kind, holiday_name
+from mapdata import clock
 
 #: The holidays a planner compares first: the two long ones.
 MAJOR_HOLIDAYS = ("National Day", "Spring Festival")
@@ -13,7 +14,7 @@ MAJOR_HOLIDAYS = ("National Day", "Spring Festival")
 
 def today() -> dt.date:
     """Today's date in Chengdu (Asia/Shanghai)."""
-    return as_local(dt.datetime.now().astimezone()).date()
+    return clock.today()
 
 
 def ordinary_week_monday(today: dt.date) -> dt.date:

@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from mapdata import clock
 from mapdata.schemas import SPECS, LayerValidationError, validate
 from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
 from mapdata.store.columns import deserialise, jsonable, serialise
@@ -239,7 +240,7 @@ class GeoPackageStore:
         changes = list(changes)
         if not changes:
             return self.read(layer).iloc[0:0]
-        stamp = pd.Timestamp(now if now is not None else datetime.now())
+        stamp = pd.Timestamp(now if now is not None else clock.now())
         stamp = stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp.tz_convert(TIMEZONE)
         current = self.read(layer).set_index(spec.id_column, drop=False)
         rows = _checked_changes(spec, current, changes)

@@ -18,6 +18,7 @@ from layers.common.calendar import DayKind, as_local
 from layers.common.geojson import amenity_list
 from layers.rider.entry import UnknownCompoundError, entry_route, find_compounds
 from layers.rider.navigation import amap_marker_url, baidu_marker_url
+from mapdata import clock
 from mapdata.vocabulary import AMENITY_KEYS
 from pages.components import amenity_icons
 from pages.context import services
@@ -37,7 +38,7 @@ MAX_QUERY_CHARS = 60
 
 
 def _now():
-    return as_local(datetime.now().astimezone())
+    return clock.now()
 
 
 def _float(value, lo, hi):

@@ -12,6 +12,7 @@ from selenium.webdriver.common.keys import Keys
 
 from layers.rider.catalogue import ENTRY_LAYERS
 from layers.rider.entry import entry_route
+from mapdata import clock
 from mapdata.crs import wgs84_to_gcj02
 from mapdata.store import Change
 from tests.helpers import choose, clean, texts, url_query, wait_until
@@ -132,7 +133,7 @@ def test_amenities_tap_search_card_and_navigation(dash_duo, dash_app, client, st
 
 
 def _next_weekday(weekday: int) -> dt.date:
-    today = dt.date.today()
+    today = clock.today()
     day = today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
     from layers.common.calendar import DayKind, day_kind
 

@@ -132,3 +132,41 @@ def test_loading_a_file_with_a_missing_column_names_it(writable_db):
     assert (err.value.layer, err.value.field) == ("stations", "phone")
 
 
+
+
+def test_edits_are_stamped_with_the_real_time_whatever_the_server_zone(writable_db, monkeypatch):
+    import datetime as dt
+    import time as time_module
+
+    # a server on UTC (as CI and most containers are): the stamp must still be the true instant
+    from mapdata import clock
+
+    monkeypatch.setenv("TZ", "UTC")
+    time_module.tzset()
+    try:
+        with clock.frozen(None):
+            s = GeoPackageStore(writable_db)
+            s.apply_changes("stations", [Change("st-0008", {"capacity": 11})], user="staff:li")
+        stamp = s.read("stations").set_index("id").loc["st-0008", "updated_at"]
+        logged = pd.Timestamp(s.audit_log("stations", "st-0008").iloc[0]["at"])
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
+    true_now = pd.Timestamp(dt.datetime.now(dt.timezone.utc))
+    assert abs((stamp - true_now).total_seconds()) < 60
+    assert abs((logged - true_now).total_seconds()) < 60
+
+
+def test_the_clock_can_be_frozen_and_edits_follow_it(writable_db):
+    import datetime as dt
+
+    from mapdata import clock
+
+    moment = dt.datetime(2026, 10, 9, 17, 0)
+    with clock.frozen(moment):
+        assert clock.now().isoformat() == "2026-10-09T17:00:00+08:00"
+        s = GeoPackageStore(writable_db)
+        s.apply_changes("stations", [Change("st-0009", {"capacity": 12})], user="staff:li")
+    assert s.read("stations").set_index("id").loc["st-0009", "updated_at"] == pd.Timestamp(
+        "2026-10-09 17:00", tz="Asia/Shanghai")
+    assert clock.now().year >= 2026 and clock.now() != pd.Timestamp(moment, tz="Asia/Shanghai")
