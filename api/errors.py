@@ -1,7 +1,7 @@
 """Errors of the JSON API: one shape for every refusal, and the handlers that give every /api path a JSON answer."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
@@ -43,7 +43,8 @@ def from_validation(exc: ValidationError, where: str = "query") -> ApiError:
     elif first["type"] == "json_invalid":
         return ApiError(400, "invalid_body", f"not valid JSON ({message})", "body")
     elif got is not None and not isinstance(got, (dict, list)):
-        message = f"{message} (got {got!r})"
+        shown = repr(got)
+        message = f"{message} (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
     return ApiError(400, "invalid_parameter" if where == "query" else "invalid_body", message, field)
 
 
@@ -61,55 +62,73 @@ def from_upload(exc: DemandUploadError) -> ApiError:
     return ApiError(400, "invalid_body", exc.message, field, exc.problems)
 
 
-def register_error_handlers(server: Flask) -> None:
-    """JSON for every error under /api: unknown routes, wrong methods, bodies too large, failures."""
+def _method_not_allowed(allowed: list[str]) -> Response:
+    resp = ApiError(405, "method_not_allowed",
+                    f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}").response()
+    resp.headers["Allow"] = ", ".join(allowed)
+    return resp
 
-    @server.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        return exc.response()
 
-    @server.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        if not request.path.startswith(API_ROOT):
-            return exc
-        if isinstance(exc, MethodNotAllowed):
-            allowed = ", ".join(sorted(m for m in (exc.valid_methods or []) if m not in ("HEAD", "OPTIONS")))
-            resp = ApiError(405, "method_not_allowed",
-                            f"{request.method} is not allowed on {request.path}; use {allowed}").response()
-            resp.headers["Allow"] = ", ".join(exc.valid_methods or [])
-            return resp
-        if isinstance(exc, RequestEntityTooLarge):
-            limit = request.max_content_length or server.config.get("MAX_CONTENT_LENGTH") or 0
-            return ApiError(413, "payload_too_large", f"the body is larger than {limit // (1024 * 1024)} MB; "
-                            "split it into several requests", "body").response()
-        if exc.code == 404:
-            return ApiError(404, "not_found", f"no API route {request.path} for {request.method}").response()
-        return ApiError(exc.code or 500, "http_error", exc.description or exc.name).response()
+def _api_methods(path: str) -> list[str]:
+    """The methods the API serves at ``path`` (the pages' catch-all route does not count)."""
+    adapter = current_app.url_map.bind("localhost")
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(path, method=method)
+        except HTTPException:
+            continue
+        if endpoint.startswith("api_"):
+            allowed.append(method)
+    return allowed
 
-    @server.before_request
-    def _only_api_routes_under_api():
-        # the pages' catch-all route would answer an unknown /api path with the page's HTML
-        rule = request.url_rule
-        if not request.path.startswith(API_ROOT) or (rule is not None and rule.endpoint.startswith("api_")):
-            return None
-        adapter = server.url_map.bind("localhost")
-        allowed = []
-        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-            try:
-                endpoint, _ = adapter.match(request.path, method=method)
-            except HTTPException:
-                continue
-            if endpoint.startswith("api_"):
-                allowed.append(method)
-        if allowed:
-            resp = ApiError(405, "method_not_allowed",
-                            f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}").response()
-            resp.headers["Allow"] = ", ".join(allowed)
-            return resp
-        return ApiError(404, "not_found", f"no API route {request.path} for {request.method}").response()
 
-    @server.errorhandler(500)
-    def _internal(exc):
-        if request.path.startswith(API_ROOT):
-            return ApiError(500, "internal_error", "the server failed to answer; the error was logged").response()
+def _only_api_routes_under_api():
+    # the pages' catch-all route would answer an unknown /api path with the page's HTML
+    rule = request.url_rule
+    if not request.path.startswith(API_ROOT) or (rule is not None and rule.endpoint.startswith("api_")):
+        return None
+    allowed = _api_methods(request.path)
+    if allowed:
+        return _method_not_allowed(allowed)
+    return ApiError(404, "not_found", f"no API route {request.path} for {request.method}").response()
+
+
+def _api_error(exc: ApiError):
+    return exc.response()
+
+
+def _question_error(exc: QuestionError):
+    # a question the domain refused, wherever it was noticed: the client's mistake, named by its field
+    if request.path.startswith(API_ROOT):
+        return from_question(exc).response()
+    raise exc
+
+
+def _http_error(exc: HTTPException):
+    if not request.path.startswith(API_ROOT):
         return exc
+    if isinstance(exc, MethodNotAllowed):
+        return _method_not_allowed(sorted(m for m in (exc.valid_methods or []) if m not in ("HEAD", "OPTIONS")))
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return ApiError(413, "payload_too_large", f"the body is larger than {limit // (1024 * 1024)} MB; "
+                        "split it into several requests", "body").response()
+    if exc.code == 404:
+        return ApiError(404, "not_found", f"no API route {request.path} for {request.method}").response()
+    return ApiError(exc.code or 500, "http_error", exc.description or exc.name).response()
+
+
+def _internal(exc):
+    if request.path.startswith(API_ROOT):
+        return ApiError(500, "internal_error", "the server failed to answer; the error was logged").response()
+    return exc
+
+
+def register_error_handlers(server: Flask) -> None:
+    """JSON for every error under /api: unknown routes, wrong methods, bodies too large, refused questions."""
+    server.before_request(_only_api_routes_under_api)
+    server.register_error_handler(ApiError, _api_error)
+    server.register_error_handler(QuestionError, _question_error)
+    server.register_error_handler(HTTPException, _http_error)
+    server.register_error_handler(500, _internal)

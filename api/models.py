@@ -3,10 +3,13 @@ out, and the OpenAPI document is generated from them."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, Strict, field_validator
 
+from layers.common.calendar import check_day
+from layers.common.errors import QuestionError
 from layers.common.geodesy import MAX_RADIUS_M
 from layers.planning.context import MAX_TOKEN_CHARS, MAX_UPLOADS
 from layers.planning.coverage import DEFAULT_H3_RES
@@ -29,6 +32,41 @@ _MODE = "straight: great-circle distance; network: riding distance on the road n
 
 def _empty_is_none(v):
     return None if v == "" else v
+
+
+# --- what a query string may hold: plain decimals and ISO days, nothing Python would also accept ------
+# (float("30_6") is 306 and pydantic reads "0" as a Unix time for a date: a client's typo must be a 400)
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MAX_NUMBER_CHARS = 32
+
+
+def _matching(pattern: re.Pattern, expected: str):
+    def check(v):
+        if isinstance(v, str):
+            text = v.strip()
+            if len(text) > _MAX_NUMBER_CHARS or not pattern.fullmatch(text):
+                raise ValueError(f"expected {expected}")
+            return text
+        return v
+    return check
+
+
+def _in_calendar(day: dt.date) -> dt.date:
+    try:
+        return check_day(day, "day")
+    except QuestionError as exc:
+        raise ValueError(exc.message.removeprefix("got ")) from None
+
+
+QueryFloat = Annotated[float, BeforeValidator(_matching(_DECIMAL, "a decimal number such as 30.66"))]
+QueryInt = Annotated[int, BeforeValidator(_matching(_INTEGER, "a whole number such as 5"))]
+QueryDay = Annotated[dt.date, BeforeValidator(_matching(_DAY, "a day as YYYY-MM-DD")), AfterValidator(_in_calendar)]
+#: In a JSON body a number is a JSON number: not a string, not true or false.
+BodyInt = Annotated[int, Strict()]
+BodyFloat = Annotated[float, Strict()]
 
 
 class _Query(BaseModel):
@@ -114,13 +152,13 @@ class StationPath(BaseModel):
 
 
 class NearestQuery(_Query):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, description="latitude, WGS-84")
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, description="longitude, WGS-84")
+    lat: QueryFloat = Field(ge=-90, le=90, allow_inf_nan=False, description="latitude, WGS-84")
+    lon: QueryFloat = Field(ge=-180, le=180, allow_inf_nan=False, description="longitude, WGS-84")
     amenities: str = Field("", description="comma-separated amenity keys; a station must have all of them")
     at: str = Field("now", description="'now', 'any' (ignore opening hours) or an ISO 8601 time")
-    k: int = Field(5, ge=1, le=50, description="how many stations")
+    k: QueryInt = Field(5, ge=1, le=50, description="how many stations")
     sort: Literal["distance", "eta"] = Field("distance", description="rank by great-circle distance or riding time")
-    max_distance_m: float | None = Field(None, gt=0, le=2_000_000, allow_inf_nan=False,
+    max_distance_m: QueryFloat | None = Field(None, gt=0, le=2_000_000, allow_inf_nan=False,
                                          description="only stations within this great-circle distance")
 
     @field_validator("max_distance_m", mode="before")
@@ -175,10 +213,12 @@ class LayerQuery(_Query):
     def _number(cls, v):
         if v in ("", None):
             return None
+        if isinstance(v, str) and not _DECIMAL.fullmatch(v.strip()):
+            return v  # refused by the Literal, naming the value
         try:
             return float(v)
         except (TypeError, ValueError):
-            return v  # refused by the Literal, naming the value
+            return v
 
 
 class Feature(BaseModel):
@@ -198,26 +238,26 @@ class FeatureCollection(BaseModel):
 class CoverageQuery(_Query):
     """Parameters of ``GET``/``POST /api/v1/coverage`` (and of the report downloads)."""
 
-    radius_m: float = Field(500.0, **_RADIUS)
+    radius_m: QueryFloat = Field(500.0, **_RADIUS)
     amenities: str = Field("", description=_AMENITIES)
     at: str = Field("now", description=_AT)
     crs: Crs = Field("wgs84", description="coordinate system of an uploaded body (WGS-84, GCJ-02 of Amap, BD-09 "
                                           "of Baidu); answers are always WGS-84")
     mode: Mode = Field("straight", description=_MODE)
-    h3_res: int = Field(DEFAULT_H3_RES, ge=H3_RES_RANGE[0], le=H3_RES_RANGE[1],
+    h3_res: QueryInt = Field(DEFAULT_H3_RES, ge=H3_RES_RANGE[0], le=H3_RES_RANGE[1],
                         description="H3 resolution of the hexagons")
 
 
 class _Reach(_Query):
     """What decides which stations count and how far they reach."""
 
-    radius_m: float = Field(500.0, **_RADIUS)
+    radius_m: QueryFloat = Field(500.0, **_RADIUS)
     amenities: str = Field("", description=_AMENITIES)
     mode: Mode = Field("straight", description=_MODE)
 
 
 class WeekQuery(_Reach):
-    week_start: dt.date | None = Field(None, description="any day of the week wanted (YYYY-MM-DD); default this week")
+    week_start: QueryDay | None = Field(None, description="any day of the week wanted (YYYY-MM-DD); default this week")
 
     @field_validator("week_start", mode="before")
     @classmethod
@@ -226,8 +266,8 @@ class WeekQuery(_Reach):
 
 
 class CompareQuery(_Reach):
-    normal_week: dt.date = Field(description="a day of an ordinary week (YYYY-MM-DD)")
-    holiday_week: dt.date = Field(description="a day of a public-holiday week (YYYY-MM-DD), e.g. 2026-10-01")
+    normal_week: QueryDay = Field(description="a day of an ordinary week (YYYY-MM-DD)")
+    holiday_week: QueryDay = Field(description="a day of a public-holiday week (YYYY-MM-DD), e.g. 2026-10-01")
 
 
 class Overall(BaseModel):
@@ -329,8 +369,8 @@ class CandidateSite(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: BodyFloat = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: BodyFloat = Field(ge=-90, le=90, allow_inf_nan=False)
     name: str | None = Field(None, max_length=200)
     id: str | None = Field(None, max_length=100)
 
@@ -340,8 +380,8 @@ class SitingBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    k: int = Field(ge=1, le=MAX_K, description="how many new stations")
-    radius_m: float = Field(500.0, **_RADIUS)
+    k: BodyInt = Field(ge=1, le=MAX_K, description="how many new stations")
+    radius_m: BodyFloat = Field(500.0, **_RADIUS)
     amenities: str | list[str] = Field("", description="amenity keys the existing stations must have to count")
     at: str = Field("now", description="existing stations count when open then ('now', 'any' or ISO 8601); "
                                        "new stations are assumed always open with every amenity")
@@ -417,12 +457,12 @@ class SitingResponse(BaseModel):
 class ReportQuery(CoverageQuery):
     """A coverage question of the stored demand, or of a demand uploaded on the planner page."""
 
-    adcode: int | None = Field(None, description="a district: the map's district; for gaps and sites, keep "
+    adcode: QueryInt | None = Field(None, description="a district: the map's district; for gaps and sites, keep "
                                                  "only those in it")
-    k: int | None = Field(None, ge=1, le=MAX_K, description="recommend this many new stations (greedy)")
-    week_start: dt.date | None = Field(None, description="coverage.xlsx: the week of its week sheet "
+    k: QueryInt | None = Field(None, ge=1, le=MAX_K, description="recommend this many new stations (greedy)")
+    week_start: QueryDay | None = Field(None, description="coverage.xlsx: the week of its week sheet "
                                                          "(default: the week of at)")
-    min_uncovered: float = Field(0.0, ge=0, allow_inf_nan=False,
+    min_uncovered: QueryFloat = Field(0.0, ge=0, allow_inf_nan=False,
                                  description="gaps: only hexagons with at least this much uncovered demand")
     demand: str | None = Field(None, max_length=MAX_TOKEN_CHARS,
                                description="the token of a demand uploaded on the planner page (the server keeps "
@@ -438,8 +478,8 @@ class ReportQuery(CoverageQuery):
 
 
 class ReportWithSitesQuery(ReportQuery):
-    k: int = Field(ge=1, le=MAX_K, description="recommend this many new stations (greedy)")
+    k: QueryInt = Field(ge=1, le=MAX_K, description="recommend this many new stations (greedy)")
 
 
 class DistrictMapQuery(ReportQuery):
-    adcode: int = Field(description="the district the map shows")
+    adcode: QueryInt = Field(description="the district the map shows")

@@ -6,9 +6,10 @@ from datetime import datetime
 from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 
-from api.errors import ApiError, from_validation, invalid
+from api.errors import ApiError, from_question, from_validation, invalid
 from layers.common.amenities import parse_amenities
-from layers.common.calendar import as_local
+from layers.common.calendar import check_moment
+from layers.common.errors import QuestionError
 from layers.planning.demand import MAX_PROBLEMS as MAX_ROWS_LISTED
 from layers.services import Services, services_of
 from mapdata import clock
@@ -67,10 +68,14 @@ def parse_time(value: str | None, field: str = "at") -> datetime | None:
     if value == "any":
         return None
     try:
-        return as_local(datetime.fromisoformat(value))
+        moment = datetime.fromisoformat(value.strip())
     except (ValueError, TypeError, OverflowError):
-        raise invalid(field, f"got {value!r}; expected 'now', 'any' or an ISO 8601 time such as "
+        raise invalid(field, f"got {value[:60]!r}; expected 'now', 'any' or an ISO 8601 time such as "
                              "2026-11-29T21:30+08:00") from None
+    try:
+        return check_moment(moment, field)
+    except QuestionError as exc:
+        raise from_question(exc) from None
 
 
 def parse_amenity_keys(value, field: str = "amenities") -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import numpy as np
 import opening_hours
 import pandas as pd
 
+from layers.common.errors import QuestionError
 from mapdata.vocabulary import TIMEZONE
 
 TZ = zoneinfo.ZoneInfo(TIMEZONE)
@@ -224,4 +225,38 @@ def evaluation_date(day: dt.date, uses_ph: bool = True) -> dt.date:
         return _nearest_library_ph(day)
     if day in _library_ph_set():
         return _nearest_plain(day, day.weekday(), ordinary_workday=False)
+    return day
+
+
+#: The instants a question may ask about: far enough either side for any plan, inside what every
+#: part of the app can represent (pandas' nanosecond times end in 2262).
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=TZ)
+LATEST = dt.datetime(2199, 12, 31, 23, 59, 59, tzinfo=TZ)
+
+
+def check_moment(t, field: str = "at") -> dt.datetime:
+    """``t`` in Asia/Shanghai when it lies between :data:`EARLIEST` and :data:`LATEST`.
+
+    Raises
+    ------
+    QuestionError
+        Naming ``field``, for anything else (a time out of that range, or not a time at all).
+    """
+    try:
+        local = as_local(t)
+    except (TypeError, ValueError, OverflowError):
+        raise QuestionError(field, f"got {str(t)[:60]!r}; expected a time such as 2026-11-29T21:30") from None
+    if not EARLIEST <= local <= LATEST:
+        raise QuestionError(field, f"got {local:%Y-%m-%d %H:%M}; expected a time between "
+                                   f"{EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return local
+
+
+def check_day(day, field: str) -> dt.date:
+    """``day`` when it is a date between :data:`EARLIEST` and :data:`LATEST` (QuestionError otherwise)."""
+    if isinstance(day, dt.datetime):
+        day = as_local(day).date()
+    if not isinstance(day, dt.date) or not EARLIEST.date() <= day <= LATEST.date():
+        raise QuestionError(field, f"got {str(day)[:60]!r}; expected a day between {EARLIEST:%Y-%m-%d} and "
+                                   f"{LATEST:%Y-%m-%d}")
     return day

@@ -12,7 +12,7 @@ import opening_hours
 import pandas as pd
 
 from layers.common.caching import BoundedCache
-from layers.common.calendar import TZ, as_local, day_kind, evaluation_date, holiday_name, load_library_calendar
+from layers.common.calendar import LATEST, TZ, as_local, day_kind, evaluation_date, holiday_name, load_library_calendar
 
 #: How far ahead ``closes_at`` and ``next_opens_at`` look before answering None.
 HORIZON_DAYS = 14
@@ -68,8 +68,14 @@ def _to_ns(values: Sequence | None, n: int, positions: np.ndarray) -> np.ndarray
     return out
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def _epoch_ns(t: dt.datetime) -> int:
-    return pd.Timestamp(t).value
+    """Nanoseconds since 1970 in int64, clipped: a closure "until 9999" ends after any time asked about."""
+    delta = t - _EPOCH
+    ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    return max(-_NO_END, min(ns, _NO_END - 1))
 
 
 class HoursTable:
@@ -299,7 +305,9 @@ class HoursTable:
             until_ns = int(self._until_ns[sel[j]])
             if until_ns == _NO_END:
                 continue
-            resume = pd.Timestamp(until_ns, tz="UTC").tz_convert(TZ).to_pydatetime()
+            resume = (_EPOCH + dt.timedelta(microseconds=until_ns // 1000)).astimezone(TZ)
+            if resume > LATEST:  # closed for longer than anyone plans ahead
+                continue
             state, change = self._hours_change(int(codes[j]), resume)
             out[j] = resume if state else change
         return out.tolist()

@@ -14,7 +14,7 @@ from scipy.sparse import csgraph
 
 from layers.common.amenities import amenity_mask, masks_for, parse_amenities
 from layers.common.caching import BoundedCache
-from layers.common.calendar import as_local, day_kind, holiday_name
+from layers.common.calendar import as_local, check_day, day_kind, holiday_name
 from layers.common.districts import district_index
 from layers.common.geodesy import as_float_array, check_lonlat, check_radius, pairs_within
 from layers.common.hours import HoursTable
@@ -543,10 +543,7 @@ class CoverageModel:
             ``holiday`` (the holiday's name or None) and ``point_share`` (a 7 × 24 list of the
             unweighted share).
         """
-        if not isinstance(week_start, dt.date):
-            raise ValueError(f"week_start must be a date, got {week_start!r}")
-        if isinstance(week_start, dt.datetime):
-            week_start = week_start.date()
+        week_start = check_day(week_start, "week_start")
         radius = self._prepare(radius_m, mode)
         static, _ = self._static_eligible(amenities, removed_station_ids)
         demand, station = self._pairs(mode).within(radius)
@@ -580,5 +577,6 @@ class CoverageModel:
     def compare_weeks(self, normal_week_start: dt.date, holiday_week_start: dt.date, radius_m: float,
                       amenities=(), mode: str = "straight") -> WeekComparison:
         """:meth:`week` for a normal week and a public-holiday week, and their difference."""
-        return WeekComparison(self.week(radius_m, amenities, normal_week_start, mode),
-                              self.week(radius_m, amenities, holiday_week_start, mode))
+        normal = check_day(normal_week_start, "normal_week")
+        holiday = check_day(holiday_week_start, "holiday_week")
+        return WeekComparison(self.week(radius_m, amenities, normal, mode), self.week(radius_m, amenities, holiday, mode))

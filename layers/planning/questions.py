@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from layers.common.amenities import parse_amenities
-from layers.common.calendar import as_local
+from layers.common.calendar import check_moment
 from layers.common.errors import QuestionError
 from layers.common.geodesy import MAX_RADIUS_M
 from layers.planning.coverage import DEFAULT_H3_RES, MODES, CoverageModel, CoverageResult
@@ -62,12 +62,7 @@ class CoverageQuestion:
             amenities = parse_amenities(self.amenities)
         except ValueError as exc:
             raise QuestionError("amenities", str(exc)) from None
-        at = None
-        if self.at is not None:
-            try:
-                at = as_local(self.at)
-            except (TypeError, ValueError):
-                raise QuestionError("at", f"got {self.at!r}; expected a time") from None
+        at = None if self.at is None else check_moment(self.at)
         if self.mode not in MODES:
             raise QuestionError("mode", f"got {self.mode!r}; expected one of {', '.join(MODES)}")
         lo, hi = H3_RES_RANGE

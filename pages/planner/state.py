@@ -11,7 +11,7 @@ import math
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from layers.common.calendar import as_local
+from layers.common.calendar import as_local, check_moment
 from layers.planning.coverage import DEFAULT_MAX_RADIUS_M
 from layers.planning.dates import default_holiday, known_holiday_day, ordinary_week_monday
 from layers.planning.questions import CoverageQuestion
@@ -67,8 +67,8 @@ class PlannerQuery(BaseModel):
         if not isinstance(v, str) or not v or len(v) > 40:
             return None
         try:
-            t = as_local(dt.datetime.fromisoformat(v))
-        except (ValueError, TypeError, OverflowError):
+            t = check_moment(dt.datetime.fromisoformat(v))
+        except (ValueError, TypeError, OverflowError):  # QuestionError is a ValueError
             return None
         return t.strftime("%Y-%m-%dT%H:%M")
 

@@ -14,7 +14,7 @@ from dash import html, no_update
 
 from layers.common import geojson
 from layers.common.amenities import parse_amenities
-from layers.common.calendar import DayKind, as_local
+from layers.common.calendar import DayKind, as_local, check_moment
 from layers.common.geojson import amenity_list
 from layers.rider.entry import UnknownCompoundError, entry_route, find_compounds
 from layers.rider.navigation import amap_marker_url, baidu_marker_url
@@ -54,8 +54,8 @@ def _planned_time(text) -> str | None:
     if not isinstance(text, str) or len(text) > 40:
         return None
     try:
-        return as_local(datetime.fromisoformat(text)).strftime("%Y-%m-%dT%H:%M")
-    except (ValueError, TypeError, OverflowError):
+        return check_moment(datetime.fromisoformat(text)).strftime("%Y-%m-%dT%H:%M")
+    except (ValueError, TypeError, OverflowError):  # QuestionError is a ValueError
         return None
 
 

@@ -50,3 +50,25 @@ def test_suggestions_do_only_what_their_buttons_offer():
 def test_selecting_an_unknown_station_opens_no_card(request_context):
     body, hidden, centre = card_view({**STATE, "station": "st-9999'; DROP TABLE"}, None)
     assert (body, hidden, centre) == (None, True, None)
+
+
+@pytest.mark.parametrize("query", [
+    {"at": "2300-01-01T12:00"}, {"at": "0001-01-01T00:00"}, {"at": "9999-12-31T23:59"},
+    {"a": ["microwave", "toilet"]}, {"at": ["2026-12-02T12:00", "b"]}, {"lat": ["30.6", "30.7"], "lon": "104.06"},
+    {"s": ["st-0001", "st-0002"], "c": ["x", "y"], "b": ["1", "2"], "lang": ["en", "zh"]},
+    {"lat": "30_6", "lon": "104.06"}, {"lat": "nan", "lon": "inf"},
+])
+def test_the_page_renders_whatever_the_link_says(request_context, query):
+    from pages.rider.layout import layout
+
+    page = layout(**query)
+    assert "rider-results" in str(page)
+
+
+def test_a_planned_time_far_away_is_dropped_not_answered(request_context):
+    from pages.rider.views import initial_state
+
+    assert initial_state(at="2300-01-01T12:00")["open_at"] is None
+    assert initial_state(at="2026-12-03T21:45")["open_at"] == "2026-12-03T21:45"
+    results, *_ = results_view({"lat": 30.6586, "lon": 104.0648}, [], [], "2300-01-01T12:00", STATE)
+    assert results, "an unreadable planned time is ignored: any time"

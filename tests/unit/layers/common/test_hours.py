@@ -351,3 +351,11 @@ def test_station_state_from_a_table():
     state = station_state(table.open_at(later)[0], table.closes_at(later)[0], table.next_opens_at(later)[0], later)
     assert (state.state, state.minutes_to_close, state.next_opens_at) == ("closed", None, at(2025, 10, 14, 14))
     assert station_state(True, None, None, now).state == "open"
+
+
+def test_closures_until_any_representable_day_and_far_questions():
+    table = HoursTable(["24/7"], status=["closed_temporarily"], status_until=[dt.datetime(9999, 12, 31, 18)])
+    assert not table.open_at(at(2026, 12, 2, 12))[0]
+    assert table.next_opens_at(at(2026, 12, 2, 12)) == [None]  # not within the horizon
+    early = HoursTable(["24/7"], status=["closed_temporarily"], status_until=[dt.datetime(1, 1, 1)])
+    assert early.open_at(at(2026, 12, 2, 12))[0]

@@ -278,3 +278,16 @@ def test_network_mode_uses_riding_distance_and_reports_the_fallback():
     with pytest.raises(ValueError, match="network"):
         CoverageModel(make_stations([station[0]], [station[1]]), dlon_pts, dlat_pts, h3_res=None).coverage(
             350, mode="network")
+
+
+@pytest.mark.parametrize("day", [dt.date(2300, 1, 1), dt.date(1, 1, 1), dt.date(9999, 12, 31)])
+def test_weeks_outside_the_calendar_are_refused_naming_the_field(instance, day):
+    from layers.common.errors import QuestionError
+
+    model = CoverageModel(instance["stations"], instance["dlon"], instance["dlat"], instance["weight"])
+    with pytest.raises(QuestionError) as err:
+        model.week(500, (), day)
+    assert err.value.field == "week_start"
+    with pytest.raises(QuestionError) as err:
+        model.compare_weeks(dt.date(2026, 11, 9), day, 500)
+    assert err.value.field == "holiday_week"
