@@ -9,6 +9,9 @@ from layers.common.errors import QuestionError
 from layers.planning.demand import DemandUploadError
 
 API_ROOT = "/api/"
+MAX_MESSAGE_CHARS = 1000
+MAX_ROW_MESSAGE_CHARS = 300
+MAX_ROWS = 100
 
 
 class ApiError(Exception):
@@ -16,6 +19,10 @@ class ApiError(Exception):
 
     def __init__(self, status: int, code: str, message: str, field: str | None = None,
                  rows: list[dict] | None = None):
+        # an answer never echoes a client's input at length, nor lists more than MAX_ROWS problems
+        message = message if len(message) <= MAX_MESSAGE_CHARS else message[:MAX_MESSAGE_CHARS - 1] + "…"
+        if rows is not None:
+            rows = [{**r, "message": str(r.get("message", ""))[:MAX_ROW_MESSAGE_CHARS]} for r in rows[:MAX_ROWS]]
         super().__init__(message)
         self.status, self.code, self.message, self.field, self.rows = status, code, message, field, rows
 
@@ -26,6 +33,11 @@ class ApiError(Exception):
         resp = jsonify({"error": error})
         resp.status_code = self.status
         return resp
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"the body is larger than the {limit:,} bytes this route reads "
+                    f"({limit / 2**20:.0f} MB); split it into several requests", "body")
 
 
 def invalid(field: str | None, message: str) -> ApiError:
@@ -111,9 +123,7 @@ def _http_error(exc: HTTPException):
     if isinstance(exc, MethodNotAllowed):
         return _method_not_allowed(sorted(m for m in (exc.valid_methods or []) if m not in ("HEAD", "OPTIONS")))
     if isinstance(exc, RequestEntityTooLarge):
-        limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        return ApiError(413, "payload_too_large", f"the body is larger than {limit // (1024 * 1024)} MB; "
-                        "split it into several requests", "body").response()
+        return too_large(request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0).response()
     if exc.code == 404:
         return ApiError(404, "not_found", f"no API route {request.path} for {request.method}").response()
     return ApiError(exc.code or 500, "http_error", exc.description or exc.name).response()

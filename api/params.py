@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 
-from api.errors import ApiError, from_question, from_validation, invalid
+from api.errors import ApiError, from_question, from_validation, invalid, too_large
 from layers.common.amenities import parse_amenities
 from layers.common.calendar import check_moment
 from layers.common.errors import QuestionError
@@ -56,9 +56,21 @@ def parse_json_body(model: type[BaseModel], max_bytes: int, rows_field: str | No
 
 
 def read_body(max_bytes: int) -> bytes:
-    """The raw body, refused with a 413 when it is larger than ``max_bytes``."""
-    request.max_content_length = max_bytes
-    return request.get_data(cache=False)
+    """The raw body, refused with a 413 when it is larger than ``max_bytes``, declared or not.
+
+    A declared length over the limit is refused before anything is read. A body without one
+    (``Transfer-Encoding: chunked``) is read to one byte past the limit and refused if that byte came:
+    Werkzeug's limited stream would otherwise end it silently at the limit and a truncated upload
+    would be answered as if it were whole.
+    """
+    declared = request.content_length
+    if declared is not None and declared > max_bytes:
+        raise too_large(max_bytes)
+    request.max_content_length = max_bytes + 1
+    data = request.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise too_large(max_bytes)
+    return data
 
 
 def parse_time(value: str | None, field: str = "at") -> datetime | None:

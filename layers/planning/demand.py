@@ -17,6 +17,11 @@ from mapdata.crs import CHENGDU_BOUNDS, to_wgs84
 from mapdata.vocabulary import INPUT_CRS, TIMEZONE
 
 MAX_ROWS = 1_000_000
+#: The largest weight one point may carry: far above any count of orders, small enough that a
+#: million of them add up to a finite total.
+MAX_WEIGHT = 1e12
+#: The longest message an upload's refusal carries.
+MAX_MESSAGE_CHARS = 1000
 #: At most this many problems are listed; the message still gives the total.
 MAX_PROBLEMS = 100
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel")
@@ -57,9 +62,10 @@ class DemandUploadError(ValueError):
     """
 
     def __init__(self, problems: list[dict], message: str):
-        self.problems = problems
-        self.message = message
-        super().__init__(message)
+        # nothing a client sent is echoed at length: a 60 MB one-line file must not make a 120 MB answer
+        self.problems = [{**p, "message": _clip(p.get("message"))} for p in problems[:MAX_PROBLEMS]]
+        self.message = _clip(message, MAX_MESSAGE_CHARS)
+        super().__init__(self.message)
 
     def as_dict(self) -> dict:
         return {"message": self.message, "problems": list(self.problems)}
@@ -100,6 +106,11 @@ class DemandPoints:
         if self.time is None:
             return None
         return pd.DatetimeIndex(self.time).tz_localize("UTC").tz_convert(TIMEZONE)
+
+
+def _clip(text, limit: int = 300) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _fail(problems: list[dict], message: str):
@@ -273,7 +284,7 @@ def _read_csv(data: bytes, max_rows: int, fields: tuple[str, ...] = DEMAND_FIELD
     try:
         header = pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig", encoding_errors="replace")
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        _file_problem(None, f"not a readable CSV file ({str(exc).splitlines()[0]})")
+        _file_problem(None, f"not a readable CSV file ({_clip(str(exc).splitlines()[0], 200)})")
     names = [str(c).strip().lower() for c in header.columns]
     found: dict[str, str] = {}
     for field in fields:
@@ -285,7 +296,7 @@ def _read_csv(data: bytes, max_rows: int, fields: tuple[str, ...] = DEMAND_FIELD
             found[field] = hits[0]
     missing = [f for f in ("lon", "lat") if f not in found]
     if missing:
-        seen = ", ".join(map(str, header.columns)) or "none"
+        seen = _clip(", ".join(map(str, header.columns)) or "none", 120)
         _file_problem(missing[0], f"the header must name columns lon and lat (found: {seen}); the first "
                                   "row of a CSV file is its header")
     numeric = [found[f] for f in _NUMERIC if f in found]
@@ -308,7 +319,7 @@ def _read_csv(data: bytes, max_rows: int, fields: tuple[str, ...] = DEMAND_FIELD
                                 na_filter=False, encoding="utf-8-sig", encoding_errors="replace",
                                 skip_blank_lines=True, nrows=max_rows + 1)
         except (pd.errors.ParserError, ValueError) as exc:
-            _file_problem(None, f"not a readable CSV file ({str(exc).splitlines()[0]})")
+            _file_problem(None, f"not a readable CSV file ({_clip(str(exc).splitlines()[0], 200)})")
     if len(frame) > max_rows:
         # counting lines is exact for files without quoted line breaks, and cheap
         lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
@@ -328,8 +339,10 @@ _PROPERTY_DEFAULT = {"weight": 1.0, "time": "", "name": None}
 def _read_geojson(data: bytes, max_rows: int, fields: tuple[str, ...] = DEMAND_FIELDS):
     try:
         doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        _file_problem(None, f"not valid JSON ({exc})")
+    except RecursionError:
+        _file_problem(None, "not valid JSON for an upload: nested too deeply")
+    except ValueError as exc:  # bad JSON, bad UTF-8, or an integer of thousands of digits
+        _file_problem(None, f"not valid JSON ({_clip(str(exc))})")
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         _file_problem(None, "expected a GeoJSON FeatureCollection with a list of features")
     named = doc.get("crs")
@@ -480,11 +493,13 @@ def _check(lon_text, lat_text, weight_text, time_text, rows, crs: str, outline) 
         bad_weight = np.zeros(len(rows), dtype=bool)
     else:
         weight = _numbers(weight_text)
-        bad_weight = np.isnan(weight) | (weight < 0)
+        bad_weight = np.isnan(weight) | (weight < 0) | (weight > MAX_WEIGHT)
         problems += _problems_for(bad_weight, rows, "weight",
                                   lambda i: (f"{_shown(weight_text[i])} is negative" if weight[i] < 0
+                                             else f"{_shown(weight_text[i])} is more than {MAX_WEIGHT:.0e}"
+                                             if weight[i] > MAX_WEIGHT
                                              else f"{_shown(weight_text[i])} is not a number")
-                                  + "; a weight is a number of 0 or more")
+                                  + f"; a weight is a number from 0 to {MAX_WEIGHT:.0e}")
     when, bad_time = (None, np.zeros(len(rows), dtype=bool)) if time_text is None else _parse_times(time_text)
     if time_text is not None:
         problems += _problems_for(bad_time, rows, "time",
