@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dash
+from dash.exceptions import DependencyException
 from flask import Flask
 
 import api
@@ -15,6 +16,7 @@ from layers.services import EXTENSION, Services
 from mapdata.config import Settings
 from mapdata.schemas import SPECS
 from mapdata.store import StoreError, open_store
+from pages import guard
 
 #: Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
 COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
@@ -64,7 +66,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         suppress_callback_exceptions=True,
+        on_error=guard.last_resort,
     )
+    server.before_request(guard.forged_router_request)
+    server.before_request(guard.no_dev_tools_in_production(settings.debug))
+    server.register_error_handler(DependencyException, guard.not_found)
     app.layout = dash.html.Div([dash.page_container], id="app-root")
     return app
 
