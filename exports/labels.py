@@ -17,6 +17,26 @@ AMENITY_ZH = {a.key: a.zh for a in AMENITIES}
 OSM_ATTRIBUTION = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL)'
 
 
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """``value`` safe to put in a spreadsheet cell: text that a spreadsheet would run is prefixed with ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell of ``frame`` made :func:`inert`; numbers are left as numbers."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(inert)
+    return out
+
+
 def labelled_district_table(result: CoverageResult) -> pd.DataFrame:
     """:func:`layers.planning.results.district_table` with its last row named as the city total."""
     frame = district_table(result)

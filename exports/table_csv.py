@@ -1,7 +1,7 @@
 """The coverage table as CSV: UTF-8 with a BOM, one row per district and one for the city."""
 from __future__ import annotations
 
-from exports.labels import labelled_district_table
+from exports.labels import inert_frame, labelled_district_table
 from layers.planning.coverage import CoverageResult
 
 
@@ -20,6 +20,6 @@ def coverage_table_csv(result: CoverageResult) -> bytes:
         per district and a last row for the whole city; shares are fractions (0–1), empty where a
         district has no demand.
     """
-    frame = labelled_district_table(result)
+    frame = inert_frame(labelled_district_table(result))
     text = frame.to_csv(index=False, lineterminator="\r\n", float_format="%.6f")
     return text.encode("utf-8-sig")

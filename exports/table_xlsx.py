@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from exports.labels import HEADERS, labelled_district_table, query_rows
+from exports.labels import HEADERS, inert, labelled_district_table, query_rows
 from layers.planning.coverage import CoverageResult
 from layers.planning.results import hexagon_table
 
@@ -41,9 +41,9 @@ def coverage_table_xlsx(result: CoverageResult, week: pd.DataFrame | None = None
             ("覆盖率 share", o["share"]), ("需求点 points", o["points"]),
             ("已覆盖点 points covered", o["points_covered"]), ("点覆盖率 point share", o["point_share"]),
             *query_rows(result)]
-    ws.append(["指标 item", "值 value"])
+    _append(ws, ["指标 item", "值 value"])
     for key, value in rows:
-        ws.append([key, value])
+        _append(ws, [key, value])
     for row in (4, 7):  # the two shares
         ws.cell(row=row, column=2).number_format = "0.0%"
     ws.column_dimensions["A"].width = 28
@@ -51,9 +51,9 @@ def coverage_table_xlsx(result: CoverageResult, week: pd.DataFrame | None = None
 
     def table(sheet, frame: pd.DataFrame, percent: set[str], widths: dict[str, int]):
         columns = list(frame.columns)
-        sheet.append([HEADERS.get(c, c) for c in columns])
+        _append(sheet, [HEADERS.get(c, c) for c in columns])
         for values in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
-            sheet.append([v.item() if isinstance(v, np.generic) else v for v in values])
+            _append(sheet, [v.item() if isinstance(v, np.generic) else v for v in values])
         for j, column in enumerate(columns, start=1):
             letter = get_column_letter(j)
             sheet.column_dimensions[letter].width = widths.get(column, 14)
@@ -90,11 +90,11 @@ def _week_sheet(ws, week: pd.DataFrame) -> None:
     dates = week.attrs.get("dates") or [None] * len(week)
     kinds = week.attrs.get("day_kind") or [None] * len(week)
     holidays = week.attrs.get("holiday") or [None] * len(week)
-    ws.append(["星期 weekday", "日期 date", "类型 day kind", "节日 holiday"] + [f"{h:02d}:00" for h in week.columns])
+    _append(ws, ["星期 weekday", "日期 date", "类型 day kind", "节日 holiday"] + [f"{h:02d}:00" for h in week.columns])
     values = week.to_numpy(dtype=float)
     for i, weekday in enumerate(week.index):
         d = dates[i]
-        ws.append([weekday, d.isoformat() if d is not None else None, kinds[i], holidays[i]]
+        _append(ws, [weekday, d.isoformat() if d is not None else None, kinds[i], holidays[i]]
                   + [None if np.isnan(v) else float(v) for v in values[i]])
     first, last_col = get_column_letter(5), get_column_letter(4 + week.shape[1])
     area = f"{first}2:{last_col}{1 + len(week)}"
@@ -108,3 +108,8 @@ def _week_sheet(ws, week: pd.DataFrame) -> None:
     ws.column_dimensions["C"].width = 16
     ws.column_dimensions["D"].width = 14
     ws.freeze_panes = "E2"
+
+
+def _append(sheet, values) -> None:
+    """One row; text a spreadsheet would run as a formula is written inert."""
+    sheet.append([inert(v) for v in values])

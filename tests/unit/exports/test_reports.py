@@ -1,6 +1,7 @@
 """Planner reports: tables that Excel and pandas open, gap geodata GIS tools read, and a district map that works offline."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -149,3 +150,22 @@ def test_district_map_names_the_district_and_escapes_station_names(district_map)
 def test_district_map_refuses_an_unknown_district(planning, result, hostile_stations):
     with pytest.raises(ValueError, match="adcode"):
         district_map_html(1, hostile_stations, result, districts=planning.districts())
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=2"]
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_csv_and_excel(result):
+    from openpyxl import load_workbook
+
+    hostile = dataclasses.replace(result, districts=result.districts.assign(
+        name=(FORMULAS * 4)[:len(result.districts)]))
+    frame = pd.read_csv(io.BytesIO(table_csv.coverage_table_csv(hostile)), encoding="utf-8-sig", dtype=str)
+    names = frame["name"].tolist()[:len(FORMULAS)]
+    assert names == ["'" + f for f in FORMULAS]
+    wb = load_workbook(io.BytesIO(table_xlsx.coverage_table_xlsx(hostile)))
+    cells = [row[1] for row in wb["districts"].iter_rows(min_row=2, max_row=1 + len(FORMULAS))]
+    assert [c.value for c in cells] == ["'" + f for f in FORMULAS]
+    assert all(c.data_type == "s" for c in cells)
+    # numbers stay numbers, negative ones too
+    assert isinstance(wb["districts"]["D2"].value, float)
