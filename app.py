@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import functools
+
 import dash
 from dash.exceptions import DependencyException
 from flask import Flask
@@ -13,10 +15,10 @@ import api
 from layers.planning.context import PlanningContext
 from layers.rider.catalogue import MAP_FIELDS, StationCatalogue
 from layers.services import EXTENSION, Services
-from mapdata.config import Settings
+from mapdata.config import TILE_SOURCES, Settings
 from mapdata.schemas import SPECS
 from mapdata.store import StoreError, open_store
-from pages import guard
+from pages import guard, security
 
 #: Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
 COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
@@ -72,6 +74,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.before_request(guard.no_dev_tools_in_production(settings.debug))
     server.register_error_handler(DependencyException, guard.not_found)
     app.layout = dash.html.Div([dash.page_container], id="app-root")
+    tiles = TILE_SOURCES.get(settings.tile_source)
+    policy = functools.cache(lambda: security.content_security_policy(app.csp_hashes(), tiles and tiles["url"]))
+    server.after_request(security.add_security_headers(policy))
     return app
 
 

@@ -11,7 +11,7 @@ from api.errors import ApiError, invalid
 from api.params import parse_amenity_keys, parse_query, parse_time, services
 from api.spec import ApiBlueprint
 from api.stations import PREFIX
-from exports.district_map import district_map_html
+from exports.district_map import CONTENT_SECURITY_POLICY, district_map_html
 from exports.geojson import gaps_geojson, sites_geojson
 from exports.geopackage import gaps_gpkg
 from exports.table_csv import coverage_table_csv
@@ -131,4 +131,6 @@ def report_district_map():
     counted = stations_counted(model.stations, r.question.amenities, r.at, model.hours)
     page = district_map_html(r.q.adcode, model.stations, r.result, sites, districts=services().planning.districts(),
                              counted=counted, candidates=cands, generated=clock.now())
-    return _download(page.encode("utf-8"), "text/html", f"nuanxin-map-{r.q.adcode}-{r.name}.html")
+    response = _download(page.encode("utf-8"), "text/html", f"nuanxin-map-{r.q.adcode}-{r.name}.html")
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response

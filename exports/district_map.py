@@ -29,6 +29,10 @@ VENDOR = SOURCES / "vendor"
 VENDOR_LEAFLET = VENDOR / "leaflet-1.9.4"
 VENDOR_JQUERY = VENDOR / "jquery-3.7.1"
 STYLESHEET = Path(__file__).with_name("district_map.css")
+#: The map is a document of inline scripts and styles that loads nothing: the policy it is served with.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                           "img-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'; "
+                           "frame-ancestors 'none'")
 # Colour classes for uncovered demand (ColorBrewer YlOrRd, 5 classes): light = small gap.
 _GAP_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
