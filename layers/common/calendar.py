@@ -58,6 +58,11 @@ def as_local(t) -> dt.datetime:
     return t.astimezone(TZ)
 
 
+def to_minute(t: dt.datetime) -> dt.datetime:
+    """``t`` without its seconds: the moment opening hours are read at (they change on the minute)."""
+    return t.replace(second=0, microsecond=0)
+
+
 class DayKind(enum.Enum):
     """What kind of day a date is in mainland China's official calendar."""
 

@@ -14,7 +14,7 @@ from scipy.sparse import csgraph
 
 from layers.common.amenities import amenity_mask, masks_for, parse_amenities
 from layers.common.caching import BoundedCache
-from layers.common.calendar import as_local, check_day, day_kind, holiday_name
+from layers.common.calendar import as_local, check_day, day_kind, holiday_name, to_minute
 from layers.common.districts import district_index
 from layers.common.geodesy import as_float_array, check_lonlat, check_radius, pairs_within
 from layers.common.hours import HoursTable
@@ -318,7 +318,7 @@ class CoverageModel:
     def _open(self, at) -> tuple[np.ndarray, dt.datetime | None]:
         if at is None:
             return np.ones(len(self.station_ids), dtype=bool), None
-        t = as_local(at)
+        t = to_minute(as_local(at))  # opening hours change on the minute
         return self._open_cache.get_or_build(t, lambda: np.asarray(self.hours.open_at(t), dtype=bool)), t
 
     def _static_eligible(self, amenities, removed_station_ids) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -7,7 +7,7 @@ from scipy.spatial import cKDTree
 
 from layers.common.amenities import amenity_mask, keys_of, masks_for, parse_amenities, rarest
 from layers.common.caching import BoundedCache
-from layers.common.calendar import as_local
+from layers.common.calendar import as_local, to_minute
 from layers.common.geodesy import EARTH_RADIUS_M, chord_for, haversine_m, unit_vectors
 from layers.common.hours import HoursTable
 from layers.common.network import EBIKE_M_PER_MIN, RoadNetwork
@@ -120,10 +120,14 @@ class StationFinder:
     # -- eligibility ---------------------------------------------------------------------------
 
     def _open_mask(self, at):
-        """(open mask over all stations or None, local time or None, share open); cached per instant."""
+        """(open mask over all stations or None, local time or None, share open); cached per minute.
+
+        Opening hours change on the minute, so the question is asked at the minute ``at`` falls in:
+        a cache keyed on "now" to the microsecond would never be hit twice.
+        """
         if at is None:
             return None, None, 1.0
-        t = as_local(at)
+        t = to_minute(as_local(at))
 
         def build():
             mask = np.asarray(self.hours.open_at(t), dtype=bool)

@@ -76,3 +76,15 @@ def test_the_road_network_answers_right_from_many_threads_at_once(store, fast_sw
 
     assert _hammer(work) == []
     assert wrong == []
+
+
+def test_the_open_mask_is_cached_per_minute_not_per_microsecond(store):
+    finder = StationCatalogue(store, with_network=False).finder
+    base = dt.datetime(2026, 12, 2, 21, 59, 0, 1)
+    answers = {tuple(r["id"] for r in finder.nearest(30.66, 104.06, at=base + dt.timedelta(seconds=s, microseconds=s),
+                                                     k=5)) for s in range(0, 59)}
+    assert len(answers) == 1
+    assert len(finder._open_cache) == 1  # one minute asked about: one mask computed
+    # the next minute is another answer's moment
+    finder.nearest(30.66, 104.06, at=base + dt.timedelta(minutes=1), k=5)
+    assert len(finder._open_cache) == 2
