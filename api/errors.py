@@ -5,7 +5,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from layers.common.errors import QuestionError
+from layers.common.errors import LimitError, QuestionError
 from layers.planning.demand import DemandUploadError
 
 API_ROOT = "/api/"
@@ -25,11 +25,13 @@ class ApiError(Exception):
             rows = [{**r, "message": str(r.get("message", ""))[:MAX_ROW_MESSAGE_CHARS]} for r in rows[:MAX_ROWS]]
         super().__init__(message)
         self.status, self.code, self.message, self.field, self.rows = status, code, message, field, rows
+        self.extra: dict = {}
 
     def response(self) -> Response:
         error = {"code": self.code, "field": self.field, "message": self.message}
         if self.rows is not None:
             error["rows"] = self.rows
+        error.update(self.extra)
         resp = jsonify({"error": error})
         resp.status_code = self.status
         return resp
@@ -61,7 +63,12 @@ def from_validation(exc: ValidationError, where: str = "query") -> ApiError:
 
 
 def from_question(exc: QuestionError) -> ApiError:
-    """A question the domain refused: the client's mistake, named by its field."""
+    """A question the domain refused: the client's mistake, named by its field; a 422 naming the limit
+    when it is within the rules but beyond what one request may cost."""
+    if isinstance(exc, LimitError):
+        error = ApiError(422, "limit_exceeded", exc.message, exc.field)
+        error.extra = {"limit": exc.limit, "asked": exc.asked}
+        return error
     return invalid(exc.field, exc.message)
 
 

@@ -84,10 +84,12 @@ class RowProblem(BaseModel):
 
 class ErrorDetail(BaseModel):
     code: Literal["invalid_parameter", "invalid_rows", "invalid_body", "not_found", "method_not_allowed",
-                  "unsupported_media_type", "payload_too_large", "http_error", "internal_error"]
+                  "unsupported_media_type", "payload_too_large", "limit_exceeded", "http_error", "internal_error"]
     field: str | None = Field(description="the parameter or field at fault")
     message: str
     rows: list[RowProblem] | None = Field(None, description="invalid_rows / invalid_body: up to 100 problems")
+    limit: float | None = Field(None, description="limit_exceeded: the most one request may ask")
+    asked: float | None = Field(None, description="limit_exceeded: what this request asked")
 
 
 class ErrorResponse(BaseModel):

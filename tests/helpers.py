@@ -134,3 +134,25 @@ def clean(dash_duo):
     """Nothing left the machine and the console is empty."""
     assert external_requests(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
+
+
+def callback_request(dash_app, output_id: str, values: dict) -> dict:
+    """The request the browser sends for the server callback whose outputs include ``output_id`` (a
+    component id, or ``id.property``), with ``values`` (component id → value) for its inputs and states
+    and None for the rest."""
+    dash_app.server.test_client().get("/")  # the callback map is complete once the app has served
+
+    def outputs_of(key):
+        return [part.split("@")[0] for part in (key.strip(".").split("...") if key.startswith("..") else [key])]
+
+    key, spec = next((k, s) for k, s in dash_app.callback_map.items() if s.get("callback") is not None and any(
+        out == output_id or out.rpartition(".")[0] == output_id for out in outputs_of(k)))
+
+    def entry(dep):
+        return {"id": dep["id"], "property": dep["property"], "value": values.get(dep["id"])}
+
+    outputs = [dict(zip(("id", "property"), out.rpartition(".")[::2])) for out in outputs_of(key)]
+    first = spec["inputs"][0]
+    return {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
+            "inputs": [entry(d) for d in spec["inputs"]], "state": [entry(d) for d in spec["state"]],
+            "changedPropIds": [f"{first['id']}.{first['property']}"]}

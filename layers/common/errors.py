@@ -12,3 +12,15 @@ class QuestionError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class LimitError(QuestionError):
+    """A question within the rules but beyond what one request may cost; ``limit`` and ``asked`` say by how much.
+
+    The API answers it with a 422 naming the field, the limit and what was asked, before doing the work.
+    """
+
+    def __init__(self, field: str, message: str, limit: float, asked: float):
+        super().__init__(field, message)
+        self.limit = limit
+        self.asked = asked

@@ -11,12 +11,23 @@ import h3
 import numpy as np
 import pandas as pd
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from layers.common.amenities import amenity_mask, masks_for, parse_amenities
 from layers.common.caching import BoundedCache
 from layers.common.calendar import as_local, check_day, day_kind, holiday_name, to_minute
 from layers.common.districts import district_index
-from layers.common.geodesy import as_float_array, check_lonlat, check_radius, pairs_within
+from layers.common.errors import LimitError
+from layers.common.geodesy import (
+    as_float_array,
+    candidate_counts,
+    check_lonlat,
+    check_radius,
+    chord_for,
+    haversine_m,
+    pairs_within,
+    unit_vectors,
+)
 from layers.common.hours import HoursTable
 from layers.common.network import RoadNetwork
 from mapdata.crs import check_wgs84
@@ -26,6 +37,12 @@ MODES = ("straight", "network")
 #: custom radius; a larger radius extends the table once (see :meth:`CoverageModel.coverage`).
 DEFAULT_MAX_RADIUS_M = 2_000.0
 DEFAULT_H3_RES = 8
+#: The demand-station pairs the table of one model may examine (about three times the pairs it keeps):
+#: 40 M keep its build near a second and its memory a few hundred MB whatever the upload.
+PAIR_CANDIDATE_BUDGET = 40_000_000
+MIN_TABLE_RADIUS_M = 100.0
+#: Beyond the table each covered-or-not answer is one KD-tree lookup per point; one request may make this many.
+FAR_LOOKUP_BUDGET = 10_000_000
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _OPEN_CACHE = 512  # two weeks of hours (336) fit: the week view and its holiday comparison
 
@@ -252,7 +269,9 @@ class CoverageModel:
                             else np.full(len(districts), "", dtype=object)),
             })
         self.network = network
-        self.max_radius_m = check_radius(max_radius_m)
+        self.max_radius_m = self._table_radius(check_radius(max_radius_m))
+        self._station_xyz = unit_vectors(self.station_lat, self.station_lon)
+        self._xyz: np.ndarray | None = None  # the points' unit vectors, for radii beyond the table
         self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat,
                                                      self.max_radius_m), self.max_radius_m)
         self._network_pairs: _Pairs | None = None
@@ -283,6 +302,11 @@ class CoverageModel:
         pos = int(np.flatnonzero(table["adcode"].to_numpy() == int(adcode))[0])
         return self._district_pos == pos
 
+    def hexagon_count(self, res: int) -> int:
+        """How many H3 cells at resolution ``res`` hold demand (computed once per resolution)."""
+        with self._lock:
+            return len(self._cells(res)[0])
+
     @property
     def n_points(self) -> int:
         return len(self.lon)
@@ -294,12 +318,50 @@ class CoverageModel:
 
     # -- building blocks -----------------------------------------------------------------------
 
-    def _extend(self, radius: float) -> None:
-        """Rebuild the pair tables for a radius beyond the current ``max_radius_m``."""
-        self.max_radius_m = radius
-        self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat, radius),
-                                       radius)
-        self._network_pairs = None
+    def _table_radius(self, wanted: float) -> float:
+        """The radius of the pair table: ``wanted``, halved until the pairs it may hold fit
+        :data:`PAIR_CANDIDATE_BUDGET` (a million points packed into the centre would otherwise need
+        tens of millions of pairs). Larger radii are answered without the table."""
+        radius = wanted
+        while radius > MIN_TABLE_RADIUS_M and candidate_counts(
+                self.lon, self.lat, self.station_lon, self.station_lat, radius).sum() > PAIR_CANDIDATE_BUDGET:
+            radius = max(radius / 2, MIN_TABLE_RADIUS_M)
+        return radius
+
+    def _nearest_within(self, radius: float, eligible: np.ndarray, extra_lon=None, extra_lat=None) -> np.ndarray:
+        """Per point, whether an eligible (or extra) station lies within ``radius`` great-circle metres.
+
+        For radii beyond the pair table: one KD-tree query per point for its nearest such station
+        (the chord is monotone in the great circle), memory linear in the points whatever the radius.
+        """
+        xyz = self._station_xyz[eligible]
+        lat, lon = self.station_lat[eligible], self.station_lon[eligible]
+        if extra_lon is not None and len(extra_lon):
+            xyz = np.vstack([xyz, unit_vectors(extra_lat, extra_lon)])
+            lat, lon = np.concatenate([lat, extra_lat]), np.concatenate([lon, extra_lon])
+        covered = np.zeros(self.n_points, dtype=bool)
+        if len(xyz) == 0 or self.n_points == 0:
+            return covered
+        if self._xyz is None:
+            self._xyz = unit_vectors(self.lat, self.lon)
+        bound = float(chord_for(radius)) * (1 + 1e-9) + 1e-9
+        _, idx = cKDTree(xyz).query(self._xyz, k=1, distance_upper_bound=bound)
+        near = idx < len(xyz)
+        d = haversine_m(self.lat[near], self.lon[near], lat[idx[near]], lon[idx[near]])
+        covered[np.flatnonzero(near)[d <= radius]] = True
+        return covered
+
+    def _check_far(self, radius: float, mode: str, lookups: int) -> None:
+        """A radius beyond the pair table: straight line only, and a bounded number of point lookups."""
+        if mode == "network":
+            raise LimitError("radius_m", f"riding distances are answered up to {self.max_radius_m:,.0f} m for "
+                                         f"this demand; {radius:,.0f} m was asked (use mode=straight)",
+                             self.max_radius_m, radius)
+        if lookups > FAR_LOOKUP_BUDGET:
+            raise LimitError("radius_m", f"beyond {self.max_radius_m:,.0f} m this question needs {lookups:,} "
+                                         f"point lookups; one request may make {FAR_LOOKUP_BUDGET:,} (use a "
+                                         f"radius up to {self.max_radius_m:,.0f} m or fewer points)",
+                             FAR_LOOKUP_BUDGET, lookups)
 
     def _cells(self, res: int) -> tuple[np.ndarray, np.ndarray]:
         """(distinct H3 cells as strings, index of each point's cell) at resolution ``res``."""
@@ -380,15 +442,22 @@ class CoverageModel:
         fallback[p.demand[~both]] = True
         self._network_info = (d_on, fallback | ~d_on)
 
-    def _extra_pairs(self, extra_stations, radius: float, mode: str) -> tuple[np.ndarray, int]:
-        """Demand points covered by hypothetical stations (all amenities, always open)."""
+    @staticmethod
+    def _extra_xy(extra_stations) -> tuple[np.ndarray, np.ndarray]:
         if extra_stations is None or len(extra_stations) == 0:
-            return np.empty(0, dtype=np.int64), 0
+            return np.empty(0), np.empty(0)
         xy = np.asarray(extra_stations, dtype=float)
         if xy.ndim != 2 or xy.shape[1] != 2:
             raise ValueError("extra_stations must be a sequence of (lon, lat) pairs")
         elon, elat = as_float_array(xy[:, 0], "extra station lon"), as_float_array(xy[:, 1], "extra station lat")
         check_lonlat(elon, elat, "extra_stations")
+        return elon, elat
+
+    def _extra_pairs(self, extra_stations, radius: float, mode: str) -> tuple[np.ndarray, int]:
+        """Demand points covered by hypothetical stations (all amenities, always open)."""
+        elon, elat = self._extra_xy(extra_stations)
+        if len(elon) == 0:
+            return np.empty(0, dtype=np.int64), 0
         di, sj, d = pairs_within(self.lon, self.lat, elon, elat, radius)
         if mode == "network" and len(di):
             net = self.network
@@ -414,8 +483,6 @@ class CoverageModel:
         radius = check_radius(radius_m)
         if mode == "network" and self.network is None:
             raise ValueError("mode='network' needs a road network; build the model with network=")
-        if radius > self.max_radius_m:
-            self._extend(radius)
         return radius
 
     # -- questions -----------------------------------------------------------------------------
@@ -427,10 +494,19 @@ class CoverageModel:
         radius = self._prepare(radius_m, mode)
         static, _ = self._static_eligible(amenities, removed_station_ids)
         open_mask, _ = self._open(at)
-        covered = self._covered(self._pairs(mode), radius, static & open_mask)
-        extra, _ = self._extra_pairs(extra_stations, radius, mode)
-        covered[extra] = True
+        covered, _ = self._covered_by(radius, mode, static & open_mask, extra_stations)
         return covered
+
+    def _covered_by(self, radius: float, mode: str, eligible: np.ndarray, extra_stations) -> tuple[np.ndarray, int]:
+        """(per point: covered by an eligible or extra station, how many extra stations)."""
+        if radius <= self.max_radius_m:
+            covered = self._covered(self._pairs(mode), radius, eligible)
+            extra, n_extra = self._extra_pairs(extra_stations, radius, mode)
+            covered[extra] = True
+            return covered, n_extra
+        self._check_far(radius, mode, self.n_points)
+        elon, elat = self._extra_xy(extra_stations)
+        return self._nearest_within(radius, eligible, elon, elat), len(elon)
 
     @_serialised
     def coverage(self, radius_m: float, amenities=(), at=None, mode: str = "straight", h3_res: int = DEFAULT_H3_RES,
@@ -471,9 +547,7 @@ class CoverageModel:
         static, keys = self._static_eligible(amenities, removed_station_ids)
         open_mask, t = self._open(at)
         eligible = static & open_mask
-        covered = self._covered(self._pairs(mode), radius, eligible)
-        extra, n_extra = self._extra_pairs(extra_stations, radius, mode)
-        covered[extra] = True
+        covered, n_extra = self._covered_by(radius, mode, eligible, extra_stations)
         network_points = fallback_points = 0
         if mode == "network":
             on, fallback = self._network_info
@@ -546,23 +620,37 @@ class CoverageModel:
         week_start = check_day(week_start, "week_start")
         radius = self._prepare(radius_m, mode)
         static, _ = self._static_eligible(amenities, removed_station_ids)
-        demand, station = self._pairs(mode).within(radius)
-        # the amenity filter and removals do not change over the week: cut the pairs once
-        keep = static[station]
-        demand, station = demand[keep], station[keep]
         monday = week_start - dt.timedelta(days=week_start.weekday())
         dates = [monday + dt.timedelta(days=i) for i in range(7)]
+        masks = [[self._open(dt.datetime(day.year, day.month, day.day, hour))[0] for hour in range(24)]
+                 for day in dates]
+        if radius <= self.max_radius_m:
+            demand, station = self._pairs(mode).within(radius)
+            # the amenity filter and removals do not change over the week: cut the pairs once
+            keep = static[station]
+            demand, station = demand[keep], station[keep]
+
+            def covered_when(open_mask):
+                covered = np.zeros(self.n_points, dtype=bool)
+                covered[demand[open_mask[station]]] = True
+                return covered
+        else:
+            distinct = {np.packbits(m).tobytes() for row in masks for m in row}
+            self._check_far(radius, mode, self.n_points * len(distinct))
+
+            def covered_when(open_mask):
+                return self._nearest_within(radius, static & open_mask)
+
         share = np.full((7, 24), np.nan)
         point_share = np.full((7, 24), np.nan)
         seen: dict[bytes, tuple[float, float]] = {}
-        for d, day in enumerate(dates):
+        for d in range(7):
             for hour in range(24):
-                open_mask, _ = self._open(dt.datetime(day.year, day.month, day.day, hour))
+                open_mask = masks[d][hour]
                 key = np.packbits(open_mask).tobytes()
                 hit = seen.get(key)
                 if hit is None:
-                    covered = np.zeros(self.n_points, dtype=bool)
-                    covered[demand[open_mask[station]]] = True
+                    covered = covered_when(open_mask)
                     got = float(self.weight[covered].sum())
                     hit = seen[key] = (got / self.total_demand if self.total_demand > 0 else np.nan,
                                        covered.mean() if self.n_points else np.nan)

@@ -14,11 +14,13 @@ import pandas as pd
 
 from layers.common.amenities import parse_amenities
 from layers.common.calendar import check_moment
-from layers.common.errors import QuestionError
+from layers.common.errors import LimitError, QuestionError
 from layers.common.geodesy import MAX_RADIUS_M
 from layers.planning.coverage import DEFAULT_H3_RES, MODES, CoverageModel, CoverageResult
 from layers.planning.siting import MAX_K, SitingResult, exact_mclp, greedy_mclp
 
+#: The most hexagons one answer lists (a JSON answer or a gap map of 100,000 hexagons is tens of MB).
+MAX_HEXAGONS = 100_000
 #: H3 resolutions a question may ask for (5 ≈ 250 km² … 10 ≈ 0.015 km² per hexagon).
 H3_RES_RANGE = (5, 10)
 
@@ -80,9 +82,27 @@ class CoverageQuestion:
 
 def coverage(model: CoverageModel, question: CoverageQuestion, extra_stations=None,
              removed_station_ids=None) -> CoverageResult:
-    """The share of demand within reach of a station that counts (see :meth:`CoverageModel.coverage`)."""
+    """The share of demand within reach of a station that counts (see :meth:`CoverageModel.coverage`).
+
+    Raises
+    ------
+    LimitError
+        When the answer would list more than :data:`MAX_HEXAGONS` hexagons (a fine resolution over
+        a large upload): decided from the hexagons before the coverage is computed.
+    """
+    check_hexagons(model, question.h3_res)
     return model.coverage(**question.coverage_args(), extra_stations=extra_stations or None,
                           removed_station_ids=removed_station_ids or None)
+
+
+def check_hexagons(model: CoverageModel, h3_res: int) -> int:
+    """The number of hexagons the model's demand lies in at ``h3_res``; a :class:`LimitError` above
+    :data:`MAX_HEXAGONS` (decided from the hexagons alone, before any coverage is computed)."""
+    cells = model.hexagon_count(h3_res)
+    if cells > MAX_HEXAGONS:
+        raise LimitError("h3_res", f"at resolution {h3_res} this demand lies in {cells:,} hexagons; an answer "
+                                   f"lists at most {MAX_HEXAGONS:,} (choose a coarser resolution)", MAX_HEXAGONS, cells)
+    return cells
 
 
 def check_k(k) -> int:

@@ -12,11 +12,14 @@ import shapely
 from scipy import sparse
 
 from layers.common.districts import district_index
-from layers.common.geodesy import pairs_within
+from layers.common.errors import LimitError
+from layers.common.geodesy import candidate_counts, pairs_within
 from mapdata.crs import METRIC_EPSG, check_wgs84
 
 SOURCES = ("osm_place", "compound", "grid", "planner")
 MAX_K = 100
+#: Candidate × demand pairs one siting request may examine (about three times those it keeps).
+SITING_CANDIDATE_BUDGET = 20_000_000
 #: The exact solve is refused above this many cells of the reduced coverage matrix (distinct
 #: demand patterns × useful candidates). spopt builds its PuLP model cell by cell, about 13 µs a
 #: cell on the reference machine (docs/GUIDE §4: 10k × 1k took 129 s to build), so the limit
@@ -229,9 +232,38 @@ def _problem(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_covere
     # Demand the existing stations already reach can gain nothing: dropping it is exactly what
     # keeping those stations as required facilities means, and shrinks the problem.
     uncovered = np.flatnonzero(~existing)
+    examined = int(candidate_counts(dlon[uncovered], dlat[uncovered], clon, clat, radius_m).sum())
+    if examined > SITING_CANDIDATE_BUDGET:
+        raise LimitError("radius_m", f"at {radius_m:,.0f} m the {len(uncovered):,} uncovered demand points and "
+                                     f"{len(clon):,} candidate sites make about {examined:,} pairs to examine; one "
+                                     f"request may examine {SITING_CANDIDATE_BUDGET:,} (use a smaller radius or "
+                                     "fewer candidates)", SITING_CANDIDATE_BUDGET, examined)
     di, cj, _ = pairs_within(dlon[uncovered], dlat[uncovered], clon, clat, radius_m)
     matrix = sparse.csr_matrix((np.ones(len(di), dtype=np.float64), (cj, di)), shape=(len(clon), len(uncovered)))
     return _Problem(w, uncovered, matrix, clon, clat, ids, float(w[existing].sum()), int(existing.sum()), int(k))
+
+
+def _pattern_groups(by_demand: sparse.csr_matrix, reached: np.ndarray) -> tuple[np.ndarray, int]:
+    """Which points are reached by exactly the same candidates: a group number per reached row, numbered
+    in order of first appearance, and the number of groups.
+
+    Each row's candidate set is hashed twice (sums of random 64-bit keys, wrapping) with its length, all
+    vectorised: a Python loop over rows took seconds before a too-large problem could be refused. Two
+    different sets share all three only with probability about 2**-128 per pair.
+    """
+    if len(reached) == 0:
+        return np.empty(0, dtype=np.int64), 0
+    rng = np.random.default_rng(0x5EED)
+    keys = rng.integers(0, 2**63, size=(2, by_demand.shape[1]), dtype=np.uint64)
+    starts = by_demand.indptr[reached]
+    lengths = np.diff(by_demand.indptr)[reached]
+    h1 = np.add.reduceat(keys[0][by_demand.indices], starts)
+    h2 = np.add.reduceat(keys[1][by_demand.indices], starts)
+    signature = np.stack([h1, h2, lengths.astype(np.uint64)], axis=1)
+    _, first, inverse = np.unique(signature, axis=0, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.reshape(-1)], len(first)
 
 
 def _result(problem: _Problem, chosen: list[int], method: str, started: float) -> SitingResult:
@@ -410,9 +442,6 @@ def exact_mclp(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_cove
         When the reduced problem exceeds ``max_cells`` (the message gives its size and
         suggests the greedy), or the solver does not prove optimality.
     """
-    import pulp
-    from spopt.locate import MCLP
-
     started = time.perf_counter()
     problem = _problem(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_covered_mask, radius_m, k,
                        candidate_ids)
@@ -420,20 +449,19 @@ def exact_mclp(demand_lon, demand_lat, weight, cand_lon, cand_lat, existing_cove
     by_demand = problem.matrix.T.tocsr()
     by_demand.sort_indices()
     reached = np.flatnonzero(np.diff(by_demand.indptr) > 0)
-    patterns: dict[bytes, int] = {}
-    group = np.empty(len(reached), dtype=np.int64)
-    indptr, indices = by_demand.indptr, by_demand.indices
-    for pos, i in enumerate(reached.tolist()):
-        key = indices[indptr[i]:indptr[i + 1]].tobytes()
-        group[pos] = patterns.setdefault(key, len(patterns))
-    n_groups = len(patterns)
+    group, n_groups = _pattern_groups(by_demand, reached)
     useful = np.flatnonzero(np.diff(problem.matrix.indptr) > 0)
     cells = n_groups * len(useful)
     if cells > max_cells:
-        raise ValueError(f"the exact solve is limited to {max_cells:,} cells; this problem has {n_groups:,} distinct "
-                         f"demand patterns × {len(useful):,} candidates = {cells:,}: use the greedy answer")
+        raise LimitError("method", f"the exact solve is limited to {max_cells:,} cells; this problem has "
+                         f"{n_groups:,} distinct demand patterns × {len(useful):,} candidates = {cells:,}: "
+                         "use method=greedy, a smaller radius or fewer candidates", max_cells, cells)
     if n_groups == 0 or len(useful) == 0:
         return _result(problem, [], "exact", started)
+    # imported only now: spopt and PuLP take about two seconds to import, which a refusal must not pay
+    import pulp
+    from spopt.locate import MCLP
+
     group_weight = np.bincount(group, weights=w_u[reached], minlength=n_groups)
     # 0/1 incidence of the reduced problem, written as a cost matrix (0 = reached, 2 = not) for
     # spopt's service radius of 1

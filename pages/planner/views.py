@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 
 from layers.common import geojson
 from layers.common.calendar import holiday_name
+from layers.common.errors import LimitError
 from layers.planning.context import MAX_UPLOADS
 from layers.planning.coverage import CoverageModel
 from layers.planning.dates import default_holiday, known_holiday_day, ordinary_week_monday, today
@@ -28,11 +29,11 @@ from layers.planning.demand import (
     parse_candidate_upload,
     parse_demand_upload,
 )
-from layers.planning.questions import compare_in_district, coverage, recommend_sites, what_if
+from layers.planning.questions import check_hexagons, compare_in_district, coverage, recommend_sites, what_if
 from layers.planning.results import hexagon_rings
 from mapdata.vocabulary import INPUT_CRS
 from pages.context import services
-from pages.i18n import holiday, language, t
+from pages.i18n import TEXT, holiday, language, t
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
 from pages.phrasing import number, pct, signed_pct
 from pages.planner.state import (
@@ -153,6 +154,10 @@ def hexagon_collection(cells: tuple[str, ...], res: int) -> dict:
 
 def gap_hexagons(model: CoverageModel, res: int) -> dict:
     """The hexagons holding demand at resolution ``res``, in the order of every coverage result's ``hexagons``."""
+    try:
+        check_hexagons(model, res)
+    except LimitError:  # the coverage answers with a refusal that says why; draw nothing either
+        return geojson.collection([])
     cells = model.coverage(100.0, h3_res=res).hexagons["h3"]
     return hexagon_collection(tuple(cells), res)
 
@@ -227,14 +232,32 @@ def demand_label(model, upload, expired, lang: str):
     return out
 
 
+def too_costly(exc: LimitError, lang: str):
+    """The domain's refusal of a question beyond what one request may compute, as the page shows it."""
+    return html.P(too_costly_text(exc, lang), className="warning too-costly")
+
+
+def too_costly_text(exc: LimitError, lang: str) -> str:
+    key = f"planner.too_costly.{exc.field}"
+    if key in TEXT:
+        return t(key, lang, asked=number(exc.asked), limit=number(exc.limit))
+    return t("planner.too_costly", lang, reason=exc.message)
+
+
 def coverage_view(query_data, whatif_data, state, demand=None):
     """Everything that follows from the question, the demand and the what-if, in one pass over the model."""
     lang = lang_of(state)
     query = the_query(query_data)
     model, upload, expired = demand_in_use(demand)
     whatif = clean_what_if(whatif_data, model.station_ids, planning().outline())
-    change = what_if(model, query.question(), whatif["added"], whatif["removed"])
-    result = change.changed if change else coverage(model, query.question())
+    try:
+        change = what_if(model, query.question(), whatif["added"], whatif["removed"])
+        result = change.changed if change else coverage(model, query.question())
+    except LimitError as exc:  # an upload too large for this question: say so, show no stale figures
+        return ("—", "—", f"— / {len(model.station_ids)}", when_text(query, lang), too_costly(exc, lang), [],
+                {"res": query.h3_res, "levels": [], "colours": GAP_COLOURS},
+                {"shares": {}, "breaks": SHARE_BREAKS, "colours": SHARE_COLOURS}, legend([], lang), None,
+                whatif_features(whatif, lang), {"removed": whatif["removed"]}, demand_label(model, upload, expired, lang))
     o = result.overall
     breaks = gap_breaks(result.hexagons)
     summary = None
@@ -299,7 +322,10 @@ def inspect_view(trigger, hex_click, district_click, query_data, whatif_data, st
     query = the_query(query_data)
     model = demand_model(demand)
     whatif = clean_what_if(whatif_data, model.station_ids, planning().outline())
-    result = coverage(model, query.question(), whatif["added"], whatif["removed"])
+    try:
+        result = coverage(model, query.question(), whatif["added"], whatif["removed"])
+    except LimitError as exc:
+        return too_costly(exc, lang)
     if trigger == PLANNER.hexagons:
         props = feature_props(hex_click)
         i, res = props.get("i"), props.get("r")
@@ -412,6 +438,16 @@ def week_figure(normal: pd.DataFrame, holiday: pd.DataFrame | None, view: str, a
     return fig
 
 
+def refused_figure(text: str):
+    """An empty chart that says why it is empty."""
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                       font={"family": FONT, "size": 13, "color": "#9a3412"})
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, template="plotly_white",
+                      paper_bgcolor="rgba(0,0,0,0)", margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
 def week_view(query_data, view, holiday_value, state, demand=None):
     lang = lang_of(state)
     query = the_query(query_data)
@@ -428,8 +464,11 @@ def week_view(query_data, view, holiday_value, state, demand=None):
         out.attrs = frame.attrs
         return out
 
-    normal = percent(ordinary_week_monday(day))
-    hol = percent(holiday_day) if holiday_day else None
+    try:
+        normal = percent(ordinary_week_monday(day))
+        hol = percent(holiday_day) if holiday_day else None
+    except LimitError as exc:
+        return refused_figure(too_costly_text(exc, lang))
     return week_figure(normal, hol, view if view in ("side", "diff") else "side", query.at, lang)
 
 
@@ -449,7 +488,10 @@ def sites_view(k_value, query_data, state, demand=None, cands=None):
     query = the_query(query_data)
     k = clip_k(k_value)
     candidates, cands_expired = candidates_in_use(cands)
-    result = recommend_sites(demand_model(demand), candidates, query.question(), k)
+    try:
+        result = recommend_sites(demand_model(demand), candidates, query.question(), k)
+    except LimitError as exc:
+        return too_costly(exc, lang), [], refused_figure(""), geojson.collection([])
     by_id = candidates.set_index("id")
     picks = result.picks
     names = [site_name({"id": i, "name": by_id.at[i, "name"], "source": by_id.at[i, "source"]}, lang)

@@ -60,9 +60,16 @@ def _planned_time(text) -> str | None:
 
 
 def initial_state(lat=None, lon=None, a=None, at=None, s=None, c=None, b=None, lang=None, **_ignored) -> dict:
-    """The page state from the URL's query; anything malformed is dropped, not trusted."""
+    """The page state from the URL's query; anything malformed is dropped, not trusted.
+
+    A parameter given more than once arrives as a list: amenities are combined (``a=microwave&a=toilet``
+    asks for both, as ``a=microwave,toilet`` does); any other repeated parameter is ambiguous and ignored.
+    """
+    lat, lon, at, s, c, b, lang = (None if isinstance(v, list) else v for v in (lat, lon, at, s, c, b, lang))
     la, lo = _float(lat, -90, 90), _float(lon, -180, 180)
-    amenities = [k for k in (a if isinstance(a, str) else "").split(",") if k in AMENITY_KEYS]
+    asked = a if isinstance(a, list) else [a]
+    named = {k for v in asked[:len(AMENITY_KEYS)] if isinstance(v, str) for k in v.split(",")[:len(AMENITY_KEYS)]}
+    amenities = [k for k in AMENITY_KEYS if k in named]
     return {
         "location": {"lat": la, "lon": lo, "where": "link"} if la is not None and lo is not None
         else {"lat": CITY_CENTRE[0], "lon": CITY_CENTRE[1], "where": "centre"},

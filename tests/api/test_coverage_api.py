@@ -323,9 +323,10 @@ def test_exact_siting_on_a_small_request_equals_or_beats_greedy(client):
 
 def test_exact_siting_is_refused_when_too_large(client):
     r = client.post("/api/v1/siting", json={"k": 5, "radius_m": 1000, "at": "any", "method": "exact"})
-    assert r.status_code == 400
+    assert r.status_code == 422
     err = r.get_json()["error"]
-    assert err["field"] == "method" and "greedy" in err["message"]
+    assert err["code"] == "limit_exceeded" and err["field"] == "method" and "greedy" in err["message"]
+    assert err["asked"] > err["limit"] > 0
 
 
 def test_candidates_in_gcj02_land_on_their_wgs84_twins(client):

@@ -96,3 +96,54 @@ def test_a_forged_router_request_is_answered_with_no_update(client):
     body["inputs"][0]["value"], body["inputs"][1]["value"] = "/planner", "?lang=en"
     r = client.post("/_dash-update-component", json=body)
     assert r.status_code == 200 and "planner-controls" in r.get_data(as_text=True)
+
+
+def _route(client, pathname: str, search: str):
+    body = {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                       {"id": "_pages_location", "property": "search", "value": search}],
+            "changedPropIds": ["_pages_location.pathname"]}
+    return client.post("/_dash-update-component", json=body)
+
+
+def _find(node, ident):
+    """The component with id ``ident`` in a serialised Dash layout."""
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == ident:
+            return node
+        node = list(node.values())
+    if isinstance(node, list):
+        for child in node:
+            found = _find(child, ident)
+            if found is not None:
+                return found
+    return None
+
+
+def test_a_repeated_amenity_in_the_rider_link_asks_for_both(client):
+    from pages.ids import RIDER
+
+    r = _route(client, "/", "?a=microwave&a=toilet&lang=en")
+    assert r.status_code == 200
+    chips = _find(r.get_json()["response"]["_pages_content"]["children"], RIDER.chips)
+    assert sorted(chips["props"]["value"]) == ["microwave", "toilet"]
+
+
+@pytest.mark.parametrize("search", ["?at=a&at=b", "?at=2026-12-03T09:00&at=2026-12-04T09:00", "?lat=30.6&lat=30.7",
+                                    "?lang=en&lang=zh", "?s=a&s=b&c=x&c=y"])
+def test_other_repeated_parameters_are_ignored_and_the_page_renders(client, search):
+    from pages.ids import RIDER
+
+    r = _route(client, "/", search)
+    assert r.status_code == 200
+    page = r.get_json()["response"]["_pages_content"]["children"]
+    assert _find(page, RIDER.results) is not None and _find(page, RIDER.chips) is not None
+    plain = _route(client, "/", "").get_json()["response"]["_pages_content"]["children"]
+    assert _find(page, RIDER.where) == _find(plain, RIDER.where)
+
+
+@pytest.mark.parametrize("search", ["?lang=en&lang=zh", "?lang=en&a=1&a=2"])
+def test_the_planner_page_renders_with_repeated_parameters(client, search):
+    r = _route(client, "/planner", search)
+    assert r.status_code == 200 and "planner-controls" in r.get_data(as_text=True)

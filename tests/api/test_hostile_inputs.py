@@ -86,3 +86,16 @@ def test_candidate_coordinates_given_as_text_are_bad_rows(client):
     r = client.post("/api/v1/siting", json={"k": 1, "at": "any", "candidates": sites})
     error = _refused(r, "candidates")
     assert error["code"] == "invalid_rows" and [row["row"] for row in error["rows"]] == [2, 2]
+
+
+@pytest.mark.parametrize("path, query, field", [
+    ("/api/v1/stations/nearest", "lat=30.6586&lon=104.0648&amenities=microwave&amenities=toilet", "amenities"),
+    ("/api/v1/stations/nearest", "lat=30.6586&lat=30.7&lon=104.0648", "lat"),
+    ("/api/v1/coverage", "at=2026-12-03T09:00&at=2026-12-03T21:00", "at"),
+    ("/api/v1/coverage/week", "radius_m=500&radius_m=900", "radius_m"),
+    ("/api/v1/reports/coverage.csv", "at=a&at=b", "at"),
+    ("/api/v1/stations", "district=510104&district=510105", "district"),
+])
+def test_a_parameter_given_twice_is_refused_not_guessed(client, path, query, field):
+    error = _refused(client.get(f"{path}?{query}"), field)
+    assert "more than once" in error["message"]

@@ -198,14 +198,42 @@ def test_what_if_add_and_remove(instance):
         model.coverage(700, removed_station_ids=["nope"])
 
 
-def test_radius_beyond_the_table_extends_it(instance):
+@pytest.mark.parametrize("radius", [2500.0, 12_000.0])
+def test_radii_beyond_the_table_are_answered_exactly_without_growing_it(instance, radius):
     model = CoverageModel(instance["stations"], instance["dlon"], instance["dlat"], max_radius_m=500.0, h3_res=None)
-    covered = model.covered_mask(2500.0)
-    assert model.max_radius_m == 2500.0
+    pairs = model.n_pairs
+    everyone = np.ones(len(instance["slon"]), bool)
+    covered = model.covered_mask(radius)
     assert np.array_equal(covered, brute(instance["dlon"], instance["dlat"], instance["slon"], instance["slat"],
-                                         np.ones(len(instance["slon"]), bool), 2500.0))
+                                         everyone, radius))
+    microwave = instance["microwave"]
+    result = model.coverage(radius, ("microwave",), extra_stations=[(104.20, 30.80)])
+    expected = brute(np.append(instance["dlon"], []), instance["dlat"], np.append(instance["slon"][microwave], 104.20),
+                     np.append(instance["slat"][microwave], 30.80), np.ones(microwave.sum() + 1, bool), radius)
+    assert result.overall["points_covered"] == int(expected.sum())
+    week = model.week(radius, (), dt.date(2026, 11, 11))
+    assert week.shape == (7, 24) and np.nanmax(week.to_numpy()) <= 1
+    assert model.max_radius_m == 500.0 and model.n_pairs == pairs, "the table keeps its size"
     with pytest.raises(ValueError, match="radius_m"):
         model.coverage(-5)
+
+
+def test_the_table_shrinks_to_its_budget_and_limits_are_named(instance, monkeypatch):
+    import layers.planning.coverage as coverage_module
+    from layers.common.errors import LimitError
+
+    monkeypatch.setattr(coverage_module, "PAIR_CANDIDATE_BUDGET", 20_000)
+    model = CoverageModel(instance["stations"], instance["dlon"], instance["dlat"], h3_res=None)
+    assert model.max_radius_m < 2000.0
+    # the answer is the same whichever way it is computed
+    everyone = np.ones(len(instance["slon"]), bool)
+    for radius in (model.max_radius_m, 1000.0, 2000.0):
+        assert np.array_equal(model.covered_mask(radius), brute(instance["dlon"], instance["dlat"], instance["slon"],
+                                                                instance["slat"], everyone, radius))
+    monkeypatch.setattr(coverage_module, "FAR_LOOKUP_BUDGET", 1_000)
+    with pytest.raises(LimitError) as err:
+        model.week(5000.0, (), dt.date(2026, 11, 11))
+    assert err.value.field == "radius_m" and err.value.asked > err.value.limit == 1_000
 
 
 def test_week_table_shows_the_night_gap():

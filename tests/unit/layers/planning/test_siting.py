@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from layers.common.districts import chengdu_outline
+from layers.common.errors import LimitError
 from layers.common.geodesy import haversine_m
 from layers.planning.siting import candidate_sites, exact_mclp, greedy_mclp
 from mapdata.demo.districts import load_districts
@@ -149,8 +150,9 @@ def test_bad_arguments_and_size_limit():
         greedy_mclp(dlon, dlat, weight, clon, clat, existing, 500.0, 101)
     with pytest.raises(ValueError, match="existing_covered_mask"):
         greedy_mclp(dlon, dlat, weight, clon, clat, existing[:10], 500.0, 3)
-    with pytest.raises(ValueError, match="use the greedy"):
+    with pytest.raises(LimitError, match="use method=greedy") as refused:
         exact_mclp(dlon, dlat, weight, clon, clat, existing, 1500.0, 3, max_cells=1000)
+    assert refused.value.field == "method" and refused.value.limit == 1000 and refused.value.asked > 1000
 
 
 def test_candidate_sites(tmp_path):
