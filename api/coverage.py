@@ -28,12 +28,32 @@ EXACT_TIME_LIMIT_S = 60.0
 
 bp = ApiBlueprint("api_coverage", __name__)
 
+_POINT_FEATURES = {
+    "type": "object", "required": ["type", "features"],
+    "description": "a FeatureCollection of Points in the crs given, inside Chengdu; optional weight (a number from 0 "
+                   "to 1e12, default 1) and time (ISO 8601) properties",
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {"type": "array", "minItems": 1, "maxItems": 1_000_000, "items": {
+            "type": "object", "required": ["type", "geometry"],
+            "properties": {
+                "type": {"const": "Feature"},
+                "geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
+                    "type": {"const": "Point"},
+                    "coordinates": {"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"}}}},
+                "properties": {"type": ["object", "null"], "properties": {
+                    "weight": {"type": "number", "minimum": 0, "maximum": 1e12},
+                    "time": {"type": ["string", "null"]}}}}}}},
+    "examples": [{"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.0648, 30.6586]},
+         "properties": {"weight": 3}}]}],
+}
 _UPLOAD_BODY = {
-    "text/csv": {"type": "string", "description": "a header naming lon and lat, optionally weight and time",
+    "text/csv": {"type": "string", "description": "a header naming lon and lat, optionally weight and time; one "
+                                                  "point inside Chengdu per row",
                  "examples": ["lon,lat,weight\n104.0648,30.6586,3\n"]},
-    "application/geo+json": {"type": "object", "description": "a FeatureCollection of Points; optional weight "
-                                                              "property (default 1)"},
-    "application/json": {"type": "object", "description": "the same FeatureCollection"},
+    "application/geo+json": _POINT_FEATURES,
+    "application/json": _POINT_FEATURES,
 }
 
 
@@ -78,7 +98,7 @@ def _posted_demand(q: m.CoverageQuery):
         raise from_upload(exc) from None
 
 
-@bp.operation("GET", f"{PREFIX}/coverage", query=m.CoverageQuery, response=m.CoverageResponse,
+@bp.operation("GET", f"{PREFIX}/coverage", query=m.CoverageQuery, response=m.CoverageResponse, errors=(400, 422),
               summary="Coverage of the stored demand by the stations that count (amenities, open at at)")
 def coverage_stored():
     q = parse_query(m.CoverageQuery)
@@ -89,7 +109,7 @@ def coverage_stored():
 @bp.operation("POST", f"{PREFIX}/coverage", query=m.CoverageQuery, response=m.CoverageResponse,
               body=_UPLOAD_BODY, body_description=f"demand points, at most {MAX_UPLOAD_BYTES // 2**20} MB and "
                                                   "1,000,000 rows, in the crs given",
-              errors=(400, 413, 415), summary="Coverage of your demand points (CSV or GeoJSON body in the crs given)")
+              errors=(400, 413, 415, 422), summary="Coverage of your demand points (CSV or GeoJSON body in the crs given)")
 def coverage_posted():
     q = parse_query(m.CoverageQuery)
     asked = question(q, parse_amenity_keys(q.amenities), parse_time(q.at))
@@ -98,7 +118,7 @@ def coverage_posted():
     return _coverage_answer(coverage(model, asked), q, "upload")
 
 
-@bp.operation("GET", f"{PREFIX}/coverage/week", query=m.WeekQuery, response=m.WeekResponse,
+@bp.operation("GET", f"{PREFIX}/coverage/week", query=m.WeekQuery, response=m.WeekResponse, errors=(400, 422),
               summary="Share of the stored demand covered at each hour of a real week (7 × 24, Monday first)")
 def coverage_week():
     q = parse_query(m.WeekQuery)
@@ -113,7 +133,7 @@ def coverage_week():
         "point_share": frame.attrs["point_share"]}))
 
 
-@bp.operation("GET", f"{PREFIX}/coverage/compare", query=m.CompareQuery, response=m.CompareResponse,
+@bp.operation("GET", f"{PREFIX}/coverage/compare", query=m.CompareQuery, response=m.CompareResponse, errors=(400, 422),
               summary="Hour-by-hour coverage of a normal week against a public-holiday week, and the difference")
 def coverage_compare():
     q = parse_query(m.CompareQuery)
@@ -149,7 +169,7 @@ def _picks(result, cands) -> dict:
 
 
 @bp.operation("POST", f"{PREFIX}/siting", query=m.SitingQuery, body={"application/json": m.SitingBody},
-              response=m.SitingResponse, errors=(400, 413, 415),
+              response=m.SitingResponse, errors=(400, 413, 415, 422),
               summary="Where k new stations add the most covered demand (greedy, or exact for small problems with "
                       "the greedy's objective for comparison)")
 def siting():

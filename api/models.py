@@ -15,7 +15,7 @@ from layers.planning.context import MAX_TOKEN_CHARS, MAX_UPLOADS
 from layers.planning.coverage import DEFAULT_H3_RES
 from layers.planning.questions import H3_RES_RANGE
 from layers.planning.siting import MAX_K
-from layers.rider.catalogue import PUBLIC_LAYERS, SIMPLIFY_STEPS_M
+from layers.rider.catalogue import PUBLIC_LAYERS, PUBLIC_PROPERTIES, SIMPLIFY_STEPS_M
 from mapdata.vocabulary import AMENITY_KEYS, STATION_STATUSES
 
 Crs = Literal["wgs84", "gcj02", "bd09"]
@@ -38,7 +38,8 @@ def _empty_is_none(v):
 # (float("30_6") is 306 and pydantic reads "0" as a Unix time for a date: a client's typo must be a 400)
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d+")
+#: a whole number, also written with a zero fraction (60.0), as JSON Schema's integer allows
+_INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MAX_NUMBER_CHARS = 32
 
@@ -61,11 +62,78 @@ def _in_calendar(day: dt.date) -> dt.date:
         raise ValueError(exc.message.removeprefix("got ")) from None
 
 
+# --- what the document says a text parameter may hold: exactly what its parser reads ---------------
+
+def one_or_more(words, sep: str) -> str:
+    word = "(?:" + "|".join(re.escape(w) for w in words) + ")"
+    return f"{word}(?:{sep}{word})*"
+
+
+#: ``amenities``: keys separated by commas, semicolons or spaces (parse_amenities), or nothing.
+_KEY_SEPARATORS = r"[;,\s]+"
+AMENITIES_PATTERN = rf"^[;,\s]*(?:{one_or_more(AMENITY_KEYS, _KEY_SEPARATORS)}[;,\s]*)?$"
+#: ``fields``: property names separated by commas, or nothing (every property).
+FIELDS_PATTERN = rf"^(?:,*{one_or_more(PUBLIC_PROPERTIES, ',+')},*)?$"
+_YEAR = r"(?:19[7-9]\d|2[01]\d\d)"  # the calendar the app answers for: 1970–2199
+_DATE = _YEAR + r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+_CLOCK = r"(?:[T ](?:[01]\d|2[0-3])(?::[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?)?(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?"
+#: ``at``: now, any, nothing (now) or an ISO 8601 day or time in 1970–2199.
+AT_PATTERN = rf"^(?:now|any|\s*{_DATE}{_CLOCK}\s*)?$"
+#: A day parameter: YYYY-MM-DD in 1970–2199.
+DAY_PATTERN = rf"^\s*{_DATE}\s*$"
+OPTIONAL_DAY_PATTERN = rf"^(?:\s*{_DATE}\s*)?$"
+
+
+def _text(pattern: str) -> dict:
+    return {"json_schema_extra": {"pattern": pattern}}
+
+
+def _day(pattern: str = DAY_PATTERN):
+    """A day parameter's schema: a string of the pattern (a query string carries text, not a JSON date)."""
+    def extra(schema: dict) -> None:
+        description = schema.get("description")
+        schema.clear()
+        schema.update({"type": "string", "pattern": pattern})
+        if description:
+            schema["description"] = description
+    return {"json_schema_extra": extra}
+
+
+#: pydantic leaves a constraint of an optional annotated number under its own name
+_JSON_KEYWORD = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
+def _blank_or(schema_type: str):
+    """An optional number that may also be given blank (``k=``: the default)."""
+    def extra(schema: dict) -> None:
+        options = [{_JSON_KEYWORD.get(k, k): v for k, v in o.items()} for o in schema.pop("anyOf", [])
+                   if o.get("type") != "null"]
+        schema["anyOf"] = [*options, {"type": "string", "maxLength": 0}]
+        if schema.get("default", "") is None:
+            del schema["default"]  # absent means the default; null is no value a query string can carry
+    return {"json_schema_extra": extra}
+
+
 QueryFloat = Annotated[float, BeforeValidator(_matching(_DECIMAL, "a decimal number such as 30.66"))]
-QueryInt = Annotated[int, BeforeValidator(_matching(_INTEGER, "a whole number such as 5"))]
+def _whole(text):
+    return text.split(".")[0] if isinstance(text, str) else text
+
+
+QueryInt = Annotated[int, BeforeValidator(_whole), BeforeValidator(_matching(_INTEGER, "a whole number such as 5"))]
 QueryDay = Annotated[dt.date, BeforeValidator(_matching(_DAY, "a day as YYYY-MM-DD")), AfterValidator(_in_calendar)]
+def _json_integer(v):
+    # JSON Schema's integer is a number without a fraction (100.0 is one); a string or a bool is not
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError("expected a JSON number without a fraction")
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise ValueError("expected a whole number")
+        return int(v)
+    return v
+
+
 #: In a JSON body a number is a JSON number: not a string, not true or false.
-BodyInt = Annotated[int, Strict()]
+BodyInt = Annotated[int, BeforeValidator(_json_integer)]
 BodyFloat = Annotated[float, Strict()]
 
 
@@ -137,16 +205,26 @@ class StationFeature(BaseModel):
     properties: StationProperties
 
 
+class ListedStationProperties(StationProperties):
+    """A station's properties in the collection: only the ``fields`` asked for (the feature's id is its ``id``)."""
+
+    id: str | None = Field(None, examples=["st-0001"])
+
+
+class ListedStationFeature(StationFeature):
+    properties: ListedStationProperties
+
+
 class StationCollection(BaseModel):
     """All stations (only the ``fields`` asked for in each feature's properties)."""
 
     type: Literal["FeatureCollection"]
-    features: list[StationFeature]
+    features: list[ListedStationFeature]
 
 
 class StationsQuery(_Query):
     fields: str = Field("", description="comma-separated properties to include (default: all); the map asks "
-                                        "for id,name,status to stay small at national scale")
+                                        "for id,name,status to stay small at national scale", **_text(FIELDS_PATTERN))
 
 
 class StationPath(BaseModel):
@@ -156,12 +234,14 @@ class StationPath(BaseModel):
 class NearestQuery(_Query):
     lat: QueryFloat = Field(ge=-90, le=90, allow_inf_nan=False, description="latitude, WGS-84")
     lon: QueryFloat = Field(ge=-180, le=180, allow_inf_nan=False, description="longitude, WGS-84")
-    amenities: str = Field("", description="comma-separated amenity keys; a station must have all of them")
-    at: str = Field("now", description="'now', 'any' (ignore opening hours) or an ISO 8601 time")
+    amenities: str = Field("", description="comma-separated amenity keys; a station must have all of them",
+                           **_text(AMENITIES_PATTERN))
+    at: str = Field("now", description=_AT, **_text(AT_PATTERN))
     k: QueryInt = Field(5, ge=1, le=50, description="how many stations")
     sort: Literal["distance", "eta"] = Field("distance", description="rank by great-circle distance or riding time")
     max_distance_m: QueryFloat | None = Field(None, gt=0, le=2_000_000, allow_inf_nan=False,
-                                         description="only stations within this great-circle distance")
+                                              description="only stations within this great-circle distance",
+                                              **_blank_or("number"))
 
     @field_validator("max_distance_m", mode="before")
     @classmethod
@@ -241,8 +321,8 @@ class CoverageQuery(_Query):
     """Parameters of ``GET``/``POST /api/v1/coverage`` (and of the report downloads)."""
 
     radius_m: QueryFloat = Field(500.0, **_RADIUS)
-    amenities: str = Field("", description=_AMENITIES)
-    at: str = Field("now", description=_AT)
+    amenities: str = Field("", description=_AMENITIES, **_text(AMENITIES_PATTERN))
+    at: str = Field("now", description=_AT, **_text(AT_PATTERN))
     crs: Crs = Field("wgs84", description="coordinate system of an uploaded body (WGS-84, GCJ-02 of Amap, BD-09 "
                                           "of Baidu); answers are always WGS-84")
     mode: Mode = Field("straight", description=_MODE)
@@ -254,12 +334,13 @@ class _Reach(_Query):
     """What decides which stations count and how far they reach."""
 
     radius_m: QueryFloat = Field(500.0, **_RADIUS)
-    amenities: str = Field("", description=_AMENITIES)
+    amenities: str = Field("", description=_AMENITIES, **_text(AMENITIES_PATTERN))
     mode: Mode = Field("straight", description=_MODE)
 
 
 class WeekQuery(_Reach):
-    week_start: QueryDay | None = Field(None, description="any day of the week wanted (YYYY-MM-DD); default this week")
+    week_start: QueryDay | None = Field(None, description="any day of the week wanted (YYYY-MM-DD); default this week",
+                                        **_day(OPTIONAL_DAY_PATTERN))
 
     @field_validator("week_start", mode="before")
     @classmethod
@@ -268,8 +349,9 @@ class WeekQuery(_Reach):
 
 
 class CompareQuery(_Reach):
-    normal_week: QueryDay = Field(description="a day of an ordinary week (YYYY-MM-DD)")
-    holiday_week: QueryDay = Field(description="a day of a public-holiday week (YYYY-MM-DD), e.g. 2026-10-01")
+    normal_week: QueryDay = Field(description="a day of an ordinary week (YYYY-MM-DD)", **_day())
+    holiday_week: QueryDay = Field(description="a day of a public-holiday week (YYYY-MM-DD), e.g. 2026-10-01",
+                                   **_day())
 
 
 class Overall(BaseModel):
@@ -384,9 +466,10 @@ class SitingBody(BaseModel):
 
     k: BodyInt = Field(ge=1, le=MAX_K, description="how many new stations")
     radius_m: BodyFloat = Field(500.0, **_RADIUS)
-    amenities: str | list[str] = Field("", description="amenity keys the existing stations must have to count")
+    amenities: Annotated[str, Field(**_text(AMENITIES_PATTERN))] | list[Literal[AMENITY_KEYS]] = Field(  # type: ignore[valid-type]
+        "", description="amenity keys the existing stations must have to count")
     at: str = Field("now", description="existing stations count when open then ('now', 'any' or ISO 8601); "
-                                       "new stations are assumed always open with every amenity")
+                                       "new stations are assumed always open with every amenity", **_text(AT_PATTERN))
     mode: Mode = Field("straight", description="how existing stations reach demand: " + _MODE)
     method: Literal["greedy", "exact"] = Field("greedy", description="exact: optimal (CBC), refused when too large")
     crs: Crs | None = Field(None, description="coordinate system of candidates (default: the crs query parameter, "
@@ -460,10 +543,11 @@ class ReportQuery(CoverageQuery):
     """A coverage question of the stored demand, or of a demand uploaded on the planner page."""
 
     adcode: QueryInt | None = Field(None, description="a district: the map's district; for gaps and sites, keep "
-                                                 "only those in it")
-    k: QueryInt | None = Field(None, ge=1, le=MAX_K, description="recommend this many new stations (greedy)")
+                                                      "only those in it", **_blank_or("integer"))
+    k: QueryInt | None = Field(None, ge=1, le=MAX_K, description="recommend this many new stations (greedy)",
+                               **_blank_or("integer"))
     week_start: QueryDay | None = Field(None, description="coverage.xlsx: the week of its week sheet "
-                                                         "(default: the week of at)")
+                                                         "(default: the week of at)", **_day(OPTIONAL_DAY_PATTERN))
     min_uncovered: QueryFloat = Field(0.0, ge=0, allow_inf_nan=False,
                                  description="gaps: only hexagons with at least this much uncovered demand")
     demand: str | None = Field(None, max_length=MAX_TOKEN_CHARS,

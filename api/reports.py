@@ -83,7 +83,7 @@ class _Report:
 
 def _report(path: str, summary: str, mimetype: str, query=m.ReportQuery):
     return bp.operation("GET", f"{PREFIX}/reports/{path}", summary=summary, query=query, response_type=mimetype,
-                        response_description="an attachment (Content-Disposition carries its name)", errors=(400, 404))
+                        response_description="an attachment (Content-Disposition carries its name)", errors=(400, 404, 422))
 
 
 @_report("coverage.csv", "District coverage table, UTF-8 CSV with BOM", "text/csv")

@@ -12,7 +12,9 @@ from pydantic.json_schema import models_json_schema
 REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {400: "a parameter, the body or some of its rows are invalid", 404: "not found",
                405: "method not allowed", 413: "the body is too large",
-               415: "the Content-Type is not one the route reads"}
+               415: "the Content-Type is not one the route reads",
+               422: "valid, but beyond what one request may cost (limit_exceeded: the error names the limit and "
+                    "the amount asked)"}
 
 
 @dataclass

@@ -140,6 +140,9 @@ def pairs_within(demand_lon, demand_lat, site_lon, site_lat, radius_m: float):
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
 
 
+_MIN_CELL_DEG = 1e-7
+
+
 @dataclass
 class _Grid:
     """The demand points binned on a latitude/longitude grid a little wider than the radius, and for each
@@ -169,7 +172,8 @@ class _Grid:
         max_abs_lat = float(max(np.abs(dlat).max(), np.abs(slat).max()))
         if max_abs_lat > 85:
             raise ValueError("pairs_within bins by latitude/longitude and does not work near the poles")
-        cell_lat = np.degrees(radius / EARTH_RADIUS_M) * _BIN_MARGIN
+        # a cell of at least 1 cm: a radius of a few nanometres would make cells of zero size
+        cell_lat = max(np.degrees(radius / EARTH_RADIUS_M) * _BIN_MARGIN, _MIN_CELL_DEG)
         cell_lon = cell_lat / np.cos(np.radians(max_abs_lat))
         gx = np.floor(dlon / cell_lon).astype(np.int64)
         gy = np.floor(dlat / cell_lat).astype(np.int64)
