@@ -260,7 +260,9 @@ class NearestResult(BaseModel):
         description="network: riding distance on the OSM road network; estimate: straight line × 1.3")
     open: bool | None = Field(description="open at the asked time; null when at=any")
     closes_at: dt.datetime | None
-    amenities: list[str]
+    amenities: list[str] = Field(description="amenities in service at the asked time")
+    amenities_out: list[str] = Field(description="amenities the station has but are out of service then "
+                                                 "(e.g. a microwave under repair)")
     district: str | None
     address: str | None
 

@@ -72,6 +72,8 @@ class StationCatalogue:
 
     def _build_snapshot(self) -> Snapshot:
         stations = self.store.read("stations")
+        if "retired_at" in stations:  # a retired station keeps its history but no rider is sent there
+            stations = stations[stations["retired_at"].isna()].reset_index(drop=True)
         finder = StationFinder(stations, network=self.network())
         return Snapshot(stations, finder, {sid: i for i, sid in enumerate(stations["id"])})
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from scipy.spatial import cKDTree
 
 from layers.common.amenities import amenity_mask, keys_of, masks_for, parse_amenities, rarest
@@ -11,6 +12,7 @@ from layers.common.calendar import as_local, to_minute
 from layers.common.geodesy import EARTH_RADIUS_M, chord_for, haversine_m, unit_vectors
 from layers.common.hours import HoursTable
 from layers.common.network import EBIKE_M_PER_MIN, RoadNetwork
+from mapdata import clock
 
 #: Streets are not straight: off the network a riding time is the straight line times this.
 DETOUR_FACTOR = 1.3
@@ -107,6 +109,10 @@ class StationFinder:
         self._rank = np.empty(len(self._ids), dtype=np.int64)
         self._rank[np.argsort(self._ids, kind="stable")] = np.arange(len(self._ids))
         self._masks = masks_for(stations["amenities"])
+        # amenities out of service (a broken microwave) until status_until, or until cleared
+        out = masks_for(stations["amenities_out"]) if "amenities_out" in stations else np.zeros_like(self._masks)
+        self._out = out if out.any() else None
+        self._out_until = stations["status_until"] if self._out is not None else None
         self._tree = cKDTree(unit_vectors(self._lat, self._lon)) if len(stations) else None
         self._names = stations["name"].to_numpy()
         self._district = stations["district"].to_numpy() if "district" in stations else np.full(len(stations), None)
@@ -120,20 +126,34 @@ class StationFinder:
     # -- eligibility ---------------------------------------------------------------------------
 
     def _open_mask(self, at):
-        """(open mask over all stations or None, local time or None, share open); cached per minute.
+        """(open mask over all stations or None, local time or None, share open, amenity masks then);
+        cached per minute.
 
         Opening hours change on the minute, so the question is asked at the minute ``at`` falls in:
-        a cache keyed on "now" to the microsecond would never be hit twice.
+        a cache keyed on "now" to the microsecond would never be hit twice. The amenity masks leave
+        out what is out of service then (with ``at`` None: now).
         """
-        if at is None:
-            return None, None, 1.0
-        t = to_minute(as_local(at))
+        t = None if at is None else to_minute(as_local(at))
 
         def build():
+            masks = self._masks_at(t)
+            if t is None:
+                return None, None, 1.0, masks
             mask = np.asarray(self.hours.open_at(t), dtype=bool)
-            return mask, t, float(mask.mean()) if len(mask) else 0.0
+            return mask, t, float(mask.mean()) if len(mask) else 0.0, masks
 
-        return self._open_cache.get_or_build(t, build)
+        if t is None and self._out is None:
+            return None, None, 1.0, self._masks
+        key = t if t is not None else ("now", to_minute(clock.now()))
+        return self._open_cache.get_or_build(key, build)
+
+    def _masks_at(self, t):
+        if self._out is None:
+            return self._masks
+        moment = pd.Timestamp(t if t is not None else to_minute(clock.now()))
+        until = self._out_until
+        active = (until.isna() | (until > moment)).to_numpy()
+        return self._masks & ~np.where(active, self._out, np.uint32(0))
 
     def _amenity_match(self, need: int):
         """(indices of the stations with every bit of ``need`` when few, else None; their count)."""
@@ -143,15 +163,16 @@ class StationFinder:
 
         return self._amenity_cache.get_or_build(need, build)
 
-    def _eligible(self, idx: np.ndarray, need: int, open_mask) -> np.ndarray:
-        ok = (self._masks[idx] & np.uint32(need)) == need
+    def _eligible(self, idx: np.ndarray, need: int, gate) -> np.ndarray:
+        open_mask, masks = gate
+        ok = (masks[idx] & np.uint32(need)) == need
         if open_mask is not None:
             ok &= open_mask[idx]
         return ok
 
     # -- the search ----------------------------------------------------------------------------
 
-    def _within(self, query, lat, lon, radius_m, need, open_mask, direct):
+    def _within(self, query, lat, lon, radius_m, need, gate, direct):
         """Every eligible station within ``radius_m`` great-circle metres: (indices, metres)."""
         if direct is not None:
             idx = direct
@@ -160,12 +181,12 @@ class StationFinder:
         else:
             r = chord_for(radius_m) * (1 + _REL_MARGIN) + _ABS_MARGIN_M / EARTH_RADIUS_M
             idx = np.asarray(self._tree.query_ball_point(query, r), dtype=np.intp)
-        idx = idx[self._eligible(idx, need, open_mask)]
+        idx = idx[self._eligible(idx, need, gate)]
         d = haversine_m(lat, lon, self._lat[idx], self._lon[idx])
         inside = d <= radius_m
         return idx[inside], d[inside]
 
-    def _radius_for_k(self, query, lat, lon, k, need, open_mask, open_share, n_match, limit_m):
+    def _radius_for_k(self, query, lat, lon, k, need, gate, open_share, n_match, limit_m):
         """A great-circle radius holding at least ``k`` eligible stations, or ``limit_m`` if none does."""
         n = len(self._ids)
         share = max(n_match / n * open_share, 1.0 / n)
@@ -174,7 +195,7 @@ class StationFinder:
         while True:
             chord, idx = self._tree.query(query, kk)
             chord, idx = np.atleast_1d(chord), np.atleast_1d(idx)
-            ok = np.flatnonzero(self._eligible(idx, need, open_mask))
+            ok = np.flatnonzero(self._eligible(idx, need, gate))
             if len(ok) >= k:
                 first = idx[ok[:k]]
                 return min(float(haversine_m(lat, lon, self._lat[first], self._lon[first]).max()), limit_m)
@@ -186,22 +207,23 @@ class StationFinder:
 
     def _search(self, lat, lon, amenities, at, k, max_distance_m, sort):
         need = amenity_mask(amenities)
-        open_mask, t, open_share = self._open_mask(at)
+        open_mask, t, open_share, masks = self._open_mask(at)
+        gate = (open_mask, masks)
         if len(self._ids) == 0:
-            return np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), np.empty(0, dtype=bool), t
+            return np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), np.empty(0, dtype=bool), t, masks
         direct, n_match = self._amenity_match(need)
         limit_m = np.inf if max_distance_m is None else float(max_distance_m)
         query = unit_vectors(lat, lon)[0]
         if direct is not None:
             radius = limit_m
         else:
-            radius = self._radius_for_k(query, lat, lon, k, need, open_mask, open_share, n_match, limit_m)
-        idx, d = self._within(query, lat, lon, radius, need, open_mask, direct)
+            radius = self._radius_for_k(query, lat, lon, k, need, gate, open_share, n_match, limit_m)
+        idx, d = self._within(query, lat, lon, radius, need, gate, direct)
         if sort == "distance":
             top = np.lexsort((self._rank[idx], d))[:k]
             idx, d = idx[top], d[top]
             eta, net = self._etas(lat, lon, idx, d)
-            return idx, d, eta, net, t
+            return idx, d, eta, net, t, masks
         eta, net = self._etas(lat, lon, idx, d)
         if len(idx) >= k:
             kth = np.sort(eta)[k - 1]
@@ -209,10 +231,10 @@ class StationFinder:
             # the k-th found only when that line alone takes longer; otherwise look that far out.
             if not kth < radius / EBIKE_M_PER_MIN:
                 radius = min(kth * EBIKE_M_PER_MIN * (1 + _REL_MARGIN) + _ABS_MARGIN_M, limit_m)
-                idx, d = self._within(query, lat, lon, radius, need, open_mask, direct)
+                idx, d = self._within(query, lat, lon, radius, need, gate, direct)
                 eta, net = self._etas(lat, lon, idx, d)
         top = np.lexsort((self._rank[idx], eta))[:k]
-        return idx[top], d[top], eta[top], net[top], t
+        return idx[top], d[top], eta[top], net[top], t, masks
 
     def _etas(self, lat, lon, idx, d):
         riding = None
@@ -256,7 +278,7 @@ class StationFinder:
             For an unknown amenity (naming it), a bad position, ``k``, ``max_distance_m`` or ``sort``.
         """
         _check_query(lat, lon, k, max_distance_m, sort)
-        idx, d, eta, net, t = self._search(float(lat), float(lon), amenities, at, int(k), max_distance_m, sort)
+        idx, d, eta, net, t, masks = self._search(float(lat), float(lon), amenities, at, int(k), max_distance_m, sort)
         closes = self.hours.closes_at(t, idx=idx) if t is not None and len(idx) else [None] * len(idx)
         return [{
             "id": self._ids[i],
@@ -268,7 +290,8 @@ class StationFinder:
             "eta_source": "network" if on_network else "estimate",
             "open": None if t is None else True,
             "closes_at": None if closing is None else as_local(closing).isoformat(),
-            "amenities": keys_of(int(self._masks[i])),
+            "amenities": keys_of(int(masks[i])),
+            "amenities_out": keys_of(int(self._masks[i] & ~masks[i])),
             "district": self._district[i],
             "address": self._address[i],
         } for i, dist, minutes, on_network, closing in zip(idx.tolist(), d, eta, net, closes)]
@@ -285,13 +308,14 @@ class StationFinder:
         """
         _check_query(lat, lon, 1, max_distance_m, "distance")
         need = amenity_mask(amenities)
-        open_mask, _, _ = self._open_mask(at)
+        open_mask, _, _, masks = self._open_mask(at)
+        gate = (open_mask, masks)
         if len(self._ids) == 0:
             return 0
         direct, _ = self._amenity_match(need)
         if max_distance_m is None:
             idx = direct if direct is not None else np.arange(len(self._ids))
-            return int(np.count_nonzero(self._eligible(idx, need, open_mask)))
+            return int(np.count_nonzero(self._eligible(idx, need, gate)))
         query = unit_vectors(lat, lon)[0]
-        idx, _ = self._within(query, float(lat), float(lon), float(max_distance_m), need, open_mask, direct)
+        idx, _ = self._within(query, float(lat), float(lon), float(max_distance_m), need, gate, direct)
         return len(idx)

@@ -668,11 +668,17 @@ def _finish(rows: pd.DataFrame, districts: gpd.GeoDataFrame, rng: np.random.Gene
         "operator": operator,
         "phone": phone,
         "amenities": amenities,
+        "amenities_out": [frozenset()] * m,
         "opening_hours": hours,
         "status": status,
         "status_note": note,
         "status_until": until,
         "capacity": capacity,
+        # staff confirmed the entries within the last two months (a spread, no draw: the stream stays as it was)
+        "confirmed_at": pd.Series(now.normalize() - pd.to_timedelta((np.arange(m) * 7919) % 61, unit="D")
+                                  + pd.Timedelta(hours=10)).astype(f"datetime64[ns, {TIMEZONE}]"),
+        "confirmed_by": UPDATED_BY,
+        "retired_at": pd.Series(pd.NaT, index=range(m), dtype=f"datetime64[ns, {TIMEZONE}]"),
         "version": np.ones(m, dtype=np.int64),
         "updated_at": pd.Series([now] * m, dtype=f"datetime64[ns, {TIMEZONE}]"),
         "updated_by": UPDATED_BY,

@@ -66,8 +66,22 @@ class Store(Protocol):
         """Replace the whole dataset, all or nothing."""
 
     def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
-                      now: datetime | None = None) -> gpd.GeoDataFrame:
+                      now: datetime | None = None, action: str = "update") -> gpd.GeoDataFrame:
         """Edit rows in one transaction with their versions and audit entries; return the changed rows."""
+
+    def insert_rows(self, layer: str, rows: gpd.GeoDataFrame, user: str, now: datetime | None = None,
+                    action: str = "insert") -> gpd.GeoDataFrame:
+        """Add rows (version 1, audited) in one transaction."""
+
+    def confirm(self, layer: str, ids: Iterable[str], user: str, now: datetime | None = None):
+        """Record that ``user`` found these rows right, without changing their data or versions."""
+
+    def upgrade(self) -> list[str]:
+        """Bring a store made by an older release up to this release's schemas, in place."""
+
+    @property
+    def accounts(self):
+        """Staff accounts and API tokens (``mapdata.store.accounts.AccountTable``)."""
 
     def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame:
         """The history of edits, oldest first."""

@@ -27,11 +27,11 @@ import shapely
 
 from mapdata import clock
 from mapdata.schemas import SPECS, LayerValidationError, validate
+from mapdata.store.accounts import AUDIT_TABLE, AccountTable
 from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
 from mapdata.store.columns import deserialise, jsonable, serialise
 from mapdata.vocabulary import TIMEZONE
 
-AUDIT_TABLE = "audit_log"
 META_TABLE = "dataset_meta"
 VERSION_TABLE = "layer_versions"
 #: The name under which the whole dataset's version is kept in ``layer_versions``.
@@ -82,6 +82,7 @@ class GeoPackageStore:
         self._cache: dict[str, tuple[str, gpd.GeoDataFrame]] = {}
         self._versions: tuple[int, dict[str, str]] | None = None  # (file mtime, layer -> version)
         self._lock = threading.RLock()
+        self._accounts = AccountTable(self.path)
 
     # -- reading ------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -221,27 +222,62 @@ class GeoPackageStore:
             self._cache.clear()
             self._versions = None
 
+    # -- upgrading a store made by an older release ------------------------------------------
+    def upgrade(self) -> list[str]:
+        """Add the nullable columns this release's schemas have and the file lacks (in place, one
+        transaction); answer what was added as ``layer.column``."""
+        added = []
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                stored = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+                for name, spec in SPECS.items():
+                    if name not in stored:
+                        continue
+                    have = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
+                    for column, col in spec.columns.items():
+                        if column in have:
+                            continue
+                        if not col.nullable and col.kind != "amenities":  # NULL reads as no amenity
+                            raise StoreError(f"layer {name!r} lacks the column {column!r}, which has no default; "
+                                             "rebuild the store or copy it with a newer release")
+                        sql_type = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}.get(col.kind, "TEXT")
+                        conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}')
+                        added.append(f"{name}.{column}")
+                if added:
+                    for name in {a.split(".")[0] for a in added}:
+                        _bump_versions(conn, name)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        if added:
+            with self._lock:
+                self._cache.clear()
+                self._versions = None
+        return added
+
+    @property
+    def accounts(self) -> AccountTable:
+        """Staff accounts and API tokens, kept in this same file."""
+        return self._accounts
+
     # -- edits ----------------------------------------------------------------------------
     def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
-                      now: datetime | None = None) -> gpd.GeoDataFrame:
+                      now: datetime | None = None, action: str = "update") -> gpd.GeoDataFrame:
         """Apply edits to rows of an editable layer in one transaction; return the changed rows.
+
+        ``action`` is what the audit log calls the change (``update``, ``revert``, ``retire``, ``import``).
 
         Each changed row is validated against the layer's schema before anything is written;
         its ``version`` goes up by one, ``updated_at``/``updated_by`` are set, and the old and
         new values are appended to the audit log. Any error leaves the file as it was.
         """
-        spec = SPECS.get(layer)
-        if spec is None:
-            raise StoreError(f"unknown layer {layer!r}")
-        if not spec.editable:
-            raise StoreError(f"layer {layer!r} is not editable")
-        if not user or not isinstance(user, str):
-            raise LayerValidationError(layer, None, "updated_by", "expected the name of the person making the change")
+        spec = self._editable(layer, user)
         changes = list(changes)
         if not changes:
             return self.read(layer).iloc[0:0]
-        stamp = pd.Timestamp(now if now is not None else clock.now())
-        stamp = stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp.tz_convert(TIMEZONE)
+        stamp = self._stamp(now)
         current = self.read(layer).set_index(spec.id_column, drop=False)
         rows = _checked_changes(spec, current, changes)
         new = _changed_rows(spec, current, rows, stamp, user)
@@ -249,14 +285,12 @@ class GeoPackageStore:
         if outline is not None:
             shapely.prepare(outline)
         new = validate(new, layer, within=outline)
-        self._write_changes(spec, rows, new, stamp, user)
-        with self._lock:
-            self._cache.pop(layer, None)
-            self._versions = None
+        self._write_changes(spec, rows, new, stamp, user, action)
+        self._forget(layer)
         return new
 
     def _write_changes(self, spec, rows: list[tuple[Change, pd.Series]], new: gpd.GeoDataFrame,
-                       stamp: pd.Timestamp, user: str) -> None:
+                       stamp: pd.Timestamp, user: str, action: str = "update") -> None:
         """The rows, their audit entries and the versions in one transaction, guarded by each row's version."""
         layer = spec.name
         stored = serialise(new, layer)
@@ -289,12 +323,109 @@ class GeoPackageStore:
 
                     conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
                                  "VALUES (?,?,?,?,?,?,?)",
-                                 [stamp.isoformat(), user, layer, ch.id, "update", values(before), values(after)])
+                                 [stamp.isoformat(), user, layer, ch.id, action, values(before), values(after)])
                 _bump_versions(conn, layer)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def insert_rows(self, layer: str, rows: gpd.GeoDataFrame, user: str, now: datetime | None = None,
+                    action: str = "insert") -> gpd.GeoDataFrame:
+        """Add new rows to an editable layer (version 1, stamped and audited) in one transaction."""
+        spec = self._editable(layer, user)
+        if rows.empty:
+            return rows
+        stamp = self._stamp(now)
+        current = self.read(layer)
+        taken = set(current[spec.id_column].astype(str)) & set(rows[spec.id_column].astype(str))
+        if taken:
+            raise LayerValidationError(layer, sorted(taken)[0], spec.id_column, "a row with this id already exists")
+        new = rows.copy()
+        new["version"] = 1
+        new["updated_at"] = pd.Series([stamp] * len(new), index=new.index).astype(pd.DatetimeTZDtype(tz=TIMEZONE))
+        new["updated_by"] = user
+        outline = self._outline()
+        if outline is not None:
+            shapely.prepare(outline)
+        new = validate(gpd.GeoDataFrame(new, geometry=rows.geometry.name, crs=4326), layer, within=outline)
+        stored = serialise(new, layer)
+        geom_col = self._geometry_column(layer)
+        names = list(spec.columns)
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
+            _register_gpkg_functions(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                quoted = ", ".join(f'"{c}"' for c in [*names, geom_col])
+                marks = ", ".join("?" * (len(names) + 1))
+                for (_, row), (_, full) in zip(stored.iterrows(), new.iterrows()):
+                    params = [jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in names]
+                    conn.execute(f'INSERT INTO "{layer}" ({quoted}) VALUES ({marks})',
+                                 [*params, gpkg_blob(row[stored.geometry.name])])
+                    after = {c: jsonable(full.geometry if c == "geometry" else full[c]) for c in [*names, "geometry"]}
+                    conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
+                                 "VALUES (?,?,?,?,?,?,?)", [stamp.isoformat(), user, layer, str(full[spec.id_column]),
+                                                            action, None, json.dumps(after, ensure_ascii=False)])
+                _bump_versions(conn, layer)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        self._forget(layer)
+        return new
+
+    def confirm(self, layer: str, ids: Iterable[str], user: str, now: datetime | None = None) -> pd.Timestamp:
+        """Record that ``user`` checked these rows and found them right: ``confirmed_at``/``confirmed_by``
+        are set and audited, the rows' data and versions are untouched (an open editor does not conflict)."""
+        spec = self._editable(layer, user)
+        if "confirmed_at" not in spec.columns:
+            raise StoreError(f"layer {layer!r} keeps no confirmations")
+        ids = list(dict.fromkeys(str(i) for i in ids))
+        stamp = self._stamp(now)
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
+            _register_gpkg_functions(conn)  # the GeoPackage's update triggers call them
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for row_id in ids:
+                    before = conn.execute(f'SELECT confirmed_at, confirmed_by FROM "{layer}" WHERE "{spec.id_column}" = ?',
+                                          [row_id]).fetchone()
+                    if before is None:
+                        raise LayerValidationError(layer, row_id, spec.id_column, "no row with this id")
+                    conn.execute(f'UPDATE "{layer}" SET confirmed_at = ?, confirmed_by = ? WHERE "{spec.id_column}" = ?',
+                                 [stamp.isoformat(), user, row_id])
+                    conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
+                                 "VALUES (?,?,?,?,?,?,?)", [stamp.isoformat(), user, layer, row_id, "confirm",
+                                                            json.dumps({"confirmed_at": before[0], "confirmed_by": before[1]},
+                                                                       ensure_ascii=False),
+                                                            json.dumps({"confirmed_at": stamp.isoformat(),
+                                                                        "confirmed_by": user}, ensure_ascii=False)])
+                _bump_versions(conn, layer)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        self._forget(layer)
+        return stamp
+
+    def _editable(self, layer: str, user: str):
+        spec = SPECS.get(layer)
+        if spec is None:
+            raise StoreError(f"unknown layer {layer!r}")
+        if not spec.editable:
+            raise StoreError(f"layer {layer!r} is not editable")
+        if not user or not isinstance(user, str):
+            raise LayerValidationError(layer, None, "updated_by", "expected the name of the person making the change")
+        return spec
+
+    @staticmethod
+    def _stamp(now: datetime | None) -> pd.Timestamp:
+        stamp = pd.Timestamp(now if now is not None else clock.now())
+        return stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp.tz_convert(TIMEZONE)
+
+    def _forget(self, layer: str) -> None:
+        with self._lock:
+            self._cache.pop(layer, None)
+            self._versions = None
 
     def _geometry_column(self, layer: str) -> str:
         with closing(sqlite3.connect(self.path)) as conn:
@@ -318,7 +449,7 @@ class GeoPackageStore:
         with closing(sqlite3.connect(self.path)) as conn:
             log = pd.read_sql_query(query + " ORDER BY seq", conn, params=params)
         for c in ("before", "after"):
-            log[c] = log[c].map(lambda v: json.loads(v) if v else None)
+            log[c] = log[c].map(lambda v: json.loads(v) if isinstance(v, str) and v else None)
         return log
 
 

@@ -171,7 +171,7 @@ def test_open_filter_and_closes_at(stations, finder):
 def test_result_shape(finder):
     r = finder.nearest(*CENTRE, ["microwave", "toilet"], k=1)[0]
     assert set(r) == {"id", "name", "lat", "lon", "distance_m", "eta_min", "eta_source", "open", "closes_at",
-                      "amenities", "district", "address"}
+                      "amenities", "amenities_out", "district", "address"}
     assert {"microwave", "toilet"} <= set(r["amenities"])
     assert r["amenities"] == [key for key in AMENITY_KEYS if key in r["amenities"]]
     assert r["distance_m"] == pytest.approx(float(haversine_m(*CENTRE, r["lat"], r["lon"])), abs=0.05)
