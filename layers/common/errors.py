@@ -24,3 +24,15 @@ class LimitError(QuestionError):
         super().__init__(field, message)
         self.limit = limit
         self.asked = asked
+
+
+class AccessDenied(Exception):
+    """The account may not do this; ``field`` names what was refused.
+
+    The API answers 403 (never a hint of what lies in other areas); a page shows the message.
+    """
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message

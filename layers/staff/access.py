@@ -14,16 +14,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.common.errors import AccessDenied
 from layers.staff.accounts import Account
 
-
-class AccessDenied(Exception):
-    """The account may not do this; ``field`` names what was refused (403, never a hint of other areas)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+__all__ = ["AccessDenied", "area_of", "editable_mask", "may_create_or_retire", "may_edit_station", "require_station"]
 
 
 def may_edit_station(account: Account | None, station: pd.Series | dict) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from layers.common.errors import QuestionError
+from layers.common.errors import AccessDenied, QuestionError
 from mapdata.store.accounts import AccountRecord, AccountTable
 
 #: Least to most: station staff (驿站管理员), street/community worker (街道、社区), district admin (区), city admin.
@@ -181,3 +181,50 @@ def may_manage(actor: Account, role: str, adcode: int | None, station_districts=
     if role == "station":
         return bool(station_districts) and all(d == actor.adcode for d in station_districts)
     return adcode == actor.adcode
+
+
+def _known(store) -> tuple[set[str], dict[str, set[int]], set[int], dict[str, int]]:
+    stations = store.read("stations")
+    streets: dict[str, set[int]] = {}
+    for street, adcode in zip(stations["street"], stations["adcode"].astype(int)):
+        if isinstance(street, str):
+            streets.setdefault(street, set()).add(int(adcode))
+    adcodes = {int(a) for a in store.read("districts")["adcode"]}
+    district_of = dict(zip(stations["id"].astype(str), stations["adcode"].astype(int)))
+    return set(stations["id"].astype(str)), streets, adcodes, district_of
+
+
+def create_account(store, *, name, role, password, stations=(), street=None, adcode=None, by: str,
+                   actor: Account | None = None) -> AccountRecord:
+    """A new account, its area checked against the data; with ``actor``, only within what it manages.
+
+    The password is hashed here; the store keeps the hash and an audit entry, all or nothing.
+    """
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise QuestionError("name", "2 to 64 letters, digits, Chinese characters or . _ - @")
+    known_stations, streets, adcodes, district_of = _known(store)
+    stations, street, adcode = check_account_fields(role, stations, street, adcode, known_stations, streets, adcodes)
+    if actor is not None and not may_manage(actor, role, adcode, [district_of[s] for s in stations]):
+        raise AccessDenied("role", "this account may not create that account")
+    return store.accounts.add(name=name, role=role, password_hash=hash_password(password), by=by,
+                              stations=stations, street=street, adcode=adcode)
+
+
+def set_password(store, name: str, password: str, *, by: str) -> AccountRecord:
+    """A new password; every session of the account ends."""
+    return store.accounts.update(name, {"password_hash": hash_password(password)}, by=by, action="password_change",
+                                 end_sessions=True)
+
+
+def disable(store, name: str, *, by: str) -> AccountRecord:
+    """The account can no longer sign in; its sessions end and its tokens are revoked."""
+    return store.accounts.update(name, {"disabled": True}, by=by, action="account_disable", end_sessions=True)
+
+
+def issue_token(store, name: str, label: str, *, by: str) -> str:
+    """A new API token for scripts: shown once, kept as its hash."""
+    if store.accounts.get(name) is None:
+        raise QuestionError("name", f"no account named {name!r}")
+    token = new_token()
+    store.accounts.add_token(name, token_hash(token), label[:100], by=by)
+    return token

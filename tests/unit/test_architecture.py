@@ -63,11 +63,15 @@ def test_the_analysis_sees_the_project():
     assert "pages.rider.views" in GRAPH["callbacks.rider"]
 
 
+#: Command lines compose like app.py: the data package's commands may call the domain.
+COMMAND_LINES = ("mapdata.users",)
+
+
 def test_imports_go_one_way():
     wrong = []
     for name, targets in GRAPH.items():
         top = name.split(".")[0]
-        if top == "app":
+        if top == "app" or name in COMMAND_LINES:
             continue
         for target in targets:
             other = target.split(".")[0]
