@@ -14,11 +14,11 @@ from flask import Flask
 import api
 from layers.planning.context import PlanningContext
 from layers.rider.catalogue import MAP_FIELDS, StationCatalogue
-from layers.services import EXTENSION, Services
+from layers.services import EXTENSION, Services, services_of
 from mapdata.config import TILE_SOURCES, Settings
 from mapdata.schemas import SPECS
 from mapdata.store import StoreError, open_store
-from pages import guard, security
+from pages import auth, guard, security
 
 #: Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
 COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
@@ -34,6 +34,8 @@ def create_services(settings: Settings) -> Services:
     if not store.exists():
         raise StoreError(f"no data store at {settings.db_path}; build it with `make data`")
     missing = [layer for layer in SPECS if layer not in store.layers()]
+    if not missing:
+        store.upgrade()  # columns this release added (a store made by an older one gains them in place)
     if missing:
         raise StoreError(f"the store at {settings.db_path} has no {', '.join(missing)} layer (it was built by an "
                          "older release); rebuild it with `make data`")
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                          COMPRESS_MIN_SIZE=500, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)
     server.extensions[EXTENSION] = services
     api.register(server)
+    auth.init_auth(server, settings.secure_cookies)
     # build the finder, the road network and the map's station GeoJSON now, not on a rider's first request;
     # the coverage model is built on the first planner question
     services.stations.feature_collection_gzip(MAP_FIELDS)
@@ -85,6 +88,23 @@ def create_server(settings: Settings | None = None) -> Flask:
     return create_app(settings).server
 
 
+def first_admin(services: Services) -> str | None:
+    """On demonstration data with no account yet, a city admin with a random password, printed once
+    (the demo build itself ships no account and no known password)."""
+    from layers.staff.accounts import create_account, new_password
+
+    store = services.store
+    if store.accounts.count() or not store.info().demo:
+        return None
+    password = new_password()
+    create_account(store, name="admin", role="city", password=password, by="make run")
+    print(f"No staff account yet: created 'admin' (city admin) with password {password} - shown once; "
+          "sign in at /login and change it with `python -m mapdata.users set-password admin`", flush=True)
+    return password
+
+
 if __name__ == "__main__":
     s = Settings.from_env()
-    create_app(s).run(host=s.host, port=s.port, debug=s.debug)
+    dash_app = create_app(s)
+    first_admin(services_of(dash_app.server))
+    dash_app.run(host=s.host, port=s.port, debug=s.debug)

@@ -5,7 +5,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from layers.common.errors import LimitError, QuestionError
+from layers.common.errors import AccessDenied, LimitError, QuestionError
 from layers.planning.demand import DemandUploadError
 
 API_ROOT = "/api/"
@@ -26,6 +26,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.code, self.message, self.field, self.rows = status, code, message, field, rows
         self.extra: dict = {}
+        self.headers: dict = {}
 
     def response(self) -> Response:
         error = {"code": self.code, "field": self.field, "message": self.message}
@@ -34,6 +35,7 @@ class ApiError(Exception):
         error.update(self.extra)
         resp = jsonify({"error": error})
         resp.status_code = self.status
+        resp.headers.update(self.headers)
         return resp
 
 
@@ -124,6 +126,12 @@ def _question_error(exc: QuestionError):
     raise exc
 
 
+def _access_denied(exc: AccessDenied):
+    if request.path.startswith(API_ROOT):
+        return ApiError(403, "forbidden", exc.message, exc.field).response()
+    raise exc
+
+
 def _http_error(exc: HTTPException):
     if not request.path.startswith(API_ROOT):
         return exc
@@ -147,5 +155,6 @@ def register_error_handlers(server: Flask) -> None:
     server.before_request(_only_api_routes_under_api)
     server.register_error_handler(ApiError, _api_error)
     server.register_error_handler(QuestionError, _question_error)
+    server.register_error_handler(AccessDenied, _access_denied)
     server.register_error_handler(HTTPException, _http_error)
     server.register_error_handler(500, _internal)

@@ -79,6 +79,8 @@ _DATE = _YEAR + r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 _CLOCK = r"(?:[T ](?:[01]\d|2[0-3])(?::[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?)?(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?"
 #: ``at``: now, any, nothing (now) or an ISO 8601 day or time in 1970–2199.
 AT_PATTERN = rf"^(?:now|any|\s*{_DATE}{_CLOCK}\s*)?$"
+#: A moment: an ISO 8601 day or time in 1970–2199 (or nothing).
+MOMENT_PATTERN = rf"^(?:\s*{_DATE}{_CLOCK}\s*)?$"
 #: A day parameter: YYYY-MM-DD in 1970–2199.
 DAY_PATTERN = rf"^\s*{_DATE}\s*$"
 OPTIONAL_DAY_PATTERN = rf"^(?:\s*{_DATE}\s*)?$"
@@ -152,12 +154,16 @@ class RowProblem(BaseModel):
 
 class ErrorDetail(BaseModel):
     code: Literal["invalid_parameter", "invalid_rows", "invalid_body", "not_found", "method_not_allowed",
-                  "unsupported_media_type", "payload_too_large", "limit_exceeded", "http_error", "internal_error"]
+                  "unsupported_media_type", "payload_too_large", "limit_exceeded", "http_error", "internal_error",
+                  "unauthorized", "forbidden", "csrf", "cross_origin", "version_conflict", "version_required"]
     field: str | None = Field(description="the parameter or field at fault")
     message: str
     rows: list[RowProblem] | None = Field(None, description="invalid_rows / invalid_body: up to 100 problems")
     limit: float | None = Field(None, description="limit_exceeded: the most one request may ask")
     asked: float | None = Field(None, description="limit_exceeded: what this request asked")
+    current: StaffStation | None = Field(None, description="version_conflict: the station as it is now")
+    theirs: list[FieldChangeOut] | None = Field(None, description="version_conflict: what others changed since "
+                                                                  "the version you loaded")
 
 
 class ErrorResponse(BaseModel):
@@ -191,10 +197,13 @@ class StationProperties(BaseModel):
     address: str | None = None
     phone: str | None = None
     amenities: list[Literal[AMENITY_KEYS]] | None = None  # type: ignore[valid-type]
+    amenities_out: list[Literal[AMENITY_KEYS]] | None = Field(  # type: ignore[valid-type]
+        None, description="amenities out of service until status_until (or until cleared)")
     opening_hours: str | None = Field(None, description="OpenStreetMap opening_hours syntax")
     status: Literal[STATION_STATUSES] | None = None  # type: ignore[valid-type]
     status_note: str | None = None
     status_until: dt.datetime | None = None
+    confirmed_at: dt.datetime | None = Field(None, description="when staff last confirmed the entry (信息已于…确认)")
     version: int | None = None
 
 
@@ -571,3 +580,153 @@ class ReportWithSitesQuery(ReportQuery):
 
 class DistrictMapQuery(ReportQuery):
     adcode: QueryInt = Field(description="the district the map shows")
+
+
+# --- staff: editing stations ------------------------------------------------------------------------
+
+class Position(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lon: BodyFloat = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: BodyFloat = Field(ge=-90, le=90, allow_inf_nan=False)
+
+
+_Amenities = list[Literal[AMENITY_KEYS]]  # type: ignore[valid-type]
+
+
+class StationPatch(BaseModel):
+    """The fields to change (any subset); the version you loaded goes in If-Match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    address: str | None = Field(None, min_length=1, max_length=200)
+    phone: str | None = Field(None, max_length=40, description="null: no phone")
+    operator: str | None = Field(None, min_length=1, max_length=100)
+    amenities: _Amenities | None = None
+    amenities_out: _Amenities | None = Field(None, description="amenities out of service until status_until")
+    capacity: BodyInt | None = Field(None, ge=0, le=10_000)
+    opening_hours: str | None = Field(None, min_length=1, max_length=500, description="OSM opening_hours")
+    status: Literal[STATION_STATUSES] | None = None  # type: ignore[valid-type]
+    status_note: str | None = Field(None, max_length=200)
+    status_until: str | None = Field(None, max_length=40, description="ISO 8601; null: no end")
+    position: Position | None = Field(None, description="WGS-84; a move beyond 200 m is answered with a warning")
+
+    def changed(self) -> dict:
+        """The fields the client sent (an explicit null included), as the domain takes them."""
+        out = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            out[name] = value.model_dump() if isinstance(value, BaseModel) else value
+        return out
+
+
+class NewStation(StationPatch):
+    """A new station: name, address, operator, opening_hours and position are required."""
+
+    name: str = Field(min_length=1, max_length=100)
+    address: str = Field(min_length=1, max_length=200)
+    operator: str = Field(min_length=1, max_length=100)
+    opening_hours: str = Field(min_length=1, max_length=500)
+    position: Position
+    street: str | None = Field(None, max_length=100)
+
+
+class VersionHeader(BaseModel):
+    if_match: str | None = Field(None, max_length=40, description='the version loaded, as the ETag gave it ("3")')
+
+
+class StaffStation(BaseModel):
+    """A station as staff see it: every field, the version and who touched it last."""
+
+    id: str
+    name: str
+    adcode: int
+    district: str
+    street: str | None
+    address: str
+    operator: str
+    phone: str | None
+    amenities: list[str]
+    amenities_out: list[str]
+    capacity: int
+    opening_hours: str
+    status: str
+    status_note: str | None
+    status_until: dt.datetime | None
+    position: Position
+    confirmed_at: dt.datetime | None
+    confirmed_by: str | None
+    retired_at: dt.datetime | None
+    version: int
+    updated_at: dt.datetime
+    updated_by: str
+
+
+class FieldChangeOut(BaseModel):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class SavedStation(BaseModel):
+    station: StaffStation
+    changes: list[FieldChangeOut] = Field(description="what this request changed, field by field")
+    warnings: list[str] = Field(description="e.g. move:350 (the station moved 350 m)")
+
+
+class HistoryItem(BaseModel):
+    seq: int = Field(description="the entry's number: revert to it with POST …/revert {\"seq\": n}")
+    at: dt.datetime
+    user: str
+    action: str
+    version: int | None
+    changes: list[FieldChangeOut]
+
+
+class StationHistory(BaseModel):
+    id: str
+    entries: list[HistoryItem]
+
+
+class RevertBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: BodyInt = Field(ge=0, description="the history entry to go back to; 0: as first stored")
+
+
+class ConfirmAnswer(BaseModel):
+    id: str
+    confirmed_at: dt.datetime
+    confirmed_by: str
+
+
+class RetireAnswer(BaseModel):
+    id: str
+    version: int
+    retired: bool
+
+
+class ChangeItem(HistoryItem):
+    station: str
+
+
+class ChangesQuery(_Query):
+    since: str | None = Field(None, max_length=40, description="ISO 8601: changes at or after", **_text(MOMENT_PATTERN))
+    until: str | None = Field(None, max_length=40, description="ISO 8601: changes at or before", **_text(MOMENT_PATTERN))
+    adcode: QueryInt | None = Field(None, description="a district", **_blank_or("integer"))
+    user: str | None = Field(None, max_length=64, description="changes by this account")
+    limit: QueryInt = Field(200, ge=1, le=1000)
+
+    @field_validator("since", "until", "adcode", "user", mode="before")
+    @classmethod
+    def _blank(cls, v):
+        return _empty_is_none(v)
+
+
+class ChangeFeed(BaseModel):
+    count: int
+    changes: list[ChangeItem]
+
+
+ErrorDetail.model_rebuild()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
+from api.auth import SECURITY_SCHEMES
 from api.models import ErrorResponse, one_or_more
 from api.spec import ApiBlueprint, openapi_document
 from layers.services import services_of
@@ -17,7 +18,8 @@ bp = ApiBlueprint("api_openapi", __name__)
 
 
 def document(app) -> dict:
-    doc = openapi_document(app, title=TITLE, version=VERSION, description=DESCRIPTION, error_model=ErrorResponse)
+    doc = openapi_document(app, title=TITLE, version=VERSION, description=DESCRIPTION, error_model=ErrorResponse,
+                           security_schemes=SECURITY_SCHEMES)
     _data_vocabulary(doc, app)
     return doc
 

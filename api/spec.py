@@ -12,6 +12,10 @@ from pydantic.json_schema import models_json_schema
 REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {400: "a parameter, the body or some of its rows are invalid", 404: "not found",
                405: "method not allowed", 413: "the body is too large",
+               401: "no valid credentials: sign in (session cookie) or send Authorization: Bearer <token>",
+               403: "outside the account's area or role, or a cookie request without its CSRF token",
+               412: "If-Match names a version that is no longer current: the error carries the current values",
+               428: "the route changes a versioned row: send If-Match with the version you loaded",
                415: "the Content-Type is not one the route reads",
                422: "valid, but beyond what one request may cost (limit_exceeded: the error names the limit and "
                     "the amount asked)"}
@@ -32,6 +36,10 @@ class Operation:
     response_type: str = "application/json"
     response_description: str = "OK"
     errors: tuple[int, ...] = (400,)
+    #: who may call it: () for anyone; else the security schemes that authenticate it
+    security: tuple[str, ...] = ()
+    header: type[BaseModel] | None = None
+    status: int = 200
 
     @property
     def path_template(self) -> str:
@@ -58,7 +66,7 @@ class ApiBlueprint(Blueprint):
 def _models(operations: list[Operation], error_model: type[BaseModel]) -> list[type[BaseModel]]:
     found: dict[str, type[BaseModel]] = {error_model.__name__: error_model}
     for op in operations:
-        for model in (op.query, op.path, op.response, *op.body.values()):
+        for model in (op.query, op.path, op.header, op.response, *op.body.values()):
             if isinstance(model, type) and issubclass(model, BaseModel):
                 found[model.__name__] = model
     return list(found.values())
@@ -82,7 +90,7 @@ def _ref(model) -> dict:
 
 
 def openapi_document(app: Flask, *, title: str, version: str, description: str,
-                     error_model: type[BaseModel]) -> dict:
+                     error_model: type[BaseModel], security_schemes: dict | None = None) -> dict:
     """The OpenAPI 3.1 document of every :class:`ApiBlueprint` registered on ``app``."""
     operations = [op for bp in app.blueprints.values() if isinstance(bp, ApiBlueprint) for op in bp.operations]
     models = _models(operations, error_model)
@@ -98,6 +106,9 @@ def openapi_document(app: Flask, *, title: str, version: str, description: str,
             parameters += _parameters(op.path, "path", schemas)
         if op.query is not None:
             parameters += _parameters(op.query, "query", schemas)
+        if op.header is not None:
+            parameters += [{**p, "name": p["name"].replace("_", "-").title()}
+                           for p in _parameters(op.header, "header", schemas)]
         if parameters:
             entry["parameters"] = parameters
         if op.body:
@@ -105,10 +116,15 @@ def openapi_document(app: Flask, *, title: str, version: str, description: str,
                                     "content": {media: {"schema": _ref(model)} for media, model in op.body.items()}}
         ok = {"description": op.response_description}
         ok["content"] = {op.response_type: {"schema": _ref(op.response)} if op.response else {}}
-        entry["responses"] = {"200": ok, **{str(code): {"description": _ERROR_TEXT.get(code, "error"),
-                                                        "content": error_content} for code in op.errors}}
+        entry["responses"] = {str(op.status): ok, **{str(code): {"description": _ERROR_TEXT.get(code, "error"),
+                                                                 "content": error_content} for code in op.errors}}
+        if op.security:
+            entry["security"] = [{name: []} for name in op.security]
         paths.setdefault(op.path_template, {})[op.method.lower()] = entry
+    components: dict = {"schemas": schemas}
+    if security_schemes:
+        components["securitySchemes"] = security_schemes
     return {"openapi": "3.1.0",
             "info": {"title": title, "version": version, "description": description},
             "paths": paths,
-            "components": {"schemas": schemas}}
+            "components": components}

@@ -68,7 +68,9 @@ def station(station_id: str):
     feature = _catalogue().feature(station_id)
     if feature is None:
         raise ApiError(404, "not_found", f"no station with id {station_id!r}", "id")
-    return Response(m.StationFeature.model_validate(feature).model_dump_json(), mimetype=GEOJSON)
+    resp = Response(m.StationFeature.model_validate(feature).model_dump_json(), mimetype=GEOJSON)
+    resp.headers["ETag"] = f'"{feature["properties"]["version"]}"'  # what a change sends back in If-Match
+    return resp
 
 
 @bp.operation("GET", f"{PREFIX}/layers/<layer>", path=m.LayerPath, query=m.LayerQuery,

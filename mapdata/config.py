@@ -30,6 +30,8 @@ class Settings:
     tile_source: str = "none"
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     demo_seed: int = 20250401
+    #: session cookies only over HTTPS (set NUANXIN_SECURE_COOKIES=1 behind TLS)
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -46,4 +48,5 @@ class Settings:
             tile_source=tiles,
             secret_key=env.get("NUANXIN_SECRET_KEY") or secrets.token_hex(32),
             demo_seed=int(env.get("NUANXIN_SEED", "20250401")),
+            secure_cookies=env.get("NUANXIN_SECURE_COOKIES", "0") == "1",
         )

@@ -263,6 +263,22 @@ TEXT: dict[str, dict[str, str]] = {
     "weekday.4": {"zh": "周五", "en": "Fri"}, "weekday.5": {"zh": "周六", "en": "Sat"},
     "weekday.6": {"zh": "周日", "en": "Sun"},
 }
+TEXT.update({
+    "login.title": {"zh": "工作人员登录", "en": "Staff sign-in"},
+    "login.intro": {"zh": "驿站管理员、街道社区和区、市工作人员在此维护驿站信息。",
+                    "en": "Station staff and street, district and city workers keep the stations' information true here."},
+    "login.name": {"zh": "账号", "en": "Account"},
+    "login.password": {"zh": "密码", "en": "Password"},
+    "login.submit": {"zh": "登录", "en": "Sign in"},
+    "login.error.wrong": {"zh": "账号或密码不正确。", "en": "Wrong account name or password."},
+    "login.error.throttled": {"zh": "登录失败次数过多，请 15 分钟后再试。",
+                              "en": "Too many failed sign-ins: try again in 15 minutes."},
+    "login.signed_out": {"zh": "已退出登录。", "en": "You are signed out."},
+    "login.signed_in": {"zh": "已登录：{name}", "en": "Signed in as {name}"},
+    "login.to_staff": {"zh": "进入工作台", "en": "Open the workspace"},
+    "login.to_map": {"zh": "返回地图", "en": "Back to the map"},
+    "staff.logout": {"zh": "退出登录", "en": "Sign out"},
+})
 for _a in AMENITIES:
     TEXT[f"amenity.{_a.key}"] = {"zh": _a.zh, "en": _a.en}
 # holidays by chinesecalendar's key (its English name), in its own Chinese and English

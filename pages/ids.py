@@ -55,3 +55,6 @@ PLANNER_DOWNLOADS = {
     "dl_sites_geojson": "/api/v1/reports/sites.geojson",
     "dl_district_map": "/api/v1/reports/district_map.html",
 }
+
+
+LOGIN = page_ids("login", "title", "lang_btn", "message", "form", "name", "password", "lang", "next", "submit")

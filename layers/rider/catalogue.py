@@ -16,8 +16,8 @@ from layers.rider.search import PlaceIndex
 from mapdata.store import Store
 
 #: The properties of a station as the API and the map publish it.
-PUBLIC_PROPERTIES = ("id", "name", "district", "street", "address", "phone", "amenities", "opening_hours",
-                     "status", "status_note", "status_until", "version")
+PUBLIC_PROPERTIES = ("id", "name", "district", "street", "address", "phone", "amenities", "amenities_out",
+                     "opening_hours", "status", "status_note", "status_until", "confirmed_at", "version")
 
 #: What the map needs of each station: small enough for 100,000 stations on a phone.
 MAP_FIELDS = ("id", "name", "status")

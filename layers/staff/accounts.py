@@ -228,3 +228,27 @@ def issue_token(store, name: str, label: str, *, by: str) -> str:
     token = new_token()
     store.accounts.add_token(name, token_hash(token), label[:100], by=by)
     return token
+
+
+# -- what a signed-in session holds (the web layer keeps it in a signed, HttpOnly cookie) ----------
+
+SESSION_ACCOUNT = "account"
+SESSION_EPOCH = "epoch"
+SESSION_CSRF = "csrf"
+
+
+def session_values(account: Account) -> dict:
+    """The session of a fresh sign-in: the account, the epoch it was made in, a new CSRF token."""
+    return {SESSION_ACCOUNT: account.id, SESSION_EPOCH: account.session_epoch, SESSION_CSRF: secrets.token_urlsafe(24)}
+
+
+def account_of_session(table: AccountTable, session) -> Account | None:
+    """The account a session names, if it still stands."""
+    if not hasattr(session, "get"):
+        return None
+    return account_for_session(table, session.get(SESSION_ACCOUNT), session.get(SESSION_EPOCH))
+
+
+def csrf_matches(session, given) -> bool:
+    expected = session.get(SESSION_CSRF) if hasattr(session, "get") else None
+    return isinstance(expected, str) and isinstance(given, str) and secrets.compare_digest(expected, given)

@@ -26,7 +26,8 @@ def test_stations_is_a_geojson_feature_collection(client, store):
     assert len(fc["features"]) == len(store.read("stations"))
     f = fc["features"][0]
     assert set(f["properties"]) == {"id", "name", "district", "street", "address", "phone", "amenities",
-                                    "opening_hours", "status", "status_note", "status_until", "version"}
+                                    "amenities_out", "opening_hours", "status", "status_note", "status_until",
+                                    "confirmed_at", "version"}
     lon, lat = f["geometry"]["coordinates"]
     assert 102.9 < lon < 105 and 30 < lat < 31.5
     assert all(k in AMENITY_KEYS for feat in fc["features"] for k in feat["properties"]["amenities"])

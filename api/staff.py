@@ -1,0 +1,166 @@
+"""Routes of the staff side: change, create, retire and confirm stations, their history and revert, the feed of changes.
+
+Every route authenticates (:func:`api.auth.require_account`) and the domain authorises: the account's
+area decides, whatever the request claims. Writes carry the version loaded in ``If-Match`` and get the
+new one in ``ETag``; a stale version is a 412 with the current values and what others changed.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Response, request
+
+from api import models as m
+from api.auth import STAFF, require_account
+from api.errors import ApiError, invalid
+from api.params import parse_json_body, parse_query, services
+from api.spec import ApiBlueprint
+from api.stations import PREFIX
+from layers.staff import stations as edits
+from layers.staff.access import editable_mask
+
+bp = ApiBlueprint("api_staff", __name__)
+MAX_EDIT_BYTES = 64 * 1024
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+WRITE_ERRORS = (400, 401, 403, 404, 412, 415, 428)
+
+
+def _districts():
+    return services().store.read("districts")
+
+
+def _loaded_version(required: bool = True) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        if required:
+            raise ApiError(428, "version_required", 'send If-Match with the version you loaded (its ETag, e.g. "3")',
+                           "If-Match")
+        return None
+    match = _ETAG.match(header)
+    if not match:
+        raise invalid("If-Match", 'expected the version as the ETag gave it, e.g. "3"')
+    return int(match.group(1))
+
+
+def _staff_station(row) -> dict:
+    out = {name: edits.shown(name, row[name]) for name in m.StaffStation.model_fields if name in row.index}
+    out["position"] = edits.shown("position", row.geometry)
+    return out
+
+
+def _row(station_id: str):
+    stations = services().store.read("stations")
+    hit = stations[stations["id"] == station_id]
+    if hit.empty:
+        raise ApiError(404, "not_found", f"no station with id {station_id!r}", "id")
+    return hit.iloc[0]
+
+
+def _saved(row, changes, warnings, status: int = 200) -> Response:
+    body = m.SavedStation.model_validate({"station": _staff_station(row), "changes": [vars(c) for c in changes],
+                                          "warnings": warnings})
+    resp = Response(body.model_dump_json(), status=status, mimetype="application/json")
+    resp.headers["ETag"] = f'"{int(row["version"])}"'
+    return resp
+
+
+def _result(result: edits.SaveResult, station_id: str) -> Response:
+    if result.conflict is not None:
+        c = result.conflict
+        error = ApiError(412, "version_conflict", f"the station is at version {c.current_version}, not "
+                         f"{c.loaded_version}: someone saved it since; merge and send If-Match \"{c.current_version}\"",
+                         "If-Match")
+        error.extra = {"current": m.StaffStation.model_validate(_staff_station(_row(station_id))).model_dump(mode="json"),
+                       "theirs": [vars(ch) for ch in c.theirs]}
+        error.headers = {"ETag": f'"{c.current_version}"'}
+        raise error
+    return _saved(_row(station_id), result.plan.changes, result.plan.warnings)
+
+
+def _lookup(fn, station_id, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except LookupError:
+        raise ApiError(404, "not_found", f"no station with id {station_id!r}", "id") from None
+
+
+@bp.operation("PATCH", f"{PREFIX}/stations/<station_id>", path=m.StationPath, header=m.VersionHeader,
+              body={"application/json": m.StationPatch}, response=m.SavedStation, errors=WRITE_ERRORS, security=STAFF,
+              summary="Change some fields of a station (If-Match: the version loaded; the new one in ETag)")
+def patch_station(station_id: str):
+    account = require_account(write=True)
+    loaded = _loaded_version()
+    body = parse_json_body(m.StationPatch, MAX_EDIT_BYTES)
+    result = _lookup(edits.save_edit, station_id, services().store, account, station_id, body.changed(), loaded,
+                     _districts())
+    return _result(result, station_id)
+
+
+@bp.operation("POST", f"{PREFIX}/stations", body={"application/json": m.NewStation}, response=m.SavedStation,
+              errors=(400, 401, 403, 415), security=STAFF, status=201,
+              summary="Create a station (district admins in their district, city admins anywhere)")
+def create_station():
+    account = require_account(write=True)
+    body = parse_json_body(m.NewStation, MAX_EDIT_BYTES)
+    row = edits.create_station(services().store, account, body.changed(), _districts())
+    resp = _saved(_row(str(row["id"])), [], [], status=201)
+    resp.headers["Location"] = f"{PREFIX}/stations/{row['id']}"
+    return resp
+
+
+@bp.operation("DELETE", f"{PREFIX}/stations/<station_id>", path=m.StationPath, response=m.RetireAnswer,
+              errors=(400, 401, 403, 404), security=STAFF,
+              summary="Retire a station: hidden from riders and planners, kept with its history")
+def retire_station(station_id: str):
+    account = require_account(write=True)
+    version = _lookup(edits.retire_station, station_id, services().store, account, station_id)
+    return Response(m.RetireAnswer(id=station_id, version=version, retired=True).model_dump_json(),
+                    mimetype="application/json", headers={"ETag": f'"{version}"'})
+
+
+@bp.operation("GET", f"{PREFIX}/stations/<station_id>/history", path=m.StationPath, response=m.StationHistory,
+              errors=(400, 401, 403, 404), security=STAFF,
+              summary="A station's timeline: who, when, each field before and after")
+def station_history(station_id: str):
+    account = require_account(write=False)
+    row = _row(station_id)
+    edits.require_station(account, row)
+    entries = [{"seq": e.seq, "at": e.at, "user": e.user, "action": e.action, "version": e.version,
+                "changes": [vars(c) for c in e.changes]} for e in edits.history(services().store, station_id)]
+    return Response(m.StationHistory(id=station_id, entries=entries).model_dump_json(), mimetype="application/json")
+
+
+@bp.operation("POST", f"{PREFIX}/stations/<station_id>/revert", path=m.StationPath, header=m.VersionHeader,
+              body={"application/json": m.RevertBody}, response=m.SavedStation, errors=WRITE_ERRORS, security=STAFF,
+              summary="Put a station back as it was after a history entry (a new, audited change)")
+def revert_station(station_id: str):
+    account = require_account(write=True)
+    loaded = _loaded_version(required=False)
+    body = parse_json_body(m.RevertBody, MAX_EDIT_BYTES)
+    result = _lookup(edits.revert, station_id, services().store, account, station_id, body.seq, _districts(), loaded)
+    return _result(result, station_id)
+
+
+@bp.operation("POST", f"{PREFIX}/stations/<station_id>/confirm", path=m.StationPath, response=m.ConfirmAnswer,
+              errors=(400, 401, 403, 404), security=STAFF,
+              summary="Confirm a station's information is still correct (who and when; the data is unchanged)")
+def confirm_station(station_id: str):
+    account = require_account(write=True)
+    _row(station_id)
+    stamp = edits.confirm(services().store, account, [station_id])
+    return Response(m.ConfirmAnswer(id=station_id, confirmed_at=stamp, confirmed_by=account.name).model_dump_json(),
+                    mimetype="application/json")
+
+
+@bp.operation("GET", f"{PREFIX}/changes", query=m.ChangesQuery, response=m.ChangeFeed, errors=(400, 401),
+              security=STAFF, summary="Recent changes to the stations of the account's area, newest first")
+def changes():
+    account = require_account(write=False)
+    q = parse_query(m.ChangesQuery)
+    store = services().store
+    feed = edits.recent_changes(store, since=q.since, until=q.until, adcode=q.adcode, user=q.user,
+                                limit=q.limit if account.role == "city" else 100_000)
+    stations = store.read("stations")
+    mine = set(stations.loc[editable_mask(account, stations), "id"].astype(str))
+    feed = [c for c in feed if c["station"] in mine][:q.limit]
+    return Response(m.ChangeFeed(count=len(feed), changes=feed).model_dump_json(), mimetype="application/json")

@@ -1,0 +1,129 @@
+"""Signing in and out: the login form's POST, the session cookie, the throttle on failed logins, the origin check.
+
+A session is a signed cookie (HttpOnly, SameSite=Lax, Secure when configured) holding the account id,
+the account's session epoch and a CSRF token; every request re-reads the account, so a disabled
+account or a changed password ends its sessions at once. Failed logins are limited per account
+name and per address (Flask-Limiter); a state-changing request from another origin is refused.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlparse
+
+from flask import Blueprint, Flask, Response, current_app, redirect, request, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from layers.services import services_of
+from layers.staff.accounts import (
+    SESSION_CSRF,
+    Account,
+    AuthError,
+    account_of_session,
+    authenticate,
+    csrf_matches,
+    session_values,
+)
+
+bp = Blueprint("auth", __name__)
+#: Failed logins allowed per account name and per address; a success costs nothing.
+FAILED_LOGINS_PER_ACCOUNT = "5 per 15 minutes"
+FAILED_LOGINS_PER_ADDRESS = "20 per 15 minutes"
+SESSION_HOURS = 12
+_STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+
+limiter = Limiter(get_remote_address, storage_uri="memory://", strategy="fixed-window")
+
+
+def current_account() -> Account | None:
+    """The signed-in account of this request (session cookie), or None."""
+    if not session:
+        return None
+    return account_of_session(services_of(current_app).store.accounts, session)
+
+
+def csrf_token() -> str | None:
+    return session.get(SESSION_CSRF)
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 303 and "error=" in response.headers.get("Location", "")
+
+
+def _account_key() -> str:
+    return "login-name:" + str(request.form.get("name", ""))[:64]
+
+
+def safe_next(value) -> str:
+    """Where to go after signing in: a path on this site only (never another host)."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/staff"
+    parsed = urlparse(value)
+    return value if not parsed.netloc and not parsed.scheme else "/staff"
+
+
+def _back_to_login(error: str) -> Response:
+    query = {"error": error, "lang": request.form.get("lang", "zh")}
+    if request.form.get("next"):
+        query["next"] = safe_next(request.form.get("next"))
+    return redirect("/login?" + urlencode(query), code=303)
+
+
+def _too_many(_limit) -> Response:
+    return _back_to_login("throttled")
+
+
+@bp.post("/login")
+@limiter.limit(FAILED_LOGINS_PER_ACCOUNT, key_func=_account_key, deduct_when=_failed, on_breach=_too_many)
+@limiter.limit(FAILED_LOGINS_PER_ADDRESS, deduct_when=_failed, on_breach=_too_many)
+def login():
+    table = services_of(current_app).store.accounts
+    try:
+        account = authenticate(table, request.form.get("name"), request.form.get("password"),
+                               address=get_remote_address() or "")
+    except AuthError:
+        return _back_to_login("wrong")
+    session.clear()  # a new session for a new sign-in: no fixation
+    session.update(session_values(account))
+    session.permanent = True
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    account = current_account()
+    if account is not None and csrf_matches(session, request.form.get("csrf")):
+        services_of(current_app).store.accounts.record(account.name, "logout", {})
+        session.clear()
+    return redirect("/login?" + urlencode({"lang": request.form.get("lang", "zh"), "signed_out": "1"}), code=303)
+
+
+def _same_origin() -> Response | None:
+    """Refuse a state-changing request whose Origin (or Referer) names another site."""
+    if request.method not in _STATE_CHANGING:
+        return None
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null" and request.path.startswith("/api/"):
+        return None  # scripts send no Origin; a browser always does on these requests
+    parsed = urlparse(source)
+    if parsed.netloc and parsed.netloc == request.host:
+        return None
+    if request.path.startswith("/api/"):
+        from flask import jsonify
+
+        resp = jsonify({"error": {"code": "cross_origin", "field": "Origin",
+                                  "message": "a state-changing request must come from this site"}})
+        resp.status_code = 403
+        return resp
+    return Response("cross-origin request refused\n", status=403, mimetype="text/plain")
+
+
+def init_auth(server: Flask, secure_cookies: bool) -> None:
+    """Sessions, the login routes, the failed-login throttle and the origin check on ``server``."""
+    from datetime import timedelta
+
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                         SESSION_COOKIE_SECURE=secure_cookies, SESSION_COOKIE_NAME="nuanxin_session",
+                         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
+    limiter.init_app(server)
+    server.before_request(_same_origin)
+    server.register_blueprint(bp)
