@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     import callbacks.planner  # noqa: F401  (registers the planner page's callbacks)
     import callbacks.rider  # noqa: F401  (registers the rider page's callbacks)
+    import callbacks.staff  # noqa: F401  (registers the staff workspace's callbacks)
 
     app = dash.Dash(
         __name__,

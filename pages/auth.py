@@ -117,6 +117,17 @@ def _same_origin() -> Response | None:
     return Response("cross-origin request refused\n", status=403, mimetype="text/plain")
 
 
+#: Pages that only a signed-in account sees; anyone else is sent to /login first.
+SIGNED_IN_PAGES = ("/staff",)
+
+
+def _sign_in_first() -> Response | None:
+    if request.method != "GET" or request.path not in SIGNED_IN_PAGES or current_account() is not None:
+        return None
+    query = {"next": request.full_path.rstrip("?"), "lang": request.args.get("lang", "zh")}
+    return redirect("/login?" + urlencode(query), code=302)
+
+
 def init_auth(server: Flask, secure_cookies: bool) -> None:
     """Sessions, the login routes, the failed-login throttle and the origin check on ``server``."""
     from datetime import timedelta
@@ -126,4 +137,5 @@ def init_auth(server: Flask, secure_cookies: bool) -> None:
                          PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
     limiter.init_app(server)
     server.before_request(_same_origin)
+    server.before_request(_sign_in_first)
     server.register_blueprint(bp)

@@ -58,3 +58,29 @@ PLANNER_DOWNLOADS = {
 
 
 LOGIN = page_ids("login", "title", "lang_btn", "message", "form", "name", "password", "lang", "next", "submit")
+
+STAFF = page_ids(
+    "staff", "state", "title", "who", "logout", "lang_btn", "filter", "list", "editor", "loaded", "message",
+    "name", "address", "phone", "operator", "capacity", "amenities", "amenities_out", "hours_text", "hours_error",
+    "hours_form_note", "ph", "preview", "status", "status_note", "status_until", "quick_microwave",
+    "quick_closed_today", "quick_normal", "map", "marker", "position", "moved", "review", "save", "confirm", "diff",
+    "conflict", "conflict_save", "history",
+)
+
+
+def staff_station_id(station_id: str) -> dict:
+    """A station in the workspace's list."""
+    return {"type": f"{STAFF.prefix}-station", "id": station_id}
+
+
+def hours_input_id(day: int, slot: int) -> dict:
+    """One time of the weekly hours form: ``slot`` 0/1 the first period's start/end, 2/3 the second's."""
+    return {"type": f"{STAFF.prefix}-hours", "day": day, "slot": slot}
+
+
+def revert_id(seq: int) -> dict:
+    return {"type": f"{STAFF.prefix}-revert", "seq": seq}
+
+
+def merge_choice_id(field: str) -> dict:
+    return {"type": f"{STAFF.prefix}-merge", "field": field}

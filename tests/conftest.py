@@ -103,6 +103,23 @@ def client(dash_app):
     return dash_app.server.test_client()
 
 
+@pytest.fixture()
+def private_app(dash_app, writable_db):
+    """The session's app answering from a private copy of the data, for a test that writes (Dash registers
+    the page callbacks with the first app a process makes, so tests of callbacks share that one app)."""
+    import app as app_module
+    from layers.services import EXTENSION
+    from mapdata.config import Settings
+
+    saved = dash_app.server.extensions[EXTENSION]
+    dash_app.server.extensions[EXTENSION] = app_module.create_services(
+        Settings(db_path=writable_db, secret_key="test", tile_source="none"))
+    try:
+        yield dash_app
+    finally:
+        dash_app.server.extensions[EXTENSION] = saved
+
+
 # --- a planner's question and its reports, shared by the export, API and browser tests -----------
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ def layout(lang=None, error=None, next=None, signed_out=None, **_ignored):  # no
     if account is not None:
         body = html.Div([
             html.P(t("login.signed_in", lang, name=account.name), id=LOGIN.message),
-            html.A(t("login.to_staff", lang), href="/staff" + ("?lang=en" if lang == "en" else ""), className="button"),
+            html.A(t("login.to_staff", lang), href="/staff" + ("?lang=en" if lang == "en" else ""), className="btn"),
         ])
     else:
         body = html.Form([
@@ -42,7 +42,7 @@ def layout(lang=None, error=None, next=None, signed_out=None, **_ignored):  # no
                                   autoComplete="current-password", debounce=True)]),
             dcc.Input(type="hidden", name="lang", value=lang, id=LOGIN.lang),
             dcc.Input(type="hidden", name="next", value=target, id=LOGIN.next),
-            html.Button(t("login.submit", lang), type="submit", id=LOGIN.submit, className="button primary"),
+            html.Button(t("login.submit", lang), type="submit", id=LOGIN.submit, className="btn btn-primary"),
         ], action="/login", method="POST", id=LOGIN.form, className="login-form")
     return html.Div([
         header,

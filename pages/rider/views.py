@@ -346,6 +346,15 @@ def _temporary_note(row, lang: str) -> str:
     return note
 
 
+def _out_of_service(row, when) -> list[str]:
+    """The station's amenities out of service at ``when`` (until its status_until, or until cleared)."""
+    out = row.get("amenities_out") or frozenset()
+    until = row["status_until"]
+    if not out or (until is not None and str(until) != "NaT" and as_local(until) <= as_local(when)):
+        return []
+    return amenity_list(out)
+
+
 def card_view(state, open_at):
     """The station card for the page state: (children, hidden, [lat, lon] or None)."""
     state = state if isinstance(state, dict) else {}
@@ -364,6 +373,12 @@ def card_view(state, open_at):
     ]
     if row["status"] == "closed_temporarily":
         body.append(html.P(_temporary_note(row, lang), className="temporary"))
+    out = _out_of_service(row, when)
+    if out:
+        names = "、".join(t(f"amenity.{k}", lang) for k in out)
+        note = _temporary_note(row, lang) if row["status"] != "closed_temporarily" else ""
+        body.append(html.P(t("rider.card.out", lang, names=names) + (f" · {note}" if note else ""),
+                           className="temporary amenities-out"))
     body += [
         html.P([row["address"], html.Br(), html.Span(row["district"] + (f" · {row['street']}" if row["street"] else ""))],
                className="address"),
@@ -375,6 +390,8 @@ def card_view(state, open_at):
         html.H3(t("rider.card.hours", lang)),
         html.P(row["opening_hours"], className="oh-raw"),
         week_rows(i, when, lang),
+        html.P(t("rider.card.confirmed", lang, date=f"{as_local(row['confirmed_at']):%Y-%m-%d}"), className="confirmed")
+        if "confirmed_at" in row and str(row["confirmed_at"]) != "NaT" and row["confirmed_at"] is not None else None,
         html.Div([
             html.A(t("rider.card.nav_amap", lang), href=amap_marker_url(lat, lon, row["name"]), target="_blank",
                    rel="noopener noreferrer", className="btn btn-primary nav-amap"),

@@ -1,0 +1,136 @@
+"""The staff workspace (/staff): my stations, what needs attention first, the station editor with the weekly
+hours form and its preview, temporary status with quick choices, position by a tap on the map, review before
+saving, conflicts merged field by field, confirm, history and revert. Works on a phone and a desk."""
+from __future__ import annotations
+
+import dash
+import dash_leaflet as dl
+from dash import dcc, html
+
+from mapdata.config import TILE_SOURCES
+from mapdata.vocabulary import AMENITY_KEYS
+from pages.auth import csrf_token, current_account
+from pages.components import amenity_chip
+from pages.context import services
+from pages.i18n import language, t
+from pages.ids import STAFF, hours_input_id
+from pages.staff import views
+
+dash.register_page(__name__, path="/staff", title="驿站工作台 · 暖新地图")
+
+
+def _field(key: str, lang: str, control) -> html.Label:
+    return html.Label([html.Span(t(f"staff.field.{key}", lang), className="field-label"), control],
+                      className="staff-field")
+
+
+def hours_form(lang: str) -> html.Div:
+    rows = []
+    for d in range(7):
+        cells = [html.Th(t(f"weekday.{d}", lang))]
+        for slot in range(4):
+            cells.append(html.Td(dcc.Input(id=hours_input_id(d, slot), type="time", value="", debounce=True,
+                                           className="time-input")))
+        rows.append(html.Tr(cells))
+    return html.Div([
+        html.H4(t("staff.hours.week", lang)),
+        html.Table(html.Tbody(rows), className="hours-form"),
+        html.Label([t("staff.hours.ph", lang),
+                    dcc.RadioItems(id=STAFF.ph, inline=True, value="off",
+                                   options=[{"label": t(f"staff.hours.ph.{p}", lang), "value": p}
+                                            for p in ("off", "weekday", "sunday")])], className="staff-field"),
+        html.P(id=STAFF.hours_form_note, className="staff-note"),
+    ])
+
+
+def editor(lang: str, settings) -> html.Div:
+    tiles = TILE_SOURCES.get(settings.tile_source if settings else "none")
+    layers = [dl.TileLayer(url=tiles["url"], attribution=tiles["attribution"])] if tiles else []
+    layers += [dl.GeoJSON(url="/api/v1/layers/districts?simplify_m=30", interactive=False,
+                          style={"color": "#8a8f98", "weight": 1.2, "fill": False}),
+               dl.GeoJSON(url="/api/v1/layers/roads?highway=motorway,trunk,primary,secondary,tertiary",
+                          interactive=False, style={"color": "#c9c3b6", "weight": 2}),
+               dl.LayerGroup(id=STAFF.marker)]
+    chips = [amenity_chip(k, lang) for k in AMENITY_KEYS]
+    return html.Div([
+        _field("name", lang, dcc.Input(id=STAFF.name, type="text", maxLength=100, debounce=True)),
+        _field("address", lang, dcc.Input(id=STAFF.address, type="text", maxLength=200, debounce=True)),
+        _field("phone", lang, dcc.Input(id=STAFF.phone, type="tel", maxLength=40, debounce=True)),
+        _field("operator", lang, dcc.Input(id=STAFF.operator, type="text", maxLength=100, debounce=True)),
+        _field("capacity", lang, dcc.Input(id=STAFF.capacity, type="number", min=0, max=10_000, step=1, debounce=True)),
+        _field("amenities", lang, dcc.Checklist(id=STAFF.amenities, options=chips, inline=True,
+                                                className="amenity-chips")),
+        hours_form(lang),
+        _field("opening_hours", lang, dcc.Input(id=STAFF.hours_text, type="text", maxLength=500, debounce=True,
+                                                className="hours-text")),
+        html.P(id=STAFF.hours_error, className="staff-error field-error", role="alert"),
+        html.Div(id=STAFF.preview, className="staff-preview"),
+        html.Fieldset([
+            html.Legend(t("staff.field.status", lang)),
+            html.Div([html.Button(t("staff.quick.microwave", lang), id=STAFF.quick_microwave, n_clicks=0),
+                      html.Button(t("staff.quick.closed_today", lang), id=STAFF.quick_closed_today, n_clicks=0),
+                      html.Button(t("staff.quick.normal", lang), id=STAFF.quick_normal, n_clicks=0)],
+                     className="quick-choices"),
+            dcc.RadioItems(id=STAFF.status, options=views.statuses(lang), inline=True),
+            _field("status_note", lang, dcc.Input(id=STAFF.status_note, type="text", maxLength=200, debounce=True)),
+            _field("status_until", lang, dcc.Input(id=STAFF.status_until, type="datetime-local", debounce=True)),
+            _field("amenities_out", lang, dcc.Checklist(id=STAFF.amenities_out, options=chips, inline=True,
+                                                        className="amenity-chips")),
+        ], className="staff-status"),
+        html.Fieldset([
+            html.Legend(t("staff.field.position", lang)),
+            html.P(t("staff.map_hint", lang), className="staff-note"),
+            html.Div(dl.Map(layers, id=STAFF.map, center=[30.6586, 104.0648], zoom=16, minZoom=8, maxZoom=19,
+                            style={"height": "100%", "width": "100%"}), className="staff-map"),
+            html.P(id=STAFF.moved, className="staff-note"),
+        ]),
+        html.Div([html.Button(t("staff.review", lang), id=STAFF.review, n_clicks=0, className="btn"),
+                  html.Button(t("staff.save", lang), id=STAFF.save, n_clicks=0, className="btn btn-primary"),
+                  html.Button(t("staff.confirm", lang), id=STAFF.confirm, n_clicks=0, className="btn")],
+                 className="staff-actions"),
+        html.Div(id=STAFF.message, className="staff-message", **{"aria-live": "polite"}),
+        html.Div(id=STAFF.diff),
+        html.Div(id=STAFF.conflict),
+        html.Button(t("staff.conflict.save", lang), id=STAFF.conflict_save, n_clicks=0, className="btn",
+                    style={"display": "none"}),
+        html.H3(t("staff.history", lang)),
+        html.Div(id=STAFF.history),
+    ], id=STAFF.editor, className="staff-editor", style={"display": "none"})
+
+
+def layout(lang=None, **_ignored):
+    lang = language(lang)
+    account = current_account()
+    if account is None:
+        return html.Div([html.P(t("staff.need_login", lang)),
+                         html.A(t("login.submit", lang), href=f"/login?next=/staff&lang={lang}", className="btn")],
+                        className="staff")
+    settings = services().settings
+    return html.Div([
+        dcc.Store(id=STAFF.state, data={"lang": lang}),
+        dcc.Store(id=STAFF.loaded, data=None),
+        dcc.Store(id=STAFF.position, data=None),
+        html.Header([
+            html.Div([html.H1(t("staff.title", lang), id=STAFF.title),
+                      html.Span(f"{account.name} · {views.who(account, lang)}", id=STAFF.who, className="tagline")]),
+            html.Nav([
+                html.A(t("login.to_map", lang), href="/" + ("?lang=en" if lang == "en" else ""), className="nav-link"),
+                html.A(t("app.switch_language", lang), id=STAFF.lang_btn, className="lang-switch",
+                       href="?lang=" + ("en" if lang == "zh" else "zh")),
+                html.Form([dcc.Input(type="hidden", name="csrf", value=csrf_token()),
+                           dcc.Input(type="hidden", name="lang", value=lang),
+                           html.Button(t("staff.logout", lang), type="submit", id=STAFF.logout)],
+                          action="/logout", method="POST", className="logout-form"),
+            ], className="row"),
+        ], className="staff-header"),
+        html.Div([
+            html.Aside([
+                html.H2(t("staff.mine", lang)),
+                dcc.Input(id=STAFF.filter, type="search", placeholder=t("staff.filter", lang), debounce=True,
+                          maxLength=100),
+                html.Div(views.station_list("", {"lang": lang}), id=STAFF.list, className="staff-list"),
+            ], className="staff-aside"),
+            html.Main([html.P(t("staff.pick", lang), className="staff-note"), editor(lang, settings)],
+                      className="staff-main"),
+        ], className="staff-body"),
+    ], className=f"staff lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

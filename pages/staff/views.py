@@ -1,0 +1,392 @@
+"""View builders of the staff workspace: every value from the browser is re-checked here, every write is
+authorised by the domain for the signed-in account (never by what the page shows or sends).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from dash import dcc, html, no_update
+
+from layers.common.calendar import as_local
+from layers.common.errors import AccessDenied, QuestionError
+from layers.common.geodesy import haversine_m
+from layers.staff import hours_editor
+from layers.staff import stations as edits
+from layers.staff.access import may_edit_station
+from layers.staff.accounts import Account
+from mapdata import clock
+from mapdata.vocabulary import AMENITY_KEYS, STATION_STATUSES
+from pages.auth import current_account
+from pages.context import services
+from pages.i18n import language, t
+from pages.ids import merge_choice_id, revert_id, staff_station_id
+
+MAX_LISTED = 60
+MAX_TEXT_INPUT = 600
+#: The form's fields, in the order the editor holds them (``position`` is a {lon, lat} store).
+FORM_FIELDS = ("name", "address", "phone", "operator", "capacity", "amenities", "amenities_out", "opening_hours",
+               "status", "status_note", "status_until", "position")
+QUICK_REPAIR_DAYS = 3
+
+
+def lang_of(state) -> str:
+    return language(state.get("lang")) if isinstance(state, dict) else "zh"
+
+
+def _text(value, limit: int = MAX_TEXT_INPUT):
+    return value if isinstance(value, str) and len(value) <= limit else None
+
+
+# -- who is signed in -------------------------------------------------------------------------------
+
+def who(account: Account, lang: str) -> str:
+    if account.role == "city":
+        return t("staff.role.city", lang)
+    if account.role == "station":
+        names = services().store.read("stations").set_index("id")["name"]
+        area = "、".join(str(names.get(s, s)) for s in account.stations)
+    elif account.role == "street":
+        area = f"{account.street}"
+    else:
+        districts = services().store.read("districts")
+        row = districts[districts["adcode"].astype(int) == (account.adcode or -1)]
+        area = str(row["name"].iloc[0]) if len(row) else str(account.adcode)
+    return t(f"staff.role.{account.role}", lang, area=area)
+
+
+# -- my stations, what needs attention first --------------------------------------------------------
+
+def station_list(query, state) -> list:
+    account = current_account()
+    lang = lang_of(state)
+    if account is None:
+        return [html.P(t("staff.need_login", lang))]
+    todo = edits.attention(services().store.read("stations"), account)
+    q = _text(query, 100)
+    if q and q.strip():
+        todo = todo[todo["name"].str.contains(q.strip(), regex=False)]
+    if todo.empty:
+        return [html.P(t("staff.none", lang), className="staff-empty")]
+    items = []
+    for row in todo.head(MAX_LISTED).itertuples():
+        reasons = [t("staff.reason.status_expired", lang) if r == "status_expired"
+                   else t("staff.reason.unconfirmed", lang, days=row.days) for r in row.reasons]
+        items.append(html.Button([html.Span(row.name, className="staff-station-name"),
+                                  html.Span(" · ".join(reasons) or t("staff.reason.ok", lang),
+                                            className="staff-reasons" + (" attention" if reasons else ""))],
+                                 id=staff_station_id(row.id), className="staff-station", n_clicks=0))
+    if len(todo) > MAX_LISTED:
+        items.append(html.P(t("staff.more", lang, n=len(todo) - MAX_LISTED), className="staff-more"))
+    return items
+
+
+# -- loading a station into the editor ---------------------------------------------------------------
+
+def _station_row(station_id):
+    if not isinstance(station_id, str) or len(station_id) > 64:
+        return None
+    stations = services().store.read("stations")
+    hit = stations[stations["id"] == station_id]
+    return None if hit.empty else hit.iloc[0]
+
+
+def form_values(row) -> dict:
+    """A station as the editor's fields hold it (JSON: the page keeps it as what was loaded)."""
+    until = row["status_until"]
+    return {"name": row["name"], "address": row["address"], "phone": row["phone"] or "", "operator": row["operator"],
+            "capacity": int(row["capacity"]), "amenities": [k for k in AMENITY_KEYS if k in row["amenities"]],
+            "amenities_out": [k for k in AMENITY_KEYS if k in row["amenities_out"]],
+            "opening_hours": row["opening_hours"], "status": row["status"], "status_note": row["status_note"] or "",
+            "status_until": "" if pd.isna(until) else as_local(until).strftime("%Y-%m-%dT%H:%M"),
+            "position": {"lon": round(float(row.geometry.x), 7), "lat": round(float(row.geometry.y), 7)}}
+
+
+def load_station(station_id, state):
+    """(loaded store, the field values in FORM_FIELDS order, history) for a station the account may edit."""
+    account = current_account()
+    row = _station_row(station_id)
+    if account is None or row is None or not may_edit_station(account, row):
+        return None
+    values = form_values(row)
+    loaded = {"id": str(row["id"]), "version": int(row["version"]), "values": values}
+    return loaded, values, history_view(str(row["id"]), lang_of(state))
+
+
+# -- the weekly hours form -----------------------------------------------------------------------------
+
+def form_from_text(text):
+    """The 28 times (day by day: start, end, start, end) and the PH rule of ``text``, or None when the form
+    cannot hold it."""
+    parsed = hours_editor.decompose(text) if isinstance(text, str) else None
+    if parsed is None:
+        return None
+    week, ph = parsed
+    times = []
+    for periods in week:
+        slots = [v for span in periods for v in span] + [""] * (4 - 2 * len(periods))
+        times += slots[:4]
+    return times, ph
+
+
+def text_from_form(times, ph, lang):
+    """(OSM text, None) from the form's 28 times and PH rule, or (no_update, message) when a period is wrong."""
+    if not isinstance(times, list) or len(times) != 28 or ph not in hours_editor.PH_RULES:
+        return no_update, None
+    week = []
+    for d in range(7):
+        slots = times[4 * d: 4 * d + 4]
+        if not all(v is None or isinstance(v, str) and len(v) <= 5 for v in slots):
+            return no_update, None
+        periods = [(slots[i], slots[i + 1]) for i in (0, 2) if slots[i] or slots[i + 1]]
+        week.append(periods)
+    try:
+        return hours_editor.compose(week, ph), None
+    except hours_editor.HoursFormError as exc:
+        return no_update, t("staff.hours.form_error", lang, day=t(f"weekday.{exc.day}", lang), period=exc.period + 1,
+                            message=exc.message)
+
+
+def _hours_text(periods, lang) -> str:
+    return ", ".join(f"{a}–{b}" for a, b in periods) if periods else t("staff.preview.closed", lang)
+
+
+def preview_view(text, state):
+    """(preview component, error under the field) for the hours text as typed."""
+    lang = lang_of(state)
+    if not isinstance(text, str) or len(text) > MAX_TEXT_INPUT:
+        return no_update, no_update
+    shown = hours_editor.preview(text, clock.today())
+    if "error" in shown:
+        return None, shown["error"]
+    rows = [html.Tr([html.Th(t("weekday." + str(d["weekday"]), lang) + f" {d['date']:%m-%d}"),
+                     html.Td(_hours_text(d["periods"], lang))], className=d["day_kind"]) for d in shown["week"]]
+    notes = []
+    h, mk = shown["holiday"], shown["makeup"]
+    notes.append(t("staff.preview.holiday", lang, date=f"{h['date']:%Y-%m-%d}", name=h["name"] or "",
+                   hours=_hours_text(h["periods"], lang)) if h else
+                 t("staff.preview.holiday", lang, date="—", name=t("staff.preview.none", lang), hours=""))
+    if mk:
+        notes.append(t("staff.preview.makeup", lang, date=f"{mk['date']:%Y-%m-%d}", hours=_hours_text(mk["periods"], lang)))
+    return html.Div([html.H4(t("staff.preview", lang)), html.Table(html.Tbody(rows), className="hours-preview"),
+                     *[html.P(n, className="preview-note") for n in notes]]), None
+
+
+# -- quick choices and the map tap ----------------------------------------------------------------------
+
+def quick_choice(kind, amenities_out, state):
+    """(status, note, until, amenities out) for a quick choice."""
+    lang = lang_of(state)
+    now = as_local(clock.now())
+    out = [k for k in (amenities_out or []) if k in AMENITY_KEYS] if isinstance(amenities_out, list) else []
+    if kind == "microwave":
+        until = (now + dt.timedelta(days=QUICK_REPAIR_DAYS)).replace(hour=18, minute=0)
+        return "open", t("staff.quick.microwave", lang), until.strftime("%Y-%m-%dT%H:%M"), \
+            sorted(set(out) | {"microwave"}, key=AMENITY_KEYS.index)
+    if kind == "closed_today":
+        return "closed_temporarily", t("staff.quick.closed_today", lang), now.strftime("%Y-%m-%dT23:59"), out
+    if kind == "normal":
+        return "open", "", "", []
+    return no_update, no_update, no_update, no_update
+
+
+def tap(click, loaded, state):
+    """(new position, note of the distance) from a tap on the map."""
+    if not isinstance(click, dict) or not isinstance(loaded, dict):
+        return no_update, no_update
+    latlng = click.get("latlng")
+    if not isinstance(latlng, dict):
+        return no_update, no_update
+    lat, lon = latlng.get("lat"), latlng.get("lng")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)) \
+            or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return no_update, no_update
+    old = (loaded.get("values") or {}).get("position") or {}
+    position = {"lon": round(float(lon), 7), "lat": round(float(lat), 7)}
+    try:
+        moved = float(haversine_m(old["lat"], old["lon"], lat, lon))
+    except (KeyError, TypeError, ValueError):
+        return position, None
+    return position, t("staff.moved", lang_of(state), m=f"{moved:.0f}")
+
+
+# -- review, save, merge -------------------------------------------------------------------------------
+
+def changed_fields(form: dict, loaded) -> dict:
+    """The fields the user changed since loading (only those: another person's change is never undone)."""
+    before = loaded.get("values") if isinstance(loaded, dict) else None
+    if not isinstance(before, dict):
+        return {}
+    out = {}
+    for name in FORM_FIELDS:
+        value = form.get(name)
+        if value == before.get(name):
+            continue
+        if name in ("phone", "status_note", "status_until") and value == "":
+            value = None
+        out[name] = value
+    return out
+
+
+def _refusal(exc, lang) -> html.P:
+    if isinstance(exc, AccessDenied):
+        return html.P(t("staff.denied", lang, message=exc.message), className="staff-error", role="alert")
+    return html.P(t("staff.refused", lang, field=_label(exc.field, lang), message=exc.message), className="staff-error",
+                  role="alert")
+
+
+_LABELS = {f"staff.field.{f}" for f in FORM_FIELDS}
+
+
+def _label(field: str, lang: str) -> str:
+    return t(f"staff.field.{field}", lang) if f"staff.field.{field}" in _LABELS else field
+
+
+def _shown(value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, dict) and "lon" in value:
+        return f"{value['lon']:.6f}, {value['lat']:.6f}"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+def _diff_table(changes, lang):
+    return html.Table(html.Tbody([html.Tr([html.Th(t(f"staff.field.{c.field}", lang)), html.Td(_shown(c.before)),
+                                           html.Td("→"), html.Td(_shown(c.after))]) for c in changes]),
+                      className="staff-diff")
+
+
+def review(form: dict, loaded, state):
+    """What saving would change, field by field, with warnings; nothing is written."""
+    lang = lang_of(state)
+    account = current_account()
+    row = _station_row(loaded.get("id")) if isinstance(loaded, dict) else None
+    if account is None or row is None:
+        return html.P(t("staff.need_login", lang), className="staff-error")
+    changed = changed_fields(form, loaded)
+    if not changed:
+        return html.P(t("staff.no_changes", lang))
+    try:
+        plan = edits.plan_edit(row, changed, account, services().store.read("districts"))
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang)
+    return html.Div([html.P(t("staff.changes", lang)), _diff_table(plan.changes, lang),
+                     *[html.P(t("staff.warning.move", lang, m=w.split(":")[1]), className="staff-warning")
+                       for w in plan.warnings if w.startswith("move:")]])
+
+
+def save(form: dict, loaded, state, keep_theirs=()):
+    """(message, new loaded store or no_update, conflict panel) after writing the user's changes."""
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or not isinstance(loaded, dict) or not isinstance(loaded.get("version"), int):
+        return html.P(t("staff.need_login", lang), className="staff-error"), no_update, None
+    changed = {k: v for k, v in changed_fields(form, loaded).items() if k not in set(keep_theirs)}
+    version = loaded["version"]
+    if isinstance(loaded.get("merge_version"), int):
+        version = loaded["merge_version"]
+    if not changed:
+        return html.P(t("staff.no_changes", lang)), no_update, None
+    try:
+        result = edits.save_edit(services().store, account, loaded.get("id"), changed, version,
+                                 services().store.read("districts"))
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang), no_update, None
+    except LookupError:
+        return html.P(t("staff.need_login", lang), className="staff-error"), no_update, None
+    if result.conflict is not None:
+        c = result.conflict
+        return None, {**loaded, "merge_version": c.current_version}, conflict_view(c, lang)
+    row = _station_row(loaded["id"])
+    new_loaded = {"id": loaded["id"], "version": int(row["version"]), "values": form_values(row)}
+    return html.P(t("staff.saved", lang, version=result.version), className="staff-ok"), new_loaded, None
+
+
+def conflict_view(c: edits.Conflict, lang: str):
+    theirs = {ch.field: ch for ch in c.theirs}
+    rows = []
+    for mine in c.mine:
+        other = theirs.get(mine.field)
+        options = [{"label": t("staff.conflict.keep_mine", lang), "value": "mine"}]
+        if other is not None:
+            options.insert(0, {"label": t("staff.conflict.keep_theirs", lang), "value": "theirs"})
+        rows.append(html.Tr([html.Th(t(f"staff.field.{mine.field}", lang)),
+                             html.Td(_shown(other.after if other else c.current.get(mine.field))),
+                             html.Td(_shown(mine.after)),
+                             html.Td(dcc.RadioItems(id=merge_choice_id(mine.field), options=options, value="mine",
+                                                    inline=True))]))
+    for field, ch in theirs.items():
+        if field not in {m.field for m in c.mine}:
+            rows.append(html.Tr([html.Th(t(f"staff.field.{field}", lang)), html.Td(_shown(ch.after)),
+                                 html.Td("—"), html.Td(t("staff.conflict.keep_theirs", lang))]))
+    return html.Div([
+        html.P(t("staff.conflict", lang, theirs=c.current_version), className="staff-warning", role="alert"),
+        html.Table([html.Thead(html.Tr([html.Th(t("staff.conflict.field", lang)), html.Th(t("staff.conflict.theirs", lang)),
+                                        html.Th(t("staff.conflict.mine", lang)), html.Th("")])),
+                    html.Tbody(rows)], className="staff-conflict-table"),
+    ])
+
+
+def merge_choices(values, ids) -> list[str]:
+    """The fields the user chose to keep as the other person saved them."""
+    if not isinstance(values, list) or not isinstance(ids, list):
+        return []
+    return [i.get("field") for v, i in zip(values, ids) if v == "theirs" and isinstance(i, dict)
+            and i.get("field") in FORM_FIELDS]
+
+
+# -- confirm, history, revert ----------------------------------------------------------------------------
+
+def confirm(loaded, state):
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or not isinstance(loaded, dict):
+        return html.P(t("staff.need_login", lang), className="staff-error")
+    try:
+        stamp = edits.confirm(services().store, account, [loaded.get("id")])
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang)
+    return html.P(t("staff.confirmed", lang, when=f"{as_local(stamp):%Y-%m-%d %H:%M}"), className="staff-ok")
+
+
+def history_view(station_id: str, lang: str):
+    entries = edits.history(services().store, station_id)
+    if not entries:
+        return [html.P(t("staff.history.empty", lang))]
+    items = []
+    for e in reversed(entries[-30:]):
+        action = t(f"staff.action.{e.action}", lang) if e.action in ("update", "revert", "confirm", "insert",
+                                                                      "retire", "import") else e.action
+        changes = "; ".join(f"{_label(c.field, lang)}: {_shown(c.before)} → {_shown(c.after)}" for c in e.changes
+                            if c.field not in ("confirmed_at", "confirmed_by"))
+        button = html.Button(t("staff.revert", lang), id=revert_id(e.seq), n_clicks=0, className="staff-revert") \
+            if e.action in ("update", "revert", "insert", "import") else None
+        items.append(html.Li([html.Span(f"{as_local(e.at):%Y-%m-%d %H:%M} · {e.user} · {action}", className="when"),
+                              html.Span(changes, className="what"), button]))
+    return [html.Ol(items, className="staff-history")]
+
+
+def revert(seq, loaded, state):
+    """(message, new loaded store) after going back to history entry ``seq``."""
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or not isinstance(loaded, dict) or isinstance(seq, bool) or not isinstance(seq, int):
+        return no_update, no_update
+    try:
+        result = edits.revert(services().store, account, loaded.get("id"), seq, services().store.read("districts"))
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang), no_update
+    except LookupError:
+        return no_update, no_update
+    if result.conflict is not None:
+        return conflict_view(result.conflict, lang), no_update
+    row = _station_row(loaded["id"])
+    return (html.P(t("staff.reverted", lang, version=int(row["version"])), className="staff-ok"),
+            {"id": loaded["id"], "version": int(row["version"]), "values": form_values(row)})
+
+
+def statuses(lang):
+    return [{"label": t(f"staff.status.{s}", lang), "value": s} for s in STATION_STATUSES]
+

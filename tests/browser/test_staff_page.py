@@ -1,0 +1,143 @@
+"""The staff workspace in headless Chromium on a 375 px phone, offline: sign in, edit, preview, quick status,
+move by a tap, review and save, then a rider sees it; a conflict merged field by field; revert; logout."""
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+from layers.services import services_of
+from layers.staff.accounts import create_account, issue_token
+from tests.helpers import clean, wait_until
+
+PASSWORD = "correct horse battery"
+
+
+def phone(driver):
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True})
+
+
+@pytest.fixture()
+def staff(private_app):
+    store = services_of(private_app.server).store
+    stations = store.read("stations")
+    station = stations[stations["amenities"].map(lambda a: "microwave" in a)].iloc[0]
+    create_account(store, name="zhan-zhang", role="station", password=PASSWORD, stations=[station["id"]], by="test")
+    create_account(store, name="jie-dao", role="street", password=PASSWORD, street=station["street"],
+                   adcode=int(station["adcode"]), by="test")
+    return private_app, store, station
+
+
+def sign_in(dash_duo, name):
+    dash_duo.driver.get(dash_duo.server_url + "/staff")
+    dash_duo.wait_for_element("#login-name", timeout=15)
+    dash_duo.find_element("#login-name").send_keys(name)
+    dash_duo.find_element("#login-password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#staff-list .staff-station", timeout=15)
+
+
+def open_first_station(dash_duo, expected_name):
+    dash_duo.find_element("#staff-list .staff-station").click()
+    wait_until(dash_duo, lambda: dash_duo.find_element("#staff-name").get_attribute("value") == expected_name)
+
+
+def set_text(dash_duo, selector, text):
+    box = dash_duo.find_element(selector)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text, Keys.ENTER)
+
+
+def test_staff_edit_hours_status_and_position_and_a_rider_sees_it(dash_duo, staff):
+    app, store, station = staff
+    phone(dash_duo.driver)
+    dash_duo.start_server(app)
+    sign_in(dash_duo, "zhan-zhang")
+    assert "驿站管理员" in dash_duo.find_element("#staff-who").text
+    open_first_station(dash_duo, station["name"])
+    # hours: the text is parsed as it is typed, the preview shows this week and the holidays
+    set_text(dash_duo, "#staff-hours-text", "Mo-Fr 08:00-12:00,14:00-20:00; Sa 09:00-12:00; PH off")
+    dash_duo.wait_for_contains_text("#staff-preview", "08:00–12:00, 14:00–20:00", timeout=10)
+    assert "下一个法定节假日" in dash_duo.find_element("#staff-preview").text
+    set_text(dash_duo, "#staff-hours-text", "Mo-Fr 25:00-26:00")
+    wait_until(dash_duo, lambda: dash_duo.find_element("#staff-hours-error").text != "")
+    set_text(dash_duo, "#staff-hours-text", "Mo-Fr 08:00-12:00,14:00-20:00; Sa 09:00-12:00; PH off")
+    wait_until(dash_duo, lambda: dash_duo.find_element("#staff-hours-error").text == "")
+    # 微波炉维修中 until a date
+    dash_duo.find_element("#staff-quick-microwave").click()
+    wait_until(dash_duo, lambda: dash_duo.find_element("#staff-status-note").get_attribute("value") == "微波炉维修中")
+    # move the pin by tapping the map a little east of the station
+    the_map = dash_duo.find_element("#staff-map")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", the_map)
+    ActionChains(dash_duo.driver).move_to_element_with_offset(the_map, 30, 0).click().perform()
+    dash_duo.wait_for_contains_text("#staff-moved", "米", timeout=10)
+    # review shows every change field by field, then save
+    review = dash_duo.find_element("#staff-review")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", review)
+    review.click()
+    dash_duo.wait_for_contains_text("#staff-diff", "营业时间", timeout=10)
+    diff = dash_duo.find_element("#staff-diff").text
+    assert "暂停服务的设施" in diff and "位置" in diff and "微波炉维修中" in diff
+    dash_duo.find_element("#staff-save").click()
+    dash_duo.wait_for_contains_text("#staff-message", "已保存", timeout=10)
+    row = store.read("stations").set_index("id").loc[station["id"]]
+    assert row["opening_hours"] == "Mo-Fr 08:00-12:00,14:00-20:00; Sa 09:00-12:00; PH off"
+    assert "microwave" in row["amenities_out"] and row["updated_by"] == "zhan-zhang"
+    assert abs(row.geometry.x - station.geometry.x) > 1e-5
+    assert "zhan-zhang" in dash_duo.find_element("#staff-history").text
+    # a rider (no session) sees the change on the card and is not sent there for a microwave
+    dash_duo.driver.delete_all_cookies()
+    dash_duo.driver.get(dash_duo.server_url + f"/?s={station['id']}&lat={row.geometry.y:.6f}&lon={row.geometry.x:.6f}")
+    dash_duo.wait_for_contains_text("#rider-card", "暂停服务：微波炉", timeout=15)
+    client = app.server.test_client()
+    near = client.get("/api/v1/stations/nearest", query_string={"lat": row.geometry.y, "lon": row.geometry.x,
+                                                                "amenities": "microwave", "k": 3}).get_json()
+    assert station["id"] not in [r["id"] for r in near["results"]]
+    clean(dash_duo)
+
+
+def test_a_conflict_is_merged_field_by_field_then_reverted_and_logout_ends_it(dash_duo, staff):
+    app, store, station = staff
+    sid = station["id"]
+    phone(dash_duo.driver)
+    dash_duo.start_server(app)
+    sign_in(dash_duo, "zhan-zhang")
+    open_first_station(dash_duo, station["name"])
+    # meanwhile the street worker changes the phone and the capacity through the API
+    token = issue_token(store, "jie-dao", "test", by="test")
+    r = app.server.test_client().patch(f"/api/v1/stations/{sid}", json={"phone": "028-11112222", "capacity": 42},
+                                       headers={"Authorization": f"Bearer {token}", "If-Match": '"1"'})
+    assert r.status_code == 200
+    set_text(dash_duo, "#staff-phone", "028-33334444")
+    set_text(dash_duo, "#staff-address", "成华大道 99 号")
+    save = dash_duo.find_element("#staff-save")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", save)
+    save.click()
+    dash_duo.wait_for_contains_text("#staff-conflict", "已有人修改", timeout=10)
+    table = dash_duo.find_element("#staff-conflict").text
+    assert "028-11112222" in table and "028-33334444" in table and "42" in table
+    # keep their phone, my address
+    choice = dash_duo.driver.find_element("css selector", "#staff-conflict input[value='theirs']")
+    dash_duo.driver.execute_script("arguments[0].click()", choice)
+    dash_duo.find_element("#staff-conflict-save").click()
+    dash_duo.wait_for_contains_text("#staff-message", "已保存", timeout=10)
+    row = store.read("stations").set_index("id").loc[sid]
+    assert (row["phone"], row["address"], row["capacity"]) == ("028-11112222", "成华大道 99 号", 42)
+    # revert to the street worker's version: my address goes, their phone stays
+    buttons = dash_duo.driver.find_elements("css selector", "#staff-history .staff-revert")
+    assert len(buttons) == 2
+    dash_duo.driver.execute_script("arguments[0].click()", buttons[1])  # the older entry (newest first)
+    dash_duo.wait_for_contains_text("#staff-message", "已恢复", timeout=10)
+    row = store.read("stations").set_index("id").loc[sid]
+    assert row["address"] == station["address"] and row["phone"] == "028-11112222"
+    assert dash_duo.find_element("#staff-address").get_attribute("value") == station["address"]
+    # logout ends the session: the workspace asks to sign in again
+    logout = dash_duo.find_element("#staff-logout")
+    dash_duo.driver.execute_script("arguments[0].click()", logout)
+    dash_duo.wait_for_element("#login-name", timeout=10)
+    dash_duo.driver.get(dash_duo.server_url + "/staff")
+    dash_duo.wait_for_element("#login-name", timeout=10)
+    assert dash_duo.driver.execute_script("return document.documentElement.scrollWidth") <= 375
+    clean(dash_duo)
