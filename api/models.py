@@ -729,4 +729,48 @@ class ChangeFeed(BaseModel):
     changes: list[ChangeItem]
 
 
+class LedgerPath(BaseModel):
+    format: Literal["csv", "xlsx", "geojson", "gpkg"]
+
+
+class LedgerQuery(_Query):
+    adcode: QueryInt | None = Field(None, description="only this district's stations", **_blank_or("integer"))
+    crs: Crs = Field("wgs84", description="coordinates of the CSV and Excel ledger (GeoJSON and GeoPackage are "
+                                          "WGS-84)")
+
+    @field_validator("adcode", mode="before")
+    @classmethod
+    def _blank(cls, v):
+        return _empty_is_none(v)
+
+
+class LedgerImportQuery(_Query):
+    crs: Crs = Field("wgs84", description="coordinates in the file")
+    dry_run: Literal["true", "false"] = Field("true", description="true: only say what would change")
+
+
+class LedgerProblem(BaseModel):
+    row: int
+    field: str | None
+    message: str
+
+
+class LedgerChange(BaseModel):
+    row: int
+    id: str
+    name: str
+    changes: list[FieldChangeOut]
+    warnings: list[str]
+
+
+class LedgerImport(BaseModel):
+    dry_run: bool
+    ok: bool = Field(description="no row has a problem (only then is anything written)")
+    written: int = Field(description="stations changed (0 on a dry run)")
+    problem_count: int
+    problems: list[LedgerProblem] = Field(description="up to 100 bad rows: row number, field, what was expected")
+    changes: list[LedgerChange]
+    unchanged: int
+
+
 ErrorDetail.model_rebuild()

@@ -13,9 +13,11 @@ from flask import Response, request
 from api import models as m
 from api.auth import STAFF, require_account
 from api.errors import ApiError, invalid
-from api.params import parse_json_body, parse_query, services
+from api.params import parse_json_body, parse_query, read_body, services
 from api.spec import ApiBlueprint
 from api.stations import PREFIX
+from exports.ledger import MIMETYPES, WRITERS
+from layers.staff import ledger
 from layers.staff import stations as edits
 from layers.staff.access import editable_mask
 
@@ -164,3 +166,55 @@ def changes():
     mine = set(stations.loc[editable_mask(account, stations), "id"].astype(str))
     feed = [c for c in feed if c["station"] in mine][:q.limit]
     return Response(m.ChangeFeed(count=len(feed), changes=feed).model_dump_json(), mimetype="application/json")
+
+
+MAX_LEDGER_BYTES = 16 * 1024 * 1024
+_LEDGER_BODY = {mimetype: {"type": "string", "format": "binary"} for mimetype in MIMETYPES.values()}
+
+
+@bp.operation("GET", f"{PREFIX}/ledger/stations.<format>", path=m.LedgerPath, query=m.LedgerQuery,
+              response_type="application/octet-stream", errors=(400, 401), security=STAFF,
+              response_description="the ledger as an attachment",
+              summary="The stations the account keeps as the service ledger (服务工作台账): CSV, Excel, GeoJSON, "
+                      "GeoPackage")
+def ledger_out(format: str):  # noqa: A002 (the route's name for it)
+    account = require_account(write=False)
+    if format not in WRITERS:
+        raise ApiError(404, "not_found", f"no ledger format {format[:20]!r}; formats: csv, xlsx, geojson, gpkg",
+                       "format")
+    q = parse_query(m.LedgerQuery)
+    crs = q.crs if format in ("csv", "xlsx") else "wgs84"
+    table = ledger.ledger_table(services().store.read("stations"), account, crs, q.adcode)
+    resp = Response(WRITERS[format](table), mimetype=MIMETYPES[format])
+    resp.headers.set("Content-Disposition", "attachment", filename=f"stations-ledger{'-' + str(q.adcode) if q.adcode else ''}"
+                                                                   f"-{crs}.{format}")
+    return resp
+
+
+@bp.operation("POST", f"{PREFIX}/ledger/stations", query=m.LedgerImportQuery, body=_LEDGER_BODY,
+              response=m.LedgerImport, errors=(400, 401, 413, 415), security=STAFF,
+              summary="Import an edited ledger: a dry run lists every bad row and every change; without one, all "
+                      "rows are written in one transaction or none")
+def ledger_in():
+    account = require_account(write=True)
+    q = parse_query(m.LedgerImportQuery)
+    try:
+        kind = ledger.kind_of(None, request.mimetype)
+    except ledger.LedgerError:
+        raise ApiError(415, "unsupported_media_type", "send the ledger as text/csv, an .xlsx workbook, "
+                       "application/geo+json or application/geopackage+sqlite3", "Content-Type") from None
+    data = read_body(MAX_LEDGER_BYTES)
+    try:
+        table = ledger.read_ledger(data, kind)
+    except ledger.LedgerError as exc:
+        raise ApiError(400, "invalid_body", exc.message, exc.field or "body") from None
+    store = services().store
+    plan = ledger.plan_import(store, account, table, q.crs, _districts())
+    dry = q.dry_run == "true"
+    if not dry and not plan.ok:
+        raise ApiError(400, "invalid_rows", f"{plan.problem_count} rows have problems; nothing was written",
+                       "body", plan.problems)
+    written = 0 if dry else ledger.apply_import(store, account, plan)
+    body = m.LedgerImport(dry_run=dry, ok=plan.ok, written=written, problem_count=plan.problem_count,
+                          problems=plan.problems, changes=plan.changes, unchanged=plan.unchanged)
+    return Response(body.model_dump_json(), mimetype="application/json")

@@ -177,3 +177,26 @@ def revert_station(clicks, loaded, state):
         return (*unchanged[:-1], message)
     return (*_editor_outputs(new_loaded, new_loaded["values"]),
             views.history_view(new_loaded["id"], views.lang_of(state)), message)
+
+
+@callback(Output(STAFF.ledger_links, "children"), Input(STAFF.ledger_crs, "value"), prevent_initial_call=True)
+def ledger_links(crs):
+    return views.ledger_links(crs)
+
+
+@callback(Output(STAFF.ledger_result, "children"), Output(STAFF.ledger_apply, "style"),
+          Input(STAFF.ledger_upload, "contents"), State(STAFF.ledger_upload, "filename"),
+          State(STAFF.ledger_crs, "value"), State(STAFF.state, "data"), prevent_initial_call=True)
+def ledger_check(contents, filename, crs, state):
+    return views.ledger_dry_run(contents, filename, crs, state)
+
+
+@callback(Output(STAFF.ledger_result, "children", allow_duplicate=True),
+          Output(STAFF.ledger_apply, "style", allow_duplicate=True),
+          Input(STAFF.ledger_apply, "n_clicks"), State(STAFF.ledger_upload, "contents"),
+          State(STAFF.ledger_upload, "filename"), State(STAFF.ledger_crs, "value"), State(STAFF.state, "data"),
+          prevent_initial_call=True)
+def ledger_import(n, contents, filename, crs, state):
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise PreventUpdate
+    return views.ledger_apply(contents, filename, crs, state)

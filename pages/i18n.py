@@ -354,6 +354,23 @@ TEXT.update({
     "staff.action.insert": {"zh": "新建", "en": "created"},
     "staff.action.retire": {"zh": "撤销", "en": "retired"},
     "staff.action.import": {"zh": "导入", "en": "imported"},
+    "staff.ledger": {"zh": "服务工作台账", "en": "Service ledger"},
+    "staff.ledger.intro": {"zh": "下载本辖区驿站台账，在表格中修改后上传：先检查，确认后一次性写入。",
+                           "en": "Download your stations' ledger, edit it, upload it: it is checked first, then "
+                                 "written all at once when you confirm."},
+    "staff.ledger.crs": {"zh": "坐标系", "en": "Coordinates"},
+    "staff.ledger.upload": {"zh": "上传修改后的台账（CSV、Excel、GeoJSON、GeoPackage）",
+                            "en": "Upload the edited ledger (CSV, Excel, GeoJSON, GeoPackage)"},
+    "staff.ledger.checked": {"zh": "检查完成：{changes} 个驿站将被修改，{unchanged} 行无变化，{problems} 行有问题。",
+                             "en": "Checked: {changes} stations will change, {unchanged} rows unchanged, {problems} "
+                                   "rows with problems."},
+    "staff.ledger.fix_first": {"zh": "请先改正有问题的行，再上传：有问题时不会写入任何数据。",
+                               "en": "Fix the rows with problems and upload again: nothing is written while any row "
+                                     "has a problem."},
+    "staff.ledger.apply": {"zh": "确认导入", "en": "Import"},
+    "staff.ledger.applied": {"zh": "已导入：{n} 个驿站已更新。", "en": "Imported: {n} stations updated."},
+    "staff.ledger.row": {"zh": "第 {row} 行", "en": "Row {row}"},
+    "staff.ledger.too_big": {"zh": "文件太大（最多 {mb} MB）。", "en": "The file is too large (at most {mb} MB)."},
 })
 for _a in AMENITIES:
     TEXT[f"amenity.{_a.key}"] = {"zh": _a.zh, "en": _a.en}

@@ -64,7 +64,8 @@ STAFF = page_ids(
     "name", "address", "phone", "operator", "capacity", "amenities", "amenities_out", "hours_text", "hours_error",
     "hours_form_note", "ph", "preview", "status", "status_note", "status_until", "quick_microwave",
     "quick_closed_today", "quick_normal", "map", "marker", "position", "moved", "review", "save", "confirm", "diff",
-    "conflict", "conflict_save", "history",
+    "conflict", "conflict_save", "history", "ledger_crs", "ledger_links", "ledger_upload", "ledger_result",
+    "ledger_apply",
 )
 
 

@@ -110,7 +110,9 @@ def private_app(dash_app, writable_db):
     import app as app_module
     from layers.services import EXTENSION
     from mapdata.config import Settings
+    from pages.auth import limiter
 
+    limiter.reset()  # failed-login counts of another test's accounts
     saved = dash_app.server.extensions[EXTENSION]
     dash_app.server.extensions[EXTENSION] = app_module.create_services(
         Settings(db_path=writable_db, secret_key="test", tile_source="none"))

@@ -156,3 +156,13 @@ def callback_request(dash_app, output_id: str, values: dict) -> dict:
     return {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
             "inputs": [entry(d) for d in spec["inputs"]], "state": [entry(d) for d in spec["state"]],
             "changedPropIds": [f"{first['id']}.{first['property']}"]}
+
+
+def layer_rows(store, layer: str = "stations") -> dict:
+    """Every row of a layer as plain comparable values (missing values as None), keyed by id: what a test
+    compares before and after a refused write."""
+    layer_frame = store.read(layer)
+    frame = pd.DataFrame(layer_frame.drop(columns="geometry")).assign(
+        geometry=layer_frame.geometry.to_wkt().to_numpy()).astype(object)
+    frame = frame.where(frame.notna(), None)
+    return {str(r["id"]): {k: str(v) if v is not None else None for k, v in r.items()} for r in frame.to_dict("records")}

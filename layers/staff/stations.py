@@ -210,7 +210,12 @@ def plan_edit(row: pd.Series, values: Mapping, account: Account, districts: gpd.
     for name, value in values.items():
         if name not in EDITABLE:
             raise QuestionError(str(name)[:40], f"unknown or read-only field; editable fields: {', '.join(EDITABLE)}")
-        clean[name] = check_value(name, value, now)
+        clean[name] = check_value(name, value, None if name == "status_until" else now)
+    until = clean.get("status_until")
+    if until is not None and shown("status_until", until) != shown("status_until", row["status_until"]) \
+            and until <= pd.Timestamp(as_local(now)):
+        # only a new end is checked: an unchanged one that has passed is what "needs attention" shows
+        raise QuestionError("status_until", "a temporary status ends in the future")
     status = clean.get("status", row["status"])
     if status == "open" and "status" in clean:
         # back to normal: the closure's note and end go with it unless given anew

@@ -98,6 +98,24 @@ def editor(lang: str, settings) -> html.Div:
     ], id=STAFF.editor, className="staff-editor", style={"display": "none"})
 
 
+def ledger_section(lang: str) -> html.Section:
+    return html.Section([
+        html.H2(t("staff.ledger", lang)),
+        html.P(t("staff.ledger.intro", lang), className="staff-note"),
+        html.Label([t("staff.ledger.crs", lang),
+                    dcc.RadioItems(id=STAFF.ledger_crs, value="wgs84", inline=True,
+                                   options=[{"label": "WGS-84", "value": "wgs84"},
+                                            {"label": "GCJ-02（高德）", "value": "gcj02"},
+                                            {"label": "BD-09（百度）", "value": "bd09"}])], className="staff-field"),
+        html.Div(views.ledger_links("wgs84"), id=STAFF.ledger_links, className="ledger-links row"),
+        dcc.Upload(html.Div(t("staff.ledger.upload", lang)), id=STAFF.ledger_upload, className="ledger-upload",
+                   max_size=views.MAX_LEDGER_UPLOAD, multiple=False),
+        html.Div(id=STAFF.ledger_result, **{"aria-live": "polite"}),
+        html.Button(t("staff.ledger.apply", lang), id=STAFF.ledger_apply, n_clicks=0, className="btn btn-primary",
+                    style={"display": "none"}),
+    ], className="staff-ledger")
+
+
 def layout(lang=None, **_ignored):
     lang = language(lang)
     account = current_account()
@@ -130,7 +148,7 @@ def layout(lang=None, **_ignored):
                           maxLength=100),
                 html.Div(views.station_list("", {"lang": lang}), id=STAFF.list, className="staff-list"),
             ], className="staff-aside"),
-            html.Main([html.P(t("staff.pick", lang), className="staff-note"), editor(lang, settings)],
-                      className="staff-main"),
+            html.Main([html.P(t("staff.pick", lang), className="staff-note"), editor(lang, settings),
+                       ledger_section(lang)], className="staff-main"),
         ], className="staff-body"),
     ], className=f"staff lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

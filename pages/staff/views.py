@@ -390,3 +390,77 @@ def revert(seq, loaded, state):
 def statuses(lang):
     return [{"label": t(f"staff.status.{s}", lang), "value": s} for s in STATION_STATUSES]
 
+
+
+# -- the service ledger ----------------------------------------------------------------------------------
+
+LEDGER_FORMATS = (("xlsx", "Excel"), ("csv", "CSV"), ("geojson", "GeoJSON"), ("gpkg", "GeoPackage"))
+MAX_LEDGER_UPLOAD = 16 * 1024 * 1024
+
+
+def ledger_links(crs) -> list:
+    crs = crs if crs in ("wgs84", "gcj02", "bd09") else "wgs84"
+    return [html.A(label, href=f"/api/v1/ledger/stations.{fmt}?crs={crs}", className="btn", download="")
+            for fmt, label in LEDGER_FORMATS]
+
+
+def _ledger_plan(contents, filename, crs, lang):
+    """(plan, table) of an upload, or (None, message component)."""
+    import base64
+    import binascii
+
+    from layers.staff import ledger
+
+    account = current_account()
+    if account is None:
+        return None, html.P(t("staff.need_login", lang), className="staff-error")
+    if not isinstance(contents, str) or "," not in contents[:200] or crs not in ("wgs84", "gcj02", "bd09"):
+        return None, None
+    if len(contents) > MAX_LEDGER_UPLOAD * 4 // 3 + 1000:
+        return None, html.P(t("staff.ledger.too_big", lang, mb=MAX_LEDGER_UPLOAD // 2**20), className="staff-error")
+    try:
+        data = base64.b64decode(contents.split(",", 1)[1], validate=True)
+        kind = ledger.kind_of(filename if isinstance(filename, str) else None, contents[5:contents.find(";")])
+        table = ledger.read_ledger(data, kind)
+    except (binascii.Error, ValueError) as exc:
+        message = exc.message if isinstance(exc, ledger.LedgerError) else "not a readable file"
+        return None, html.P(message, className="staff-error", role="alert")
+    try:
+        return ledger.plan_import(services().store, account, table, crs, services().store.read("districts")), None
+    except QuestionError as exc:
+        return None, _refusal(exc, lang)
+
+
+def ledger_dry_run(contents, filename, crs, state):
+    """(the dry run's report, whether the import button shows)."""
+    lang = lang_of(state)
+    plan, message = _ledger_plan(contents, filename, crs, lang)
+    if plan is None:
+        return message, {"display": "none"}
+    parts = [html.P(t("staff.ledger.checked", lang, changes=len(plan.changes), unchanged=plan.unchanged,
+                      problems=plan.problem_count), className="staff-ok" if plan.ok else "staff-warning")]
+    if plan.problems:
+        parts.append(html.P(t("staff.ledger.fix_first", lang), className="staff-error", role="alert"))
+        parts.append(html.Table(html.Tbody([html.Tr([html.Th(t("staff.ledger.row", lang, row=p["row"])),
+                                                     html.Td(_label(p["field"] or "", lang)), html.Td(p["message"])])
+                                            for p in plan.problems]), className="ledger-problems"))
+    for change in plan.changes[:200]:
+        parts.append(html.Details([html.Summary(f"{t('staff.ledger.row', lang, row=change['row'])} · "
+                                                f"{change['id']} {change['name']}"),
+                                   _diff_table([edits.FieldChange(**c) for c in change["changes"]], lang)], open=True))
+    show = {"display": "inline-block"} if plan.ok and plan.changes else {"display": "none"}
+    return html.Div(parts), show
+
+
+def ledger_apply(contents, filename, crs, state):
+    from layers.staff import ledger
+
+    lang = lang_of(state)
+    plan, message = _ledger_plan(contents, filename, crs, lang)
+    if plan is None:
+        return message, {"display": "none"}
+    try:
+        n = ledger.apply_import(services().store, current_account(), plan)
+    except QuestionError as exc:
+        return _refusal(exc, lang), {"display": "none"}
+    return html.P(t("staff.ledger.applied", lang, n=n), className="staff-ok"), {"display": "none"}

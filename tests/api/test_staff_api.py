@@ -8,16 +8,14 @@ import pytest
 
 from layers.staff.accounts import create_account, issue_token
 from mapdata.store import GeoPackageStore
+from tests.helpers import layer_rows
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture()
-def app(writable_db):
-    import app as app_module
-    from mapdata.config import Settings
-
-    return app_module.create_app(Settings(db_path=writable_db, secret_key="test", tile_source="none"))
+def app(private_app):
+    return private_app
 
 
 @pytest.fixture()
@@ -50,7 +48,7 @@ def bearer(token):
 
 
 def snapshot(store):
-    return store.read("stations").drop(columns="geometry").astype(str).to_dict("records"), len(store.audit_log())
+    return layer_rows(store), len(store.audit_log())
 
 
 def test_a_change_needs_credentials_the_area_and_the_version(http, store, stations, tokens):

@@ -10,6 +10,7 @@ import pytest
 from layers.staff.accounts import create_account
 from mapdata.store import GeoPackageStore
 from tests.api.test_forged_callbacks import HOSTILE, _payload, _server_callbacks
+from tests.helpers import layer_rows
 
 PASSWORD = "correct horse battery"
 
@@ -31,8 +32,7 @@ def signed_in(app, writable_db):
 
 
 def _state(store):
-    return store.read("stations").drop(columns="geometry").astype(str).to_dict("records"), \
-        len(store.audit_log("stations"))
+    return layer_rows(store), len(store.audit_log("stations"))
 
 
 def _text(response) -> str:

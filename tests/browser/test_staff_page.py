@@ -8,7 +8,7 @@ from selenium.webdriver.common.keys import Keys
 
 from layers.services import services_of
 from layers.staff.accounts import create_account, issue_token
-from tests.helpers import clean, wait_until
+from tests.helpers import clean, layer_rows, wait_until
 
 PASSWORD = "correct horse battery"
 
@@ -140,4 +140,52 @@ def test_a_conflict_is_merged_field_by_field_then_reverted_and_logout_ends_it(da
     dash_duo.driver.get(dash_duo.server_url + "/staff")
     dash_duo.wait_for_element("#login-name", timeout=10)
     assert dash_duo.driver.execute_script("return document.documentElement.scrollWidth") <= 375
+    clean(dash_duo)
+
+
+def test_a_ledger_with_bad_rows_writes_nothing_and_a_good_one_exactly_its_rows(dash_duo, staff, tmp_path):
+    import io
+
+    import pandas as pd
+
+    app, store, station = staff
+    from layers.staff.accounts import create_account as add
+
+    add(store, name="qu-admin", role="district", password=PASSWORD, adcode=int(station["adcode"]), by="test")
+    dash_duo.start_server(app)
+    sign_in(dash_duo, "qu-admin")
+    http = app.server.test_client()
+    http.post("/login", data={"name": "qu-admin", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.0.1"})
+    table = pd.read_csv(io.BytesIO(http.get("/api/v1/ledger/stations.csv").data), dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    before = layer_rows(store)
+    bad = table.copy()
+    bad.loc[0, "电话"] = "028-55556666"
+    bad.loc[1, "营业时间"] = "Mo-Fr 25:00-26:00"
+    path = tmp_path / "台账-有错.csv"
+    bad.to_csv(path, index=False, encoding="utf-8-sig")
+    upload = dash_duo.driver.find_element("css selector", "#staff-ledger-upload input[type=file]")
+    upload.send_keys(str(path))
+    dash_duo.wait_for_contains_text("#staff-ledger-result", "第 2 行", timeout=15)
+    assert "营业时间" in dash_duo.find_element("#staff-ledger-result").text
+    assert not dash_duo.find_element("#staff-ledger-apply").is_displayed()
+    assert layer_rows(store) == before
+    good = table.copy()
+    good.loc[0, "电话"] = "028-55556666"
+    good.loc[2, "容纳人数"] = "33"
+    path = tmp_path / "台账.csv"
+    good.to_csv(path, index=False, encoding="utf-8-sig")
+    upload = dash_duo.driver.find_element("css selector", "#staff-ledger-upload input[type=file]")
+    upload.send_keys(str(path))
+    dash_duo.wait_for_contains_text("#staff-ledger-result", "2 个驿站将被修改", timeout=15)
+    button = dash_duo.find_element("#staff-ledger-apply")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    dash_duo.wait_for_contains_text("#staff-ledger-result", "已导入：2 个驿站已更新", timeout=15)
+    after = store.read("stations").set_index("id")
+    now = layer_rows(store)
+    changed = [sid for sid, row in before.items() if any(now[sid][k] != v for k, v in row.items()
+                                                         if k not in ("version", "updated_at", "updated_by"))]
+    assert sorted(changed) == sorted([table.loc[0, "编号"], table.loc[2, "编号"]])
+    assert after.loc[table.loc[2, "编号"], "capacity"] == 33
     clean(dash_duo)
