@@ -170,3 +170,22 @@ def test_the_clock_can_be_frozen_and_edits_follow_it(writable_db):
     assert s.read("stations").set_index("id").loc["st-0009", "updated_at"] == pd.Timestamp(
         "2026-10-09 17:00", tz="Asia/Shanghai")
     assert clock.now().year >= 2026 and clock.now() != pd.Timestamp(moment, tz="Asia/Shanghai")
+
+
+def test_after_an_edit_the_store_answers_what_a_fresh_read_of_the_file_gives(writable_db):
+    """The edited layer is kept from the write itself (no reload); it must equal what the file now holds."""
+    import pandas as pd
+
+    from mapdata.store import Change, GeoPackageStore
+
+    store = GeoPackageStore(writable_db)
+    store.read("stations")
+    store.apply_changes("stations", [Change("st-0003", {"capacity": 77, "amenities": ["toilet"],
+                                                        "status_until": "2026-12-24T18:00"}, 1)], user="t")
+    kept, fresh = store.read("stations"), GeoPackageStore(writable_db).read("stations")
+    pd.testing.assert_frame_equal(kept.drop(columns="geometry"), fresh.drop(columns="geometry"))
+    assert (kept.geometry.values == fresh.geometry.values).all()
+    other = GeoPackageStore(writable_db)  # another writer edits: this store must not keep its own stale copy
+    other.apply_changes("stations", [Change("st-0004", {"capacity": 5}, 1)], user="other")
+    store.apply_changes("stations", [Change("st-0003", {"capacity": 78}, 2)], user="t")
+    assert store.read("stations").set_index("id").loc["st-0004", "capacity"] == 5
