@@ -16,7 +16,7 @@ from layers.planning.coverage import DEFAULT_H3_RES
 from layers.planning.questions import H3_RES_RANGE
 from layers.planning.siting import MAX_K
 from layers.rider.catalogue import PUBLIC_LAYERS, PUBLIC_PROPERTIES, SIMPLIFY_STEPS_M
-from mapdata.vocabulary import AMENITY_KEYS, STATION_STATUSES
+from mapdata.vocabulary import AMENITY_KEYS, SIGN_CONDITIONS, SIGN_KINDS, STATION_STATUSES
 
 Crs = Literal["wgs84", "gcj02", "bd09"]
 Mode = Literal["straight", "network"]
@@ -771,6 +771,56 @@ class LedgerImport(BaseModel):
     problems: list[LedgerProblem] = Field(description="up to 100 bad rows: row number, field, what was expected")
     changes: list[LedgerChange]
     unchanged: int
+
+
+class FeaturePath(BaseModel):
+    feature_id: str = Field(max_length=64, description="a gate or sign id")
+
+
+class GatePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    rider_access: Annotated[bool, Strict()] | None = Field(None, description="riders may pass this gate")
+    e_bike: Annotated[bool, Strict()] | None = Field(None, description="with an e-bike")
+    opening_hours: str | None = Field(None, min_length=1, max_length=500)
+
+    def changed(self) -> dict:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class SignPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(None, min_length=1, max_length=100)
+    condition: Literal[SIGN_CONDITIONS] | None = None  # type: ignore[valid-type]
+    kind: Literal[SIGN_KINDS] | None = None  # type: ignore[valid-type]
+
+    def changed(self) -> dict:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class NewSign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    compound_id: str = Field(max_length=64)
+    kind: Literal[SIGN_KINDS]  # type: ignore[valid-type]
+    text: str = Field(min_length=1, max_length=100)
+    condition: Literal[SIGN_CONDITIONS] = "good"  # type: ignore[valid-type]
+    gate_id: str | None = Field(None, max_length=64)
+    building_id: str | None = Field(None, max_length=64)
+    position: Position
+
+
+class SavedFeature(BaseModel):
+    id: str
+    version: int
+    changes: list[FieldChangeOut]
+
+
+class FeatureHistory(BaseModel):
+    id: str
+    entries: list[HistoryItem]
 
 
 ErrorDetail.model_rebuild()

@@ -17,7 +17,7 @@ from api.params import parse_json_body, parse_query, read_body, services
 from api.spec import ApiBlueprint
 from api.stations import PREFIX
 from exports.ledger import MIMETYPES, WRITERS
-from layers.staff import ledger
+from layers.staff import compounds, ledger
 from layers.staff import stations as edits
 from layers.staff.access import editable_mask
 
@@ -218,3 +218,85 @@ def ledger_in():
     body = m.LedgerImport(dry_run=dry, ok=plan.ok, written=written, problem_count=plan.problem_count,
                           problems=plan.problems, changes=plan.changes, unchanged=plan.unchanged)
     return Response(body.model_dump_json(), mimetype="application/json")
+
+
+# -- gates and signs ------------------------------------------------------------------------------------
+
+_FEATURES = {"gates": ("gates", m.GatePatch), "signs": ("wayfinding_signs", m.SignPatch)}
+
+
+def _feature_saved(result: compounds.FeatureSave) -> Response:
+    if result.conflict is not None:
+        error = ApiError(412, "version_conflict", f"at version {result.conflict['current_version']} now: someone "
+                         "saved it since; merge and send If-Match with that version", "If-Match")
+        error.extra = {"theirs": result.conflict["theirs"]}
+        error.headers = {"ETag": f'"{result.conflict["current_version"]}"'}
+        raise error
+    body = m.SavedFeature(id=result.id, version=result.version, changes=[vars(c) for c in result.changes])
+    return Response(body.model_dump_json(), mimetype="application/json", headers={"ETag": f'"{result.version}"'})
+
+
+def _patch_feature(kind: str, feature_id: str):
+    layer, model = _FEATURES[kind]
+    account = require_account(write=True)
+    loaded = _loaded_version()
+    body = parse_json_body(model, MAX_EDIT_BYTES)
+    try:
+        result = compounds.save_feature(services().store, account, layer, feature_id, body.changed(), loaded)
+    except LookupError:
+        raise ApiError(404, "not_found", f"no {kind[:-1]} with id {feature_id!r}", "id") from None
+    return _feature_saved(result)
+
+
+def _feature_history(kind: str, feature_id: str):
+    layer, _ = _FEATURES[kind]
+    account = require_account(write=False)
+    store = services().store
+    try:
+        row = compounds.feature_row(store, layer, feature_id)
+    except LookupError:
+        raise ApiError(404, "not_found", f"no {kind[:-1]} with id {feature_id!r}", "id") from None
+    compounds.compound_for(store, str(row["compound_id"]), account)
+    entries = [{"seq": e.seq, "at": e.at, "user": e.user, "action": e.action, "version": e.version,
+                "changes": [vars(c) for c in e.changes]} for e in compounds.feature_history(store, layer, feature_id)]
+    return Response(m.FeatureHistory(id=feature_id, entries=entries).model_dump_json(), mimetype="application/json")
+
+
+@bp.operation("PATCH", f"{PREFIX}/gates/<feature_id>", path=m.FeaturePath, header=m.VersionHeader,
+              body={"application/json": m.GatePatch}, response=m.SavedFeature, errors=WRITE_ERRORS, security=STAFF,
+              summary="Change a compound gate: may riders pass, with an e-bike, when (If-Match: the version loaded)")
+def patch_gate(feature_id: str):
+    return _patch_feature("gates", feature_id)
+
+
+@bp.operation("GET", f"{PREFIX}/gates/<feature_id>/history", path=m.FeaturePath, response=m.FeatureHistory,
+              errors=(400, 401, 403, 404), security=STAFF, summary="A gate's timeline")
+def gate_history(feature_id: str):
+    return _feature_history("gates", feature_id)
+
+
+@bp.operation("PATCH", f"{PREFIX}/signs/<feature_id>", path=m.FeaturePath, header=m.VersionHeader,
+              body={"application/json": m.SignPatch}, response=m.SavedFeature, errors=WRITE_ERRORS, security=STAFF,
+              summary="Change a wayfinding sign: its condition (good, damaged, missing), text or kind")
+def patch_sign(feature_id: str):
+    return _patch_feature("signs", feature_id)
+
+
+@bp.operation("GET", f"{PREFIX}/signs/<feature_id>/history", path=m.FeaturePath, response=m.FeatureHistory,
+              errors=(400, 401, 403, 404), security=STAFF, summary="A sign's timeline")
+def sign_history(feature_id: str):
+    return _feature_history("signs", feature_id)
+
+
+@bp.operation("POST", f"{PREFIX}/signs", body={"application/json": m.NewSign}, response=m.SavedFeature,
+              errors=(400, 401, 403, 415), security=STAFF, status=201,
+              summary="Put up a new wayfinding sign in a compound the account keeps")
+def create_sign():
+    account = require_account(write=True)
+    body = parse_json_body(m.NewSign, MAX_EDIT_BYTES)
+    values = body.model_dump()
+    row = compounds.new_sign(services().store, account, values)
+    resp = Response(m.SavedFeature(id=str(row["id"]), version=int(row["version"]), changes=[]).model_dump_json(),
+                    status=201, mimetype="application/json")
+    resp.headers["Location"] = f"{PREFIX}/signs/{row['id']}"
+    return resp

@@ -1,0 +1,77 @@
+"""Gates and wayfinding signs through the API: the street's worker keeps them, with versions and history."""
+from __future__ import annotations
+
+import pytest
+
+from layers.staff.accounts import create_account, issue_token
+from layers.staff.compounds import compound_streets
+from mapdata.store import GeoPackageStore
+from tests.helpers import layer_rows
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture()
+def setup(private_app, writable_db):
+    store = GeoPackageStore(writable_db)
+    gates, compounds = store.read("gates"), store.read("compounds").set_index("id")
+    streets = compound_streets(store)
+    gate = gates.iloc[0]
+    compound = compounds.loc[gate["compound_id"]]
+    street = streets[gate["compound_id"]]
+    create_account(store, name="jie", role="street", password=PASSWORD, street=street, adcode=int(compound["adcode"]),
+                   by="test")
+    far = compounds[compounds["adcode"] != compound["adcode"]].index[0]
+    other_gate = gates[gates["compound_id"] == far].iloc[0]
+    create_account(store, name="zhan", role="station", password=PASSWORD,
+                   stations=[store.read("stations").iloc[0]["id"]], by="test")
+    tokens = {n: {"Authorization": f"Bearer {issue_token(store, n, 't', by='test')}"} for n in ("jie", "zhan")}
+    return private_app.server.test_client(), store, gate, other_gate, compound, tokens
+
+
+def test_a_gate_is_changed_by_its_street_with_a_version_and_a_history(setup):
+    http, store, gate, other_gate, _, tokens = setup
+    r = http.patch(f"/api/v1/gates/{gate['id']}", json={"rider_access": not bool(gate["rider_access"]), "e_bike": True,
+                                                        "opening_hours": "Mo-Su 05:30-23:30"},
+                   headers={**tokens["jie"], "If-Match": '"1"'})
+    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    row = store.read("gates").set_index("id").loc[gate["id"]]
+    assert row["rider_access"] == (not bool(gate["rider_access"])) and row["opening_hours"] == "Mo-Su 05:30-23:30"
+    stale = http.patch(f"/api/v1/gates/{gate['id']}", json={"e_bike": False}, headers={**tokens["jie"], "If-Match": '"1"'})
+    assert stale.status_code == 412
+    history = http.get(f"/api/v1/gates/{gate['id']}/history", headers=tokens["jie"]).get_json()["entries"]
+    assert {c["field"] for c in history[0]["changes"]} == {"opening_hours", "rider_access"} | (
+        set() if gate["e_bike"] else {"e_bike"})
+    assert history[0]["user"] == "jie"
+
+
+def test_outside_the_street_or_as_station_staff_nothing_changes(setup):
+    http, store, gate, other_gate, _, tokens = setup
+    before = layer_rows(store, "gates"), len(store.audit_log())
+    assert http.patch(f"/api/v1/gates/{other_gate['id']}", json={"e_bike": True},
+                      headers={**tokens["jie"], "If-Match": '"1"'}).status_code == 403
+    assert http.patch(f"/api/v1/gates/{gate['id']}", json={"e_bike": True},
+                      headers={**tokens["zhan"], "If-Match": '"1"'}).status_code == 403
+    assert http.patch(f"/api/v1/gates/{gate['id']}", json={"e_bike": "yes"},
+                      headers={**tokens["jie"], "If-Match": '"1"'}).status_code == 400
+    assert http.patch(f"/api/v1/gates/{gate['id']}", json={"e_bike": True}).status_code == 401
+    assert (layer_rows(store, "gates"), len(store.audit_log())) == before
+
+
+def test_a_sign_is_marked_damaged_and_a_new_one_put_up(setup):
+    http, store, gate, _, compound, tokens = setup
+    signs = store.read("wayfinding_signs")
+    sign = signs[signs["compound_id"] == gate["compound_id"]].iloc[0]
+    r = http.patch(f"/api/v1/signs/{sign['id']}", json={"condition": "damaged"},
+                   headers={**tokens["jie"], "If-Match": f'"{sign["version"]}"'})
+    assert r.status_code == 200
+    assert store.read("wayfinding_signs").set_index("id").loc[sign["id"], "condition"] == "damaged"
+    spot = compound.geometry.representative_point()
+    r = http.post("/api/v1/signs", json={"compound_id": gate["compound_id"], "kind": "direction", "text": "3栋 →",
+                                         "position": {"lon": spot.x, "lat": spot.y}}, headers=tokens["jie"])
+    assert r.status_code == 201, r.get_json()
+    new_id = r.get_json()["id"]
+    assert store.read("wayfinding_signs").set_index("id").loc[new_id, "text"] == "3栋 →"
+    far = http.post("/api/v1/signs", json={"compound_id": gate["compound_id"], "kind": "direction", "text": "x",
+                                           "position": {"lon": spot.x + 0.01, "lat": spot.y}}, headers=tokens["jie"])
+    assert far.status_code == 400 and far.get_json()["error"]["field"] == "position"
