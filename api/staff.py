@@ -19,7 +19,6 @@ from api.stations import PREFIX
 from exports.ledger import MIMETYPES, WRITERS
 from layers.staff import compounds, ledger
 from layers.staff import stations as edits
-from layers.staff.access import editable_mask
 
 bp = ApiBlueprint("api_staff", __name__)
 MAX_EDIT_BYTES = 64 * 1024
@@ -160,11 +159,8 @@ def changes():
     account = require_account(write=False)
     q = parse_query(m.ChangesQuery)
     store = services().store
-    feed = edits.recent_changes(store, since=q.since, until=q.until, adcode=q.adcode, user=q.user,
-                                limit=q.limit if account.role == "city" else 100_000)
-    stations = store.read("stations")
-    mine = set(stations.loc[editable_mask(account, stations), "id"].astype(str))
-    feed = [c for c in feed if c["station"] in mine][:q.limit]
+    feed = edits.changes_in_area(store, account, since=q.since, until=q.until, adcode=q.adcode, user=q.user,
+                                 limit=q.limit)
     return Response(m.ChangeFeed(count=len(feed), changes=feed).model_dump_json(), mimetype="application/json")
 
 

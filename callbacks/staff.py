@@ -122,15 +122,16 @@ def review_changes(_n, *args):
 SAVED = [Output(STAFF.message, "children", allow_duplicate=True), Output(STAFF.loaded, "data", allow_duplicate=True),
          Output(STAFF.conflict, "children", allow_duplicate=True),
          Output(STAFF.conflict_save, "style"), Output(STAFF.diff, "children", allow_duplicate=True),
-         Output(STAFF.history, "children", allow_duplicate=True)]
+         Output(STAFF.history, "children", allow_duplicate=True), Output(STAFF.feed, "children", allow_duplicate=True)]
 
 
 def _saved(message, loaded, conflict, state):
     shown = {"display": "inline-block"} if conflict is not None else {"display": "none"}
-    history = no_update
+    history = feed = no_update
     if isinstance(loaded, dict) and conflict is None:
         history = views.history_view(loaded["id"], views.lang_of(state))
-    return message, loaded, conflict, shown, None, history
+        feed = views.change_feed(None, None, state)
+    return message, loaded, conflict, shown, None, history, feed
 
 
 @callback(*SAVED, Input(STAFF.save, "n_clicks"), *[State(i, "value") for i in FIELD_IDS],
@@ -200,3 +201,9 @@ def ledger_import(n, contents, filename, crs, state):
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise PreventUpdate
     return views.ledger_apply(contents, filename, crs, state)
+
+
+@callback(Output(STAFF.feed, "children"), Input(STAFF.feed_since, "value"), Input(STAFF.feed_user, "value"),
+          State(STAFF.state, "data"), prevent_initial_call=True)
+def change_feed(since, user, state):
+    return views.change_feed(since, user, state)

@@ -355,6 +355,10 @@ TEXT.update({
     "staff.action.retire": {"zh": "撤销", "en": "retired"},
     "staff.action.import": {"zh": "导入", "en": "imported"},
     "staff.ledger": {"zh": "服务工作台账", "en": "Service ledger"},
+    "staff.feed": {"zh": "最近修改", "en": "Recent changes"},
+    "staff.feed.since": {"zh": "起始日期", "en": "Since"},
+    "staff.feed.user": {"zh": "账号", "en": "Account"},
+    "staff.feed.empty": {"zh": "没有符合条件的修改。", "en": "No change matches."},
     "staff.ledger.intro": {"zh": "下载本辖区驿站台账，在表格中修改后上传：先检查，确认后一次性写入。",
                            "en": "Download your stations' ledger, edit it, upload it: it is checked first, then "
                                  "written all at once when you confirm."},

@@ -65,7 +65,7 @@ STAFF = page_ids(
     "hours_form_note", "ph", "preview", "status", "status_note", "status_until", "quick_microwave",
     "quick_closed_today", "quick_normal", "map", "marker", "position", "moved", "review", "save", "confirm", "diff",
     "conflict", "conflict_save", "history", "ledger_crs", "ledger_links", "ledger_upload", "ledger_result",
-    "ledger_apply",
+    "ledger_apply", "feed_since", "feed_user", "feed",
 )
 
 

@@ -398,6 +398,15 @@ def recent_changes(store: Store, since=None, until=None, adcode: int | None = No
     return out
 
 
+def changes_in_area(store: Store, account: Account, since=None, until=None, adcode: int | None = None,
+                    user: str | None = None, limit: int = 200) -> list[dict]:
+    """:func:`recent_changes` of the stations ``account`` keeps only (the page's feed and the API's)."""
+    stations = store.read(LAYER)
+    mine = set(stations.loc[editable_mask(account, stations), "id"].astype(str))
+    feed = recent_changes(store, since=since, until=until, adcode=adcode, user=user, limit=100_000)
+    return [c for c in feed if c["station"] in mine][:limit]
+
+
 # -- confirming, what needs attention, new and retired stations -------------------------------------
 
 def confirm(store: Store, account: Account, station_ids, now: dt.datetime | None = None):

@@ -116,6 +116,18 @@ def ledger_section(lang: str) -> html.Section:
     ], className="staff-ledger")
 
 
+def feed_section(lang: str) -> html.Section:
+    return html.Section([
+        html.H2(t("staff.feed", lang)),
+        html.Div([html.Label([t("staff.feed.since", lang), dcc.Input(id=STAFF.feed_since, type="date", debounce=True)],
+                             className="staff-field"),
+                  html.Label([t("staff.feed.user", lang), dcc.Input(id=STAFF.feed_user, type="text", maxLength=64,
+                                                                    debounce=True)], className="staff-field")],
+                 className="row"),
+        html.Div(views.change_feed(None, None, {"lang": lang}), id=STAFF.feed),
+    ], className="staff-feed")
+
+
 def layout(lang=None, **_ignored):
     lang = language(lang)
     account = current_account()
@@ -149,6 +161,6 @@ def layout(lang=None, **_ignored):
                 html.Div(views.station_list("", {"lang": lang}), id=STAFF.list, className="staff-list"),
             ], className="staff-aside"),
             html.Main([html.P(t("staff.pick", lang), className="staff-note"), editor(lang, settings),
-                       ledger_section(lang)], className="staff-main"),
+                       ledger_section(lang), feed_section(lang)], className="staff-main"),
         ], className="staff-body"),
     ], className=f"staff lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

@@ -464,3 +464,32 @@ def ledger_apply(contents, filename, crs, state):
     except QuestionError as exc:
         return _refusal(exc, lang), {"display": "none"}
     return html.P(t("staff.ledger.applied", lang, n=n), className="staff-ok"), {"display": "none"}
+
+
+# -- the feed of recent changes -----------------------------------------------------------------------
+
+def change_feed(since, user, state):
+    """The newest changes to the account's stations, filtered by day and account."""
+    lang = lang_of(state)
+    account = current_account()
+    if account is None:
+        return html.P(t("staff.need_login", lang))
+    since = since if isinstance(since, str) and len(since) <= 10 else None
+    user = user.strip() if isinstance(user, str) and 0 < len(user.strip()) <= 64 else None
+    try:
+        feed = edits.changes_in_area(services().store, account, since=since, user=user, limit=50)
+    except QuestionError as exc:
+        return _refusal(exc, lang)
+    if not feed:
+        return html.P(t("staff.feed.empty", lang))
+    names = services().store.read("stations").set_index("id")["name"]
+    return html.Ol([html.Li([
+        html.Span(f"{as_local(c['at']):%Y-%m-%d %H:%M} · {c['user']} · "
+                  f"{t('staff.action.' + c['action'], lang) if c['action'] in _ACTIONS else c['action']} · "
+                  f"{names.get(c['station'], c['station'])}", className="when"),
+        html.Span("; ".join(f"{_label(ch['field'], lang)}: {_shown(ch['before'])} → {_shown(ch['after'])}"
+                            for ch in c["changes"] if ch["field"] not in ("confirmed_at", "confirmed_by")),
+                  className="what")]) for c in feed], className="staff-history")
+
+
+_ACTIONS = ("update", "revert", "confirm", "insert", "retire", "import")

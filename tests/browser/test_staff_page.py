@@ -125,6 +125,8 @@ def test_a_conflict_is_merged_field_by_field_then_reverted_and_logout_ends_it(da
     dash_duo.wait_for_contains_text("#staff-message", "已保存", timeout=10)
     row = store.read("stations").set_index("id").loc[sid]
     assert (row["phone"], row["address"], row["capacity"]) == ("028-11112222", "成华大道 99 号", 42)
+    feed = dash_duo.find_element("#staff-feed").text
+    assert "jie-dao" in feed and "zhan-zhang" in feed  # both changes in the feed of recent changes
     # revert to the street worker's version: my address goes, their phone stays
     buttons = dash_duo.driver.find_elements("css selector", "#staff-history .staff-revert")
     assert len(buttons) == 2
