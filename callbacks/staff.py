@@ -5,7 +5,16 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from pages.ids import STAFF, hours_input_id, merge_choice_id, revert_id, staff_station_id
+from pages.ids import (
+    STAFF,
+    compound_pick_id,
+    feature_field_id,
+    feature_save_id,
+    hours_input_id,
+    merge_choice_id,
+    revert_id,
+    staff_station_id,
+)
 from pages.staff import views
 
 FIELD_IDS = (STAFF.name, STAFF.address, STAFF.phone, STAFF.operator, STAFF.capacity, STAFF.amenities,
@@ -207,3 +216,45 @@ def ledger_import(n, contents, filename, crs, state):
           State(STAFF.state, "data"), prevent_initial_call=True)
 def change_feed(since, user, state):
     return views.change_feed(since, user, state)
+
+
+@callback(Output(STAFF.compound_list, "children"), Input(STAFF.compound_filter, "value"), State(STAFF.state, "data"),
+          prevent_initial_call=True)
+def filter_compounds(query, state):
+    return views.compound_list(query, state)
+
+
+@callback(Output(STAFF.compound_panel, "children"), Output(STAFF.compound_loaded, "data"),
+          Output(STAFF.sign_gate, "options"), Output(STAFF.sign_gate, "value"), Input(compound_pick_id(ALL), "n_clicks"),
+          State(STAFF.state, "data"), prevent_initial_call=True)
+def open_compound(clicks, state):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not _clicked(clicks):
+        raise PreventUpdate
+    panel, loaded, options = views.compound_panel(trigger.get("id"), state)
+    if panel is no_update:
+        raise PreventUpdate
+    return panel, loaded, options, options[0]["value"] if options else None
+
+
+@callback(Output(STAFF.compound_message, "children"), Output(STAFF.compound_loaded, "data", allow_duplicate=True),
+          Input(feature_save_id("gate", ALL), "n_clicks"), Input(feature_save_id("sign", ALL), "n_clicks"),
+          State(feature_field_id("gate", ALL, "access"), "value"), State(feature_field_id("gate", ALL, "access"), "id"),
+          State(feature_field_id("gate", ALL, "opening_hours"), "value"),
+          State(feature_field_id("gate", ALL, "opening_hours"), "id"),
+          State(feature_field_id("sign", ALL, "condition"), "value"),
+          State(feature_field_id("sign", ALL, "condition"), "id"),
+          State(STAFF.compound_loaded, "data"), State(STAFF.state, "data"), prevent_initial_call=True)
+def save_gate_or_sign(gate_clicks, sign_clicks, *args):
+    if not (_clicked(gate_clicks) or _clicked(sign_clicks)):
+        raise PreventUpdate
+    return views.save_gate_or_sign(ctx.triggered_id, *args)
+
+
+@callback(Output(STAFF.compound_message, "children", allow_duplicate=True), Input(STAFF.sign_add, "n_clicks"),
+          State(STAFF.sign_kind, "value"), State(STAFF.sign_text, "value"), State(STAFF.sign_gate, "value"),
+          State(STAFF.compound_loaded, "data"), State(STAFF.state, "data"), prevent_initial_call=True)
+def add_sign(n, kind, text, gate_id, loaded, state):
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise PreventUpdate
+    return views.add_sign(kind, text, gate_id, loaded, state)

@@ -65,7 +65,8 @@ STAFF = page_ids(
     "hours_form_note", "ph", "preview", "status", "status_note", "status_until", "quick_microwave",
     "quick_closed_today", "quick_normal", "map", "marker", "position", "moved", "review", "save", "confirm", "diff",
     "conflict", "conflict_save", "history", "ledger_crs", "ledger_links", "ledger_upload", "ledger_result",
-    "ledger_apply", "feed_since", "feed_user", "feed",
+    "ledger_apply", "feed_since", "feed_user", "feed", "compound_filter", "compound_list", "compound_panel",
+    "compound_loaded", "compound_message", "sign_kind", "sign_text", "sign_gate", "sign_add",
 )
 
 
@@ -85,3 +86,16 @@ def revert_id(seq: int) -> dict:
 
 def merge_choice_id(field: str) -> dict:
     return {"type": f"{STAFF.prefix}-merge", "field": field}
+
+
+def compound_pick_id(compound_id: str) -> dict:
+    return {"type": f"{STAFF.prefix}-compound", "id": compound_id}
+
+
+def feature_field_id(kind: str, feature_id: str, field: str) -> dict:
+    """A field of one gate or sign in the compound panel (``kind``: gate or sign)."""
+    return {"type": f"{STAFF.prefix}-{kind}-field", "id": feature_id, "field": field}
+
+
+def feature_save_id(kind: str, feature_id: str) -> dict:
+    return {"type": f"{STAFF.prefix}-{kind}-save", "id": feature_id}

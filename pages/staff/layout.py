@@ -116,6 +116,29 @@ def ledger_section(lang: str) -> html.Section:
     ], className="staff-ledger")
 
 
+def compounds_section(lang: str) -> html.Section:
+    return html.Section([
+        html.H2(t("staff.compounds", lang)),
+        dcc.Store(id=STAFF.compound_loaded, data=None),
+        dcc.Input(id=STAFF.compound_filter, type="search", placeholder=t("staff.compounds.filter", lang),
+                  debounce=True, maxLength=100),
+        html.Div(views.compound_list("", {"lang": lang}), id=STAFF.compound_list, className="staff-list"),
+        html.Div(id=STAFF.compound_panel),
+        html.Fieldset([
+            html.Legend(t("staff.sign.new", lang)),
+            dcc.Dropdown(id=STAFF.sign_gate, options=[], clearable=False),
+            dcc.RadioItems(id=STAFF.sign_kind, value="direction", inline=True,
+                           options=[{"label": t(f"staff.sign.kind.{k}", lang), "value": k}
+                                    for k in ("site_plan", "direction", "building_number")]),
+            html.Label([html.Span(t("staff.sign.text", lang), className="field-label"),
+                        dcc.Input(id=STAFF.sign_text, type="text", maxLength=100, debounce=True)],
+                       className="staff-field"),
+            html.Button(t("staff.sign.add", lang), id=STAFF.sign_add, n_clicks=0, className="btn"),
+        ]),
+        html.Div(id=STAFF.compound_message, **{"aria-live": "polite"}),
+    ], className="staff-compounds")
+
+
 def feed_section(lang: str) -> html.Section:
     return html.Section([
         html.H2(t("staff.feed", lang)),
@@ -161,6 +184,7 @@ def layout(lang=None, **_ignored):
                 html.Div(views.station_list("", {"lang": lang}), id=STAFF.list, className="staff-list"),
             ], className="staff-aside"),
             html.Main([html.P(t("staff.pick", lang), className="staff-note"), editor(lang, settings),
+                       compounds_section(lang) if account.role != "station" else None,
                        ledger_section(lang), feed_section(lang)], className="staff-main"),
         ], className="staff-body"),
     ], className=f"staff lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

@@ -493,3 +493,139 @@ def change_feed(since, user, state):
 
 
 _ACTIONS = ("update", "revert", "confirm", "insert", "retire", "import")
+
+
+# -- compounds: gates and signs ----------------------------------------------------------------------
+
+MAX_COMPOUNDS = 40
+
+
+def _kept_compounds(account: Account):
+    from layers.staff.compounds import compound_streets, may_edit_compound
+
+    store = services().store
+    compounds = store.read("compounds")
+    streets = compound_streets(store) if account.role == "street" else None
+    keep = [may_edit_compound(account, row, streets.get(row["id"]) if streets is not None else None)
+            for _, row in compounds.iterrows()]
+    return compounds[keep]
+
+
+def compound_list(query, state):
+    from pages.ids import compound_pick_id
+
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or account.role == "station":
+        return []
+    compounds = _kept_compounds(account)
+    q = _text(query, 100)
+    if q and q.strip():
+        compounds = compounds[compounds["name"].str.contains(q.strip(), regex=False)]
+    if compounds.empty:
+        return [html.P(t("staff.compounds.none", lang), className="staff-empty")]
+    return [html.Button(name, id=compound_pick_id(cid), n_clicks=0, className="staff-station")
+            for cid, name in zip(compounds["id"].head(MAX_COMPOUNDS), compounds["name"].head(MAX_COMPOUNDS))]
+
+
+def compound_panel(compound_id, state):
+    """(panel, loaded versions {id: version}, gate options for a new sign) of a compound the account keeps."""
+    from pages.ids import feature_field_id, feature_save_id
+
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or not isinstance(compound_id, str) or len(compound_id) > 64:
+        return no_update, no_update, no_update
+    kept = _kept_compounds(account)
+    if compound_id not in set(kept["id"]):
+        return no_update, no_update, no_update
+    store = services().store
+    gates = store.read("gates")
+    gates = gates[gates["compound_id"] == compound_id]
+    signs = store.read("wayfinding_signs")
+    signs = signs[signs["compound_id"] == compound_id]
+    gate_rows = [html.Tr([
+        html.Th(g["name"]),
+        html.Td(dcc.Checklist(id=feature_field_id("gate", g["id"], "access"), inline=True,
+                              options=[{"label": t("staff.gate.rider_access", lang), "value": "rider_access"},
+                                       {"label": t("staff.gate.e_bike", lang), "value": "e_bike"}],
+                              value=[k for k in ("rider_access", "e_bike") if bool(g[k])])),
+        html.Td(dcc.Input(id=feature_field_id("gate", g["id"], "opening_hours"), value=g["opening_hours"], type="text",
+                          maxLength=500, debounce=True, className="hours-text")),
+        html.Td(html.Button(t("staff.save", lang), id=feature_save_id("gate", g["id"]), n_clicks=0, className="btn")),
+    ]) for _, g in gates.iterrows()]
+    sign_rows = [html.Tr([
+        html.Th(f"{t('staff.sign.kind.' + s['kind'], lang)} · {s['text']}"),
+        html.Td(dcc.RadioItems(id=feature_field_id("sign", s["id"], "condition"), value=s["condition"], inline=True,
+                               options=[{"label": t(f"staff.sign.condition.{c}", lang), "value": c}
+                                        for c in ("good", "damaged", "missing")])),
+        html.Td(html.Button(t("staff.save", lang), id=feature_save_id("sign", s["id"]), n_clicks=0, className="btn")),
+    ]) for _, s in signs.iterrows()]
+    versions = {**{str(g["id"]): int(g["version"]) for _, g in gates.iterrows()},
+                **{str(s["id"]): int(s["version"]) for _, s in signs.iterrows()}}
+    panel = html.Div([html.H4(t("staff.gates", lang)), html.Table(html.Tbody(gate_rows), className="staff-gates"),
+                      html.H4(t("staff.signs", lang)), html.Table(html.Tbody(sign_rows), className="staff-signs")])
+    options = [{"label": g["name"], "value": g["id"]} for _, g in gates.iterrows()]
+    return panel, {"compound": compound_id, "versions": versions}, options
+
+
+def save_gate_or_sign(trigger, gate_access, gate_access_ids, gate_hours, gate_hours_ids, sign_conditions, sign_ids,
+                      loaded, state):
+    """(message, new loaded versions) after saving the gate or sign whose button was pressed."""
+    from layers.staff.compounds import save_feature
+
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or not isinstance(trigger, dict) or not isinstance(loaded, dict):
+        return no_update, no_update
+    fid, kind = trigger.get("id"), str(trigger.get("type", "")).removeprefix("staff-").removesuffix("-save")
+    versions = loaded.get("versions") if isinstance(loaded.get("versions"), dict) else {}
+    version = versions.get(fid)
+    if not isinstance(fid, str) or not isinstance(version, int) or kind not in ("gate", "sign"):
+        return no_update, no_update
+
+    def value_of(values, ids, field):
+        if not isinstance(values, list) or not isinstance(ids, list):
+            return None
+        return next((v for v, i in zip(values, ids) if isinstance(i, dict) and i.get("id") == fid
+                     and i.get("field") == field), None)
+
+    if kind == "gate":
+        access = value_of(gate_access, gate_access_ids, "access")
+        hours = value_of(gate_hours, gate_hours_ids, "opening_hours")
+        if not isinstance(access, list) or not isinstance(hours, str):
+            return no_update, no_update
+        layer, values = "gates", {"rider_access": "rider_access" in access, "e_bike": "e_bike" in access,
+                                  "opening_hours": hours}
+    else:
+        layer, values = "wayfinding_signs", {"condition": value_of(sign_conditions, sign_ids, "condition")}
+    try:
+        result = save_feature(services().store, account, layer, fid, values, version)
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang), no_update
+    except LookupError:
+        return no_update, no_update
+    new_versions = {**versions, fid: result.version}
+    key = "staff.feature_conflict" if result.conflict is not None else "staff.saved_feature"
+    css = "staff-warning" if result.conflict is not None else "staff-ok"
+    return html.P(t(key, lang, name=fid, version=result.version), className=css), {**loaded, "versions": new_versions}
+
+
+def add_sign(kind, text, gate_id, loaded, state):
+    from layers.staff.compounds import new_sign
+
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or not isinstance(loaded, dict) or not isinstance(gate_id, str):
+        return no_update
+    gates = services().store.read("gates").set_index("id")
+    if gate_id not in gates.index or gates.loc[gate_id, "compound_id"] != loaded.get("compound"):
+        return no_update
+    gate = gates.loc[gate_id]
+    try:
+        row = new_sign(services().store, account, {"compound_id": loaded.get("compound"), "kind": kind, "text": text,
+                                                   "gate_id": gate_id,
+                                                   "position": {"lon": gate.geometry.x, "lat": gate.geometry.y}})
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang)
+    return html.P(t("staff.saved_feature", lang, name=row["id"], version=1), className="staff-ok")

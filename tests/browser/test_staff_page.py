@@ -2,6 +2,8 @@
 move by a tap, review and save, then a rider sees it; a conflict merged field by field; revert; logout."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
@@ -190,4 +192,58 @@ def test_a_ledger_with_bad_rows_writes_nothing_and_a_good_one_exactly_its_rows(d
                                                          if k not in ("version", "updated_at", "updated_by"))]
     assert sorted(changed) == sorted([table.loc[0, "编号"], table.loc[2, "编号"]])
     assert after.loc[table.loc[2, "编号"], "capacity"] == 33
+    clean(dash_duo)
+
+
+def test_a_street_worker_keeps_a_compounds_gates_and_signs(dash_duo, staff):
+    from layers.staff.compounds import compound_streets
+
+    app, store, _ = staff
+    gates = store.read("gates")
+    streets = compound_streets(store)
+    compounds = store.read("compounds").set_index("id")
+    gate = gates[gates["rider_access"]].iloc[0]
+    compound = compounds.loc[gate["compound_id"]]
+    from layers.staff.accounts import create_account as add
+
+    add(store, name="she-qu", role="street", password=PASSWORD, street=streets[gate["compound_id"]],
+        adcode=int(compound["adcode"]), by="test")
+    phone(dash_duo.driver)
+    dash_duo.start_server(app)
+    sign_in(dash_duo, "she-qu")
+    set_text(dash_duo, "#staff-compound-filter", compound["name"])
+
+    def pick_compound():
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        try:
+            buttons = dash_duo.driver.find_elements("css selector", "#staff-compound-list .staff-station")
+            if not buttons or not all(compound["name"] in b.text for b in buttons):
+                return False  # the filtered list has not come yet
+            dash_duo.driver.execute_script("arguments[0].click()", [b for b in buttons if b.text == compound["name"]][0])
+            return compound_panel_shown()
+        except StaleElementReferenceException:
+            return False  # the list re-rendered under us: look again
+
+    def compound_panel_shown():
+        time.sleep(0.5)
+        return gate["name"] in dash_duo.find_element("#staff-compound-panel").text
+
+    wait_until(dash_duo, pick_compound, timeout=15)
+    dash_duo.wait_for_contains_text("#staff-compound-panel", gate["name"], timeout=10)
+    boxes = dash_duo.driver.find_elements("css selector", "#staff-compound-panel .staff-gates input[type=checkbox]")
+    dash_duo.driver.execute_script("arguments[0].click()", boxes[list(gates[gates["compound_id"] == gate["compound_id"]]
+                                                                      ["id"]).index(gate["id"]) * 2])
+    save = dash_duo.driver.find_elements("css selector", "#staff-compound-panel .staff-gates button")[
+        list(gates[gates["compound_id"] == gate["compound_id"]]["id"]).index(gate["id"])]
+    dash_duo.driver.execute_script("arguments[0].click()", save)
+    dash_duo.wait_for_contains_text("#staff-compound-message", "已保存", timeout=10)
+    assert not store.read("gates").set_index("id").loc[gate["id"], "rider_access"]
+    # a new direction sign at that gate
+    set_text(dash_duo, "#staff-sign-text", "3栋 往右")
+    add_button = dash_duo.find_element("#staff-sign-add")
+    dash_duo.driver.execute_script("arguments[0].click()", add_button)
+    dash_duo.wait_for_contains_text("#staff-compound-message", "sg-", timeout=10)
+    signs = store.read("wayfinding_signs")
+    assert (signs["text"] == "3栋 往右").sum() == 1
     clean(dash_duo)
