@@ -800,6 +800,15 @@ class SignPatch(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
+class RoutePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    blocked: Annotated[bool, Strict()] = Field(description="true: riders are not sent along this route")
+
+    def changed(self) -> dict:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
 class NewSign(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

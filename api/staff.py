@@ -218,7 +218,8 @@ def ledger_in():
 
 # -- gates and signs ------------------------------------------------------------------------------------
 
-_FEATURES = {"gates": ("gates", m.GatePatch), "signs": ("wayfinding_signs", m.SignPatch)}
+_FEATURES = {"gates": ("gates", m.GatePatch), "signs": ("wayfinding_signs", m.SignPatch),
+             "routes": ("entry_routes", m.RoutePatch)}
 
 
 def _feature_saved(result: compounds.FeatureSave) -> Response:
@@ -282,6 +283,13 @@ def patch_sign(feature_id: str):
               errors=(400, 401, 403, 404), security=STAFF, summary="A sign's timeline")
 def sign_history(feature_id: str):
     return _feature_history("signs", feature_id)
+
+
+@bp.operation("PATCH", f"{PREFIX}/entry_routes/<feature_id>", path=m.FeaturePath, header=m.VersionHeader,
+              body={"application/json": m.RoutePatch}, response=m.SavedFeature, errors=WRITE_ERRORS, security=STAFF,
+              summary="Mark a compound's entry route blocked (riders are sent another way) or open again")
+def patch_route(feature_id: str):
+    return _patch_feature("routes", feature_id)
 
 
 @bp.operation("POST", f"{PREFIX}/signs", body={"application/json": m.NewSign}, response=m.SavedFeature,

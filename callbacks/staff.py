@@ -239,14 +239,16 @@ def open_compound(clicks, state):
 
 @callback(Output(STAFF.compound_message, "children"), Output(STAFF.compound_loaded, "data", allow_duplicate=True),
           Input(feature_save_id("gate", ALL), "n_clicks"), Input(feature_save_id("sign", ALL), "n_clicks"),
+          Input(feature_save_id("route", ALL), "n_clicks"),
           State(feature_field_id("gate", ALL, "access"), "value"), State(feature_field_id("gate", ALL, "access"), "id"),
           State(feature_field_id("gate", ALL, "opening_hours"), "value"),
           State(feature_field_id("gate", ALL, "opening_hours"), "id"),
           State(feature_field_id("sign", ALL, "condition"), "value"),
           State(feature_field_id("sign", ALL, "condition"), "id"),
+          State(feature_field_id("route", ALL, "blocked"), "value"), State(feature_field_id("route", ALL, "blocked"), "id"),
           State(STAFF.compound_loaded, "data"), State(STAFF.state, "data"), prevent_initial_call=True)
-def save_gate_or_sign(gate_clicks, sign_clicks, *args):
-    if not (_clicked(gate_clicks) or _clicked(sign_clicks)):
+def save_gate_or_sign(gate_clicks, sign_clicks, route_clicks, *args):
+    if not (_clicked(gate_clicks) or _clicked(sign_clicks) or _clicked(route_clicks)):
         raise PreventUpdate
     return views.save_gate_or_sign(ctx.triggered_id, *args)
 

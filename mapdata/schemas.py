@@ -204,6 +204,11 @@ class EntryRoutes(_Layer):
     building_id: Series[object] = _text()
     length_m: Series[np.float64] = _number(ge=0)
     source: Series[object] = _text(isin=("osm_path", "generated"))
+    #: staff marked it blocked (a locked door, works): riders are not sent this way
+    blocked: Series[bool] = _number()
+    version: Series[np.int64] = _number(ge=1)
+    updated_at: Series[Datetime] = _moment()
+    updated_by: Series[object] = _text()
     geometry: GeoSeries = _geometry("LineString")
 
 

@@ -145,7 +145,7 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
         ``reason``: None, or why there is no route (``"no rider gate: …"``, ``"no such
         building: …"`` with the known numbers, ``"no recorded route: …"``); ``reason_code``: the same as a
         stable key (``no_rider_gate``,
-        ``no_such_building``, ``no_recorded_route``) for translated messages; ``known_numbers``:
+        ``no_such_building``, ``no_recorded_route``, ``route_blocked``) for translated messages; ``known_numbers``:
         the compound's building numbers.
 
     Raises
@@ -194,6 +194,19 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
 
     routes = layers["entry_routes"]
     route = routes[(routes["compound_id"] == compound_id) & (routes["building_id"] == b["id"])]
+    # staff keep gates and routes true: a route marked blocked, or through a gate that now refuses riders,
+    # is not one to send a rider along
+    open_gates = set(gates.loc[gates["rider_access"].astype(bool), "id"])
+    usable = route[route["gate_id"].isin(open_gates)]
+    if "blocked" in usable:
+        usable = usable[~usable["blocked"].astype(bool)]
+    if usable.empty and not route.empty:
+        result["other_gates"] = [_gate_record(r) for _, r in gates.iterrows()]
+        result["reason"] = (f"route blocked: the known way to {b['label']} of {name} is blocked or its gate no "
+                            "longer lets riders in")
+        result["reason_code"] = "route_blocked"
+        return result
+    route = usable
     if route.empty:
         result["other_gates"] = [_gate_record(r) for _, r in gates.iterrows()]
         result["reason"] = f"no recorded route: no way from a rider gate of {name} to {b['label']} is known"

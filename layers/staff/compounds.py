@@ -1,5 +1,6 @@
-"""Keeping the way into compounds true: gates (may riders pass, with an e-bike, when) and wayfinding signs
-(their condition, new signs), with the same version guard, audit and history as stations.
+"""Keeping the way into compounds true: gates (may riders pass, with an e-bike, when), wayfinding signs
+(their condition, new signs) and entry routes (blocked), with the same version guard, audit and history
+as stations.
 
 Who may: a city admin everywhere; a district admin in the district; a street worker the compounds of
 their street, a compound's street being that of the nearest station of its district (compounds carry
@@ -28,7 +29,8 @@ from mapdata.vocabulary import SIGN_CONDITIONS, SIGN_KINDS
 
 GATE_FIELDS = ("name", "rider_access", "e_bike", "opening_hours")
 SIGN_FIELDS = ("text", "condition", "kind")
-LAYERS = {"gates": GATE_FIELDS, "wayfinding_signs": SIGN_FIELDS}
+ROUTE_FIELDS = ("blocked",)
+LAYERS = {"gates": GATE_FIELDS, "wayfinding_signs": SIGN_FIELDS, "entry_routes": ROUTE_FIELDS}
 #: A new sign stands inside its compound or at most this far from it (a site plan at the gate outside).
 SIGN_REACH_M = 60.0
 
@@ -52,7 +54,7 @@ def check_feature_value(layer: str, name: str, value):
     """One gate or sign field as the store keeps it, or QuestionError naming the field."""
     if name not in LAYERS[layer]:
         raise QuestionError(str(name)[:40], f"unknown or read-only field; editable fields: {', '.join(LAYERS[layer])}")
-    if name in ("rider_access", "e_bike"):
+    if name in ("rider_access", "e_bike", "blocked"):
         return _bool(name, value)
     if name == "opening_hours":
         if not isinstance(value, str) or opening_hours_error(value.strip()):
@@ -122,7 +124,7 @@ def save_feature(store: Store, account: Account, layer: str, fid: str, values: M
                  now: dt.datetime | None = None) -> FeatureSave:
     """Change a gate or a sign made on version ``loaded_version``; a newer version is a conflict (nothing written)."""
     if layer not in LAYERS:
-        raise QuestionError("layer", "expected gates or wayfinding_signs")
+        raise QuestionError("layer", "expected gates, wayfinding_signs or entry_routes")
     if isinstance(loaded_version, bool) or not isinstance(loaded_version, (int, np.integer)) or loaded_version < 1:
         raise QuestionError("version", "expected the version the editor loaded (a whole number from 1)")
     row = feature_row(store, layer, fid)

@@ -107,7 +107,8 @@ def generate_compounds(districts: gpd.GeoDataFrame, rng: np.random.Generator,
     buildings = _buildings(compounds, polys, rng)
     routes = _routes(compounds, polys, gates, buildings)
     signs = _signs(compounds, gates, buildings, routes, rng)
-    routes = _finish(routes, now)
+    routes = _finish(routes, now, versioned=True)
+    routes.insert(routes.columns.get_loc("source") + 1, "blocked", np.zeros(len(routes), dtype=bool))
     # measured on the stored (rounded) line, so that the column and the geometry agree
     routes["length_m"] = routes.geometry.to_crs(METRIC_CRS).length.round(2).to_numpy()
     return {

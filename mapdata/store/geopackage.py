@@ -242,14 +242,17 @@ class GeoPackageStore:
                     if name not in stored:
                         continue
                     have = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
+                    defaults = _upgrade_defaults()
                     for column, col in spec.columns.items():
                         if column in have:
                             continue
-                        if not col.nullable and col.kind != "amenities":  # NULL reads as no amenity
+                        default = defaults.get(column, defaults.get(col.kind))
+                        if not col.nullable and col.kind != "amenities" and default is None:  # NULL: no amenity
                             raise StoreError(f"layer {name!r} lacks the column {column!r}, which has no default; "
                                              "rebuild the store or copy it with a newer release")
                         sql_type = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}.get(col.kind, "TEXT")
-                        conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}')
+                        clause = "" if default is None or col.nullable else f" NOT NULL DEFAULT {default}"
+                        conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}{clause}')
                         added.append(f"{name}.{column}")
                 if added:
                     for name in {a.split(".")[0] for a in added}:
@@ -474,6 +477,11 @@ class GeoPackageStore:
         for c in ("before", "after"):
             log[c] = log[c].map(lambda v: json.loads(v) if isinstance(v, str) and v else None)
         return log
+
+
+def _upgrade_defaults() -> dict:
+    """What a column added in place holds in the rows already there (by name, then by kind)."""
+    return {"version": "1", "updated_at": f"'{clock.now().isoformat()}'", "updated_by": "'upgrade'", "bool": "0"}
 
 
 def _layer_counter(conn: sqlite3.Connection, layer: str) -> int | None:

@@ -561,16 +561,29 @@ def compound_panel(compound_id, state):
                                         for c in ("good", "damaged", "missing")])),
         html.Td(html.Button(t("staff.save", lang), id=feature_save_id("sign", s["id"]), n_clicks=0, className="btn")),
     ]) for _, s in signs.iterrows()]
+    routes = store.read("entry_routes")
+    routes = routes[routes["compound_id"] == compound_id]
+    labels = store.read("buildings").set_index("id")["label"]
+    gate_names = gates.set_index("id")["name"]
+    route_rows = [html.Tr([
+        html.Th(f"{gate_names.get(r['gate_id'], r['gate_id'])} → {labels.get(r['building_id'], r['building_id'])}"),
+        html.Td(dcc.Checklist(id=feature_field_id("route", r["id"], "blocked"), inline=True,
+                              options=[{"label": t("staff.route.blocked", lang), "value": "blocked"}],
+                              value=["blocked"] if bool(r["blocked"]) else [])),
+        html.Td(html.Button(t("staff.save", lang), id=feature_save_id("route", r["id"]), n_clicks=0, className="btn")),
+    ]) for _, r in routes.head(60).iterrows()]
     versions = {**{str(g["id"]): int(g["version"]) for _, g in gates.iterrows()},
-                **{str(s["id"]): int(s["version"]) for _, s in signs.iterrows()}}
+                **{str(s["id"]): int(s["version"]) for _, s in signs.iterrows()},
+                **{str(r["id"]): int(r["version"]) for _, r in routes.head(60).iterrows()}}
     panel = html.Div([html.H4(t("staff.gates", lang)), html.Table(html.Tbody(gate_rows), className="staff-gates"),
-                      html.H4(t("staff.signs", lang)), html.Table(html.Tbody(sign_rows), className="staff-signs")])
+                      html.H4(t("staff.signs", lang)), html.Table(html.Tbody(sign_rows), className="staff-signs"),
+                      html.H4(t("staff.routes", lang)), html.Table(html.Tbody(route_rows), className="staff-routes")])
     options = [{"label": g["name"], "value": g["id"]} for _, g in gates.iterrows()]
     return panel, {"compound": compound_id, "versions": versions}, options
 
 
 def save_gate_or_sign(trigger, gate_access, gate_access_ids, gate_hours, gate_hours_ids, sign_conditions, sign_ids,
-                      loaded, state):
+                      route_blocked, route_ids, loaded, state):
     """(message, new loaded versions) after saving the gate or sign whose button was pressed."""
     from layers.staff.compounds import save_feature
 
@@ -581,7 +594,7 @@ def save_gate_or_sign(trigger, gate_access, gate_access_ids, gate_hours, gate_ho
     fid, kind = trigger.get("id"), str(trigger.get("type", "")).removeprefix("staff-").removesuffix("-save")
     versions = loaded.get("versions") if isinstance(loaded.get("versions"), dict) else {}
     version = versions.get(fid)
-    if not isinstance(fid, str) or not isinstance(version, int) or kind not in ("gate", "sign"):
+    if not isinstance(fid, str) or not isinstance(version, int) or kind not in ("gate", "sign", "route"):
         return no_update, no_update
 
     def value_of(values, ids, field):
@@ -597,6 +610,11 @@ def save_gate_or_sign(trigger, gate_access, gate_access_ids, gate_hours, gate_ho
             return no_update, no_update
         layer, values = "gates", {"rider_access": "rider_access" in access, "e_bike": "e_bike" in access,
                                   "opening_hours": hours}
+    elif kind == "route":
+        blocked = value_of(route_blocked, route_ids, "blocked")
+        if not isinstance(blocked, list):
+            return no_update, no_update
+        layer, values = "entry_routes", {"blocked": "blocked" in blocked}
     else:
         layer, values = "wayfinding_signs", {"condition": value_of(sign_conditions, sign_ids, "condition")}
     try:

@@ -75,3 +75,46 @@ def test_a_sign_is_marked_damaged_and_a_new_one_put_up(setup):
     far = http.post("/api/v1/signs", json={"compound_id": gate["compound_id"], "kind": "direction", "text": "x",
                                            "position": {"lon": spot.x + 0.01, "lat": spot.y}}, headers=tokens["jie"])
     assert far.status_code == 400 and far.get_json()["error"]["field"] == "position"
+
+
+def test_a_blocked_route_or_a_gate_that_refuses_riders_is_not_where_a_rider_is_sent(setup):
+    from layers.rider.catalogue import ENTRY_LAYERS
+    from layers.rider.entry import entry_route
+
+    http, store, _, _, _, tokens = setup
+    routes, buildings = store.read("entry_routes"), store.read("buildings").set_index("id")
+    route = routes.iloc[0]
+    number = buildings.loc[route["building_id"], "number"]
+
+    def answer():
+        return entry_route({name: store.read(name) for name in ENTRY_LAYERS}, route["compound_id"], number)
+
+    assert answer()["gate"]["id"] == route["gate_id"]
+    compounds = store.read("compounds").set_index("id")
+    create_account(store, name="qu2", role="district", password=PASSWORD, by="test",
+                   adcode=int(compounds.loc[route["compound_id"], "adcode"]))
+    admin = {"Authorization": f"Bearer {issue_token(store, 'qu2', 't', by='test')}"}
+    r = http.patch(f"/api/v1/entry_routes/{route['id']}", json={"blocked": True}, headers={**admin, "If-Match": '"1"'})
+    assert r.status_code == 200, r.get_json()
+    assert answer()["reason_code"] == "route_blocked"
+    http.patch(f"/api/v1/entry_routes/{route['id']}", json={"blocked": False}, headers={**admin, "If-Match": '"2"'})
+    assert answer()["gate"]["id"] == route["gate_id"]
+    gate_version = store.read("gates").set_index("id").loc[route["gate_id"], "version"]
+    http.patch(f"/api/v1/gates/{route['gate_id']}", json={"rider_access": False},
+               headers={**admin, "If-Match": f'"{gate_version}"'})
+    assert answer()["reason_code"] in ("route_blocked", "no_rider_gate")
+
+
+def test_an_older_store_gains_the_route_columns_with_their_defaults(writable_db):
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(writable_db)) as conn:
+        for column in ("blocked", "version", "updated_at", "updated_by"):
+            conn.execute(f'ALTER TABLE entry_routes DROP COLUMN "{column}"')
+        conn.commit()
+    store = GeoPackageStore(writable_db)
+    assert {a for a in store.upgrade() if a.startswith("entry_routes")} == {
+        "entry_routes.blocked", "entry_routes.version", "entry_routes.updated_at", "entry_routes.updated_by"}
+    routes = store.read("entry_routes")
+    assert (~routes["blocked"]).all() and (routes["version"] == 1).all() and (routes["updated_by"] == "upgrade").all()

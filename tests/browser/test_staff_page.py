@@ -246,4 +246,12 @@ def test_a_street_worker_keeps_a_compounds_gates_and_signs(dash_duo, staff):
     dash_duo.wait_for_contains_text("#staff-compound-message", "sg-", timeout=10)
     signs = store.read("wayfinding_signs")
     assert (signs["text"] == "3栋 往右").sum() == 1
+    # block the first entry route shown
+    route_box = dash_duo.driver.find_elements("css selector", "#staff-compound-panel .staff-routes input")[0]
+    dash_duo.driver.execute_script("arguments[0].click()", route_box)
+    route_save = dash_duo.driver.find_elements("css selector", "#staff-compound-panel .staff-routes button")[0]
+    dash_duo.driver.execute_script("arguments[0].click()", route_save)
+    dash_duo.wait_for_contains_text("#staff-compound-message", "er-", timeout=10)
+    routes = store.read("entry_routes")
+    assert routes[routes["compound_id"] == gate["compound_id"]]["blocked"].sum() == 1
     clean(dash_duo)
