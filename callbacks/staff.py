@@ -7,6 +7,7 @@ from dash.exceptions import PreventUpdate
 
 from pages.ids import (
     STAFF,
+    account_disable_id,
     compound_pick_id,
     feature_field_id,
     feature_save_id,
@@ -260,3 +261,23 @@ def add_sign(n, kind, text, gate_id, loaded, state):
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise PreventUpdate
     return views.add_sign(kind, text, gate_id, loaded, state)
+
+
+@callback(Output(STAFF.account_message, "children"), Output(STAFF.accounts, "children"),
+          Input(STAFF.account_create, "n_clicks"), State(STAFF.account_name, "value"),
+          State(STAFF.account_role, "value"), State(STAFF.account_stations, "value"),
+          State(STAFF.account_street, "value"), State(STAFF.state, "data"), prevent_initial_call=True)
+def create_account(n, name, role, stations, street, state):
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise PreventUpdate
+    return views.create_account_view(name, role, stations, street, state), views.account_rows(state)
+
+
+@callback(Output(STAFF.account_message, "children", allow_duplicate=True),
+          Output(STAFF.accounts, "children", allow_duplicate=True),
+          Input(account_disable_id(ALL), "n_clicks"), State(STAFF.state, "data"), prevent_initial_call=True)
+def disable_account(clicks, state):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not _clicked(clicks):
+        raise PreventUpdate
+    return views.disable_account_view(trigger.get("name"), state), views.account_rows(state)

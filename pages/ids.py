@@ -67,6 +67,8 @@ STAFF = page_ids(
     "conflict", "conflict_save", "history", "ledger_crs", "ledger_links", "ledger_upload", "ledger_result",
     "ledger_apply", "feed_since", "feed_user", "feed", "compound_filter", "compound_list", "compound_panel",
     "compound_loaded", "compound_message", "sign_kind", "sign_text", "sign_gate", "sign_add",
+    "accounts", "account_name", "account_role", "account_stations", "account_street", "account_create",
+    "account_message",
 )
 
 
@@ -99,3 +101,7 @@ def feature_field_id(kind: str, feature_id: str, field: str) -> dict:
 
 def feature_save_id(kind: str, feature_id: str) -> dict:
     return {"type": f"{STAFF.prefix}-{kind}-save", "id": feature_id}
+
+
+def account_disable_id(name: str) -> dict:
+    return {"type": f"{STAFF.prefix}-account-disable", "name": name}

@@ -252,3 +252,23 @@ def account_of_session(table: AccountTable, session) -> Account | None:
 def csrf_matches(session, given) -> bool:
     expected = session.get(SESSION_CSRF) if hasattr(session, "get") else None
     return isinstance(expected, str) and isinstance(given, str) and secrets.compare_digest(expected, given)
+
+
+def managed_by(store, actor: Account) -> list[AccountRecord]:
+    """The accounts ``actor`` manages (a city admin: all; a district admin: those below it in its district)."""
+    _, _, _, district_of = _known(store)
+    out = []
+    for record in store.accounts.list():
+        if record.name == actor.name:
+            continue
+        districts = [district_of.get(s) for s in record.stations]
+        if may_manage(actor, record.role, record.adcode, districts):
+            out.append(record)
+    return out
+
+
+def disable_by(store, actor: Account, name: str) -> AccountRecord:
+    """Disable an account ``actor`` manages; anything else is AccessDenied (nothing changes)."""
+    if not any(r.name == name for r in managed_by(store, actor)):
+        raise AccessDenied("name", "this account may not disable that account")
+    return disable(store, name, by=actor.name)

@@ -139,6 +139,30 @@ def compounds_section(lang: str) -> html.Section:
     ], className="staff-compounds")
 
 
+def accounts_section(lang: str) -> html.Section:
+    roles = [{"label": t(f"staff.role_name.{r}", lang), "value": r} for r in ("station", "street", "district")]
+    return html.Section([
+        html.H2(t("staff.accounts", lang)),
+        html.Div(views.account_rows({"lang": lang}), id=STAFF.accounts),
+        html.Fieldset([
+            html.Legend(t("staff.accounts.new", lang)),
+            html.Label([t("staff.accounts.name", lang), dcc.Input(id=STAFF.account_name, type="text", maxLength=64,
+                                                                  debounce=True)], className="staff-field"),
+            html.Label([t("staff.accounts.role", lang), dcc.RadioItems(id=STAFF.account_role, options=roles,
+                                                                       value="station", inline=True)],
+                       className="staff-field"),
+            html.Label([t("staff.accounts.stations", lang), dcc.Input(id=STAFF.account_stations, type="text",
+                                                                      maxLength=600, debounce=True)],
+                       className="staff-field"),
+            html.Label([t("staff.accounts.street", lang), dcc.Input(id=STAFF.account_street, type="text",
+                                                                    maxLength=100, debounce=True)],
+                       className="staff-field"),
+            html.Button(t("staff.accounts.create", lang), id=STAFF.account_create, n_clicks=0, className="btn"),
+        ]),
+        html.Div(id=STAFF.account_message, **{"aria-live": "polite"}),
+    ], className="staff-accounts-section")
+
+
 def feed_section(lang: str) -> html.Section:
     return html.Section([
         html.H2(t("staff.feed", lang)),
@@ -185,6 +209,8 @@ def layout(lang=None, **_ignored):
             ], className="staff-aside"),
             html.Main([html.P(t("staff.pick", lang), className="staff-note"), editor(lang, settings),
                        compounds_section(lang) if account.role != "station" else None,
-                       ledger_section(lang), feed_section(lang)], className="staff-main"),
+                       ledger_section(lang), feed_section(lang),
+                       accounts_section(lang) if account.role in ("district", "city") else None],
+                      className="staff-main"),
         ], className="staff-body"),
     ], className=f"staff lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

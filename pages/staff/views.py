@@ -16,6 +16,7 @@ from layers.staff import stations as edits
 from layers.staff.access import may_edit_station
 from layers.staff.accounts import Account
 from mapdata import clock
+from mapdata.store import StoreError
 from mapdata.vocabulary import AMENITY_KEYS, STATION_STATUSES
 from pages.auth import current_account
 from pages.context import services
@@ -647,3 +648,63 @@ def add_sign(kind, text, gate_id, loaded, state):
     except (QuestionError, AccessDenied) as exc:
         return _refusal(exc, lang)
     return html.P(t("staff.saved_feature", lang, name=row["id"], version=1), className="staff-ok")
+
+
+# -- accounts a district or city admin manages ------------------------------------------------------------
+
+def account_rows(state):
+    from layers.staff.accounts import managed_by
+    from pages.ids import account_disable_id
+
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or account.role not in ("district", "city"):
+        return []
+    records = managed_by(services().store, account)
+    if not records:
+        return [html.P(t("staff.accounts.none", lang))]
+    rows = []
+    for r in records:
+        area = ",".join(r.stations) if r.role == "station" else (r.street or str(r.adcode or ""))
+        rows.append(html.Tr([html.Th(r.name), html.Td(t(f"staff.role_name.{r.role}", lang)), html.Td(area),
+                             html.Td(t("staff.accounts.disabled" if r.disabled else "staff.accounts.active", lang)),
+                             html.Td(None if r.disabled else html.Button(
+                                 t("staff.accounts.disable", lang), id=account_disable_id(r.name), n_clicks=0,
+                                 className="btn"))]))
+    return [html.Table(html.Tbody(rows), className="staff-accounts")]
+
+
+def create_account_view(name, role, stations, street, state):
+    from layers.staff.accounts import create_account, new_password
+
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or account.role not in ("district", "city"):
+        return no_update
+    if role not in ("station", "street", "district") or not isinstance(name, str):
+        return no_update
+    ids = [s.strip() for s in stations.split(",") if s.strip()][:50] if isinstance(stations, str) else []
+    password = new_password()
+    try:
+        create_account(services().store, name=name.strip(), role=role, password=password, stations=ids,
+                       street=_text(street, 100) or None, adcode=account.adcode if role != "station" else None,
+                       by=account.name, actor=account)
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang)
+    except StoreError as exc:  # a name already taken
+        return html.P(str(exc), className="staff-error", role="alert")
+    return html.P(t("staff.accounts.created", lang, name=name.strip(), password=password), className="staff-ok")
+
+
+def disable_account_view(name, state):
+    from layers.staff.accounts import disable_by
+
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or not isinstance(name, str):
+        return no_update
+    try:
+        disable_by(services().store, account, name)
+    except AccessDenied as exc:
+        return _refusal(exc, lang)
+    return html.P(t("staff.accounts.done_disable", lang, name=name), className="staff-ok")

@@ -91,3 +91,62 @@ def test_without_a_session_the_workspace_sends_to_sign_in(app):
     http = app.server.test_client()
     r = http.get("/staff?lang=en")
     assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=%2Fstaff")
+
+
+def test_the_weekly_hours_form_writes_the_osm_text(app, signed_in):
+    http, _, _, _ = signed_in
+    key, spec = next((k, s) for k, s in _server_callbacks(app) if "staff-hours-form-note" in k)
+    times = ["08:00", "12:00", "14:00", "20:00"] * 5 + ["09:00", "18:00", "", ""] * 2
+    hours = [{"id": {"type": "staff-hours", "day": d, "slot": k}, "property": "value", "value": times[4 * d + k]}
+             for d in range(7) for k in range(4)]
+    body = {"output": key, "outputs": [{"id": "staff-hours-text", "property": "value"},
+                                       {"id": "staff-hours-form-note", "property": "children"}],
+            "inputs": [hours, {"id": "staff-ph", "property": "value", "value": "off"}],
+            "state": [{"id": "staff-hours-text", "property": "value", "value": "24/7"},
+                      {"id": "staff-state", "property": "data", "value": {"lang": "zh"}}],
+            "changedPropIds": ["staff-ph.value"]}
+    r = http.post("/_dash-update-component", json=body)
+    answer = r.get_json()["response"]
+    assert answer["staff-hours-text"]["value"] == "Mo-Fr 08:00-12:00,14:00-20:00; Sa,Su 09:00-18:00; PH off"
+    times[1] = "07:00"  # Monday's first period ends before it starts
+    hours[1]["value"] = "07:00"
+    r = http.post("/_dash-update-component", json=body)
+    note = json.dumps(r.get_json()["response"], ensure_ascii=False)
+    assert "周一第 1 段" in note and "staff-hours-text" not in r.get_json()["response"]
+
+
+def test_a_district_admin_manages_the_accounts_of_its_district_only(app, writable_db):
+    store = GeoPackageStore(writable_db)
+    stations = store.read("stations")
+    adcode = int(stations.iloc[0]["adcode"])
+    mine = stations[stations["adcode"] == adcode].iloc[0]["id"]
+    theirs = stations[stations["adcode"] != adcode].iloc[0]["id"]
+    create_account(store, name="qu-admin", role="district", password=PASSWORD, adcode=adcode, by="test")
+    create_account(store, name="the-city", role="city", password=PASSWORD, by="test")
+    http = app.server.test_client()
+    assert http.post("/login", data={"name": "qu-admin", "password": PASSWORD}).status_code == 303
+    key, spec = next((k, s) for k, s in _server_callbacks(app) if "staff-account-message.children" in k
+                     and any(d["id"] == "staff-account-create" for d in s["inputs"]))
+
+    def create(name, role, station_ids):
+        values = {"staff-account-name": name, "staff-account-role": role, "staff-account-stations": station_ids,
+                  "staff-state": {"lang": "zh"}}
+        return _text(http.post("/_dash-update-component",
+                               json=_payload(key, spec, [1], [values.get(d["id"]) for d in spec["state"]])))
+
+    assert "已创建 zhan-1" in create("zhan-1", "station", mine)
+    assert "无权" in create("zhan-2", "station", theirs)  # a station of another district
+    assert "无权" in create("qu-2", "district", "")  # not its own rank
+    assert [r.name for r in store.accounts.list()] == ["qu-admin", "the-city", "zhan-1"]
+    dkey, dspec = next((k, s) for k, s in _server_callbacks(app) if "staff-account-message.children" in k
+                       and any("account-disable" in str(d["id"]) for d in s["inputs"]))
+    forged = {"output": dkey, "outputs": _payload(dkey, dspec, [1], [None])["outputs"],
+              "inputs": [[{"id": {"type": "staff-account-disable", "name": "the-city"}, "property": "n_clicks",
+                           "value": 1}]], "state": [{"id": "staff-state", "property": "data", "value": {}}],
+              "changedPropIds": ['{"name":"the-city","type":"staff-account-disable"}.n_clicks']}
+    assert "无权" in _text(http.post("/_dash-update-component", json=forged))
+    assert not store.accounts.get("the-city").disabled
+    forged["inputs"][0][0]["id"]["name"] = "zhan-1"
+    forged["changedPropIds"] = ['{"name":"zhan-1","type":"staff-account-disable"}.n_clicks']
+    assert "已停用 zhan-1" in _text(http.post("/_dash-update-component", json=forged))
+    assert store.accounts.get("zhan-1").disabled
