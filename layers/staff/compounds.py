@@ -22,7 +22,7 @@ from shapely.ops import nearest_points
 from layers.common.errors import AccessDenied, QuestionError
 from layers.common.geodesy import haversine_m
 from layers.staff.accounts import Account
-from layers.staff.stations import FieldChange, _entry, check_value, shown
+from layers.staff.stations import FieldChange, _entry, check_value, row_by_id, shown
 from mapdata.schemas import opening_hours_error
 from mapdata.store import Change, Store, VersionConflict
 from mapdata.vocabulary import SIGN_CONDITIONS, SIGN_KINDS
@@ -111,13 +111,7 @@ def compound_for(store: Store, compound_id: str, account: Account) -> pd.Series:
 
 
 def feature_row(store: Store, layer: str, fid) -> pd.Series:
-    if not isinstance(fid, str) or len(fid) > 64:
-        raise QuestionError("id", "expected an id")
-    frame = store.read(layer)
-    hit = frame[frame["id"] == fid]
-    if hit.empty:
-        raise LookupError(fid)
-    return hit.iloc[0]
+    return row_by_id(store, layer, fid)
 
 
 def save_feature(store: Store, account: Account, layer: str, fid: str, values: Mapping, loaded_version: int,

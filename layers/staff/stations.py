@@ -248,14 +248,19 @@ def _check_move(row: pd.Series, point: Point, account: Account, districts: gpd.G
     return []
 
 
-def _station(store: Store, station_id) -> pd.Series:
-    if not isinstance(station_id, str) or len(station_id) > 64:
-        raise QuestionError("id", "expected a station id such as st-0001")
-    stations = store.read(LAYER)
-    hit = stations[stations["id"] == station_id]
+def row_by_id(store: Store, layer: str, row_id) -> pd.Series:
+    """The row of ``layer`` with this id; LookupError when there is none, QuestionError for a non-id."""
+    if not isinstance(row_id, str) or len(row_id) > 64:
+        raise QuestionError("id", "expected an id such as st-0001")
+    frame = store.read(layer)
+    hit = frame[frame["id"] == row_id]
     if hit.empty:
-        raise LookupError(station_id)
+        raise LookupError(row_id)
     return hit.iloc[0]
+
+
+def _station(store: Store, station_id) -> pd.Series:
+    return row_by_id(store, LAYER, station_id)
 
 
 def save_edit(store: Store, account: Account, station_id: str, values: Mapping, loaded_version: int,

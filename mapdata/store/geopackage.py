@@ -15,7 +15,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -229,38 +229,45 @@ class GeoPackageStore:
             self._cache.clear()
             self._versions = None
 
+    @contextmanager
+    def _transaction(self):
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error) on the GeoPackage."""
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
+            _register_gpkg_functions(conn)  # the GeoPackage's triggers call them
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
     # -- upgrading a store made by an older release ------------------------------------------
     def upgrade(self) -> list[str]:
         """Add the nullable columns this release's schemas have and the file lacks (in place, one
         transaction); answer what was added as ``layer.column``."""
         added = []
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                stored = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
-                for name, spec in SPECS.items():
-                    if name not in stored:
+        with self._transaction() as conn:
+            stored = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+            for name, spec in SPECS.items():
+                if name not in stored:
+                    continue
+                have = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
+                defaults = _upgrade_defaults()
+                for column, col in spec.columns.items():
+                    if column in have:
                         continue
-                    have = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
-                    defaults = _upgrade_defaults()
-                    for column, col in spec.columns.items():
-                        if column in have:
-                            continue
-                        default = defaults.get(column, defaults.get(col.kind))
-                        if not col.nullable and col.kind != "amenities" and default is None:  # NULL: no amenity
-                            raise StoreError(f"layer {name!r} lacks the column {column!r}, which has no default; "
-                                             "rebuild the store or copy it with a newer release")
-                        sql_type = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}.get(col.kind, "TEXT")
-                        clause = "" if default is None or col.nullable else f" NOT NULL DEFAULT {default}"
-                        conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}{clause}')
-                        added.append(f"{name}.{column}")
-                if added:
-                    for name in {a.split(".")[0] for a in added}:
-                        _bump_versions(conn, name)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+                    default = defaults.get(column, defaults.get(col.kind))
+                    if not col.nullable and col.kind != "amenities" and default is None:  # NULL: no amenity
+                        raise StoreError(f"layer {name!r} lacks the column {column!r}, which has no default; "
+                                         "rebuild the store or copy it with a newer release")
+                    sql_type = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}.get(col.kind, "TEXT")
+                    clause = "" if default is None or col.nullable else f" NOT NULL DEFAULT {default}"
+                    conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}{clause}')
+                    added.append(f"{name}.{column}")
+            if added:
+                for name in {a.split(".")[0] for a in added}:
+                    _bump_versions(conn, name)
         if added:
             with self._lock:
                 self._cache.clear()
@@ -305,39 +312,32 @@ class GeoPackageStore:
         geom_col = self._geometry_column(layer)
         by_id = new.set_index(spec.id_column, drop=False)
         cols = [c for c in spec.columns if c != spec.id_column]
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
-            _register_gpkg_functions(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                counter = _layer_counter(conn, layer)
-                for (ch, before), (_, row) in zip(rows, stored.iterrows()):
-                    assignments = ", ".join(f'"{c}" = ?' for c in cols)
-                    params = [jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in cols]
-                    if "geometry" in ch.values:
-                        assignments += f', "{geom_col}" = ?'
-                        params.append(gpkg_blob(row[stored.geometry.name]))
-                    where = f'"{spec.id_column}" = ? AND "version" = ?'
-                    cur = conn.execute(f'UPDATE "{layer}" SET {assignments} WHERE {where}',
-                                       [*params, ch.id, int(before["version"])])
-                    if cur.rowcount != 1:  # another writer got there between our read and this write
-                        actual = conn.execute(f'SELECT "version" FROM "{layer}" WHERE "{spec.id_column}" = ?',
-                                              [ch.id]).fetchone()
-                        raise VersionConflict(layer, ch.id, int(before["version"]), int(actual[0]) if actual else -1)
-                    changed = sorted(set(ch.values) | {"version", "updated_at", "updated_by"})
-                    after = by_id.loc[ch.id]
+        with self._transaction() as conn:
+            counter = _layer_counter(conn, layer)
+            for (ch, before), (_, row) in zip(rows, stored.iterrows()):
+                assignments = ", ".join(f'"{c}" = ?' for c in cols)
+                params = [jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in cols]
+                if "geometry" in ch.values:
+                    assignments += f', "{geom_col}" = ?'
+                    params.append(gpkg_blob(row[stored.geometry.name]))
+                where = f'"{spec.id_column}" = ? AND "version" = ?'
+                cur = conn.execute(f'UPDATE "{layer}" SET {assignments} WHERE {where}',
+                                   [*params, ch.id, int(before["version"])])
+                if cur.rowcount != 1:  # another writer got there between our read and this write
+                    actual = conn.execute(f'SELECT "version" FROM "{layer}" WHERE "{spec.id_column}" = ?',
+                                          [ch.id]).fetchone()
+                    raise VersionConflict(layer, ch.id, int(before["version"]), int(actual[0]) if actual else -1)
+                changed = sorted(set(ch.values) | {"version", "updated_at", "updated_by"})
+                after = by_id.loc[ch.id]
 
-                    def values(r, names=changed):
-                        return json.dumps({c: jsonable(r.geometry if c == "geometry" else r[c]) for c in names},
-                                          ensure_ascii=False)
+                def values(r, names=changed):
+                    return json.dumps({c: jsonable(r.geometry if c == "geometry" else r[c]) for c in names},
+                                      ensure_ascii=False)
 
-                    conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
-                                 "VALUES (?,?,?,?,?,?,?)",
-                                 [stamp.isoformat(), user, layer, ch.id, action, values(before), values(after)])
-                _bump_versions(conn, layer)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+                conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
+                             "VALUES (?,?,?,?,?,?,?)",
+                             [stamp.isoformat(), user, layer, ch.id, action, values(before), values(after)])
+            _bump_versions(conn, layer)
         return counter
 
     def _keep_written(self, spec, layer: str, current: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
@@ -378,25 +378,18 @@ class GeoPackageStore:
         stored = serialise(new, layer)
         geom_col = self._geometry_column(layer)
         names = list(spec.columns)
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
-            _register_gpkg_functions(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                quoted = ", ".join(f'"{c}"' for c in [*names, geom_col])
-                marks = ", ".join("?" * (len(names) + 1))
-                for (_, row), (_, full) in zip(stored.iterrows(), new.iterrows()):
-                    params = [jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in names]
-                    conn.execute(f'INSERT INTO "{layer}" ({quoted}) VALUES ({marks})',
-                                 [*params, gpkg_blob(row[stored.geometry.name])])
-                    after = {c: jsonable(full.geometry if c == "geometry" else full[c]) for c in [*names, "geometry"]}
-                    conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
-                                 "VALUES (?,?,?,?,?,?,?)", [stamp.isoformat(), user, layer, str(full[spec.id_column]),
-                                                            action, None, json.dumps(after, ensure_ascii=False)])
-                _bump_versions(conn, layer)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._transaction() as conn:
+            quoted = ", ".join(f'"{c}"' for c in [*names, geom_col])
+            marks = ", ".join("?" * (len(names) + 1))
+            for (_, row), (_, full) in zip(stored.iterrows(), new.iterrows()):
+                params = [jsonable(row[c]) if spec.columns[c].kind != "bool" else int(row[c]) for c in names]
+                conn.execute(f'INSERT INTO "{layer}" ({quoted}) VALUES ({marks})',
+                             [*params, gpkg_blob(row[stored.geometry.name])])
+                after = {c: jsonable(full.geometry if c == "geometry" else full[c]) for c in [*names, "geometry"]}
+                conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
+                             "VALUES (?,?,?,?,?,?,?)", [stamp.isoformat(), user, layer, str(full[spec.id_column]),
+                                                        action, None, json.dumps(after, ensure_ascii=False)])
+            _bump_versions(conn, layer)
         self._forget(layer)
         return new
 
@@ -408,28 +401,21 @@ class GeoPackageStore:
             raise StoreError(f"layer {layer!r} keeps no confirmations")
         ids = list(dict.fromkeys(str(i) for i in ids))
         stamp = self._stamp(now)
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
-            _register_gpkg_functions(conn)  # the GeoPackage's update triggers call them
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for row_id in ids:
-                    before = conn.execute(f'SELECT confirmed_at, confirmed_by FROM "{layer}" WHERE "{spec.id_column}" = ?',
-                                          [row_id]).fetchone()
-                    if before is None:
-                        raise LayerValidationError(layer, row_id, spec.id_column, "no row with this id")
-                    conn.execute(f'UPDATE "{layer}" SET confirmed_at = ?, confirmed_by = ? WHERE "{spec.id_column}" = ?',
-                                 [stamp.isoformat(), user, row_id])
-                    conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
-                                 "VALUES (?,?,?,?,?,?,?)", [stamp.isoformat(), user, layer, row_id, "confirm",
-                                                            json.dumps({"confirmed_at": before[0], "confirmed_by": before[1]},
-                                                                       ensure_ascii=False),
-                                                            json.dumps({"confirmed_at": stamp.isoformat(),
-                                                                        "confirmed_by": user}, ensure_ascii=False)])
-                _bump_versions(conn, layer)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._transaction() as conn:
+            for row_id in ids:
+                before = conn.execute(f'SELECT confirmed_at, confirmed_by FROM "{layer}" WHERE "{spec.id_column}" = ?',
+                                      [row_id]).fetchone()
+                if before is None:
+                    raise LayerValidationError(layer, row_id, spec.id_column, "no row with this id")
+                conn.execute(f'UPDATE "{layer}" SET confirmed_at = ?, confirmed_by = ? WHERE "{spec.id_column}" = ?',
+                             [stamp.isoformat(), user, row_id])
+                conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
+                             "VALUES (?,?,?,?,?,?,?)", [stamp.isoformat(), user, layer, row_id, "confirm",
+                                                        json.dumps({"confirmed_at": before[0], "confirmed_by": before[1]},
+                                                                   ensure_ascii=False),
+                                                        json.dumps({"confirmed_at": stamp.isoformat(),
+                                                                    "confirmed_by": user}, ensure_ascii=False)])
+            _bump_versions(conn, layer)
         self._forget(layer)
         return stamp
 
