@@ -121,12 +121,13 @@ def tap_position(click, loaded, state):
     return position, note, [dl.Marker(position=[position["lat"], position["lon"]])]
 
 
-@callback(Output(STAFF.diff, "children", allow_duplicate=True), Input(STAFF.review, "n_clicks"),
-          *[State(i, "value") for i in FIELD_IDS], State(STAFF.position, "data"), State(STAFF.loaded, "data"),
-          State(STAFF.state, "data"), prevent_initial_call=True)
+@callback(Output(STAFF.diff, "children", allow_duplicate=True), Output(STAFF.reviewed, "data", allow_duplicate=True),
+          Input(STAFF.review, "n_clicks"), *[State(i, "value") for i in FIELD_IDS], State(STAFF.position, "data"),
+          State(STAFF.loaded, "data"), State(STAFF.state, "data"), prevent_initial_call=True)
 def review_changes(_n, *args):
     *values, position, loaded, state = args
-    return views.review(_form(values, position, loaded), loaded, state)
+    form = _form(values, position, loaded)
+    return views.review(form, loaded, state), views.fingerprint(form, loaded)
 
 
 SAVED = [Output(STAFF.message, "children", allow_duplicate=True), Output(STAFF.loaded, "data", allow_duplicate=True),
@@ -144,12 +145,18 @@ def _saved(message, loaded, conflict, state):
     return message, loaded, conflict, shown, None, history, feed
 
 
-@callback(*SAVED, Input(STAFF.save, "n_clicks"), *[State(i, "value") for i in FIELD_IDS],
-          State(STAFF.position, "data"), State(STAFF.loaded, "data"), State(STAFF.state, "data"),
-          prevent_initial_call=True)
+@callback(*SAVED, Output(STAFF.reviewed, "data", allow_duplicate=True), Input(STAFF.save, "n_clicks"),
+          *[State(i, "value") for i in FIELD_IDS], State(STAFF.position, "data"), State(STAFF.loaded, "data"),
+          State(STAFF.reviewed, "data"), State(STAFF.state, "data"), prevent_initial_call=True)
 def save_station(_n, *args):
-    *values, position, loaded, state = args
-    return _saved(*views.save(_form(values, position, loaded), loaded, state), state)
+    *values, position, loaded, reviewed, state = args
+    form = _form(values, position, loaded)
+    seen = views.fingerprint(form, loaded)
+    if reviewed != seen:  # show what would be written first; the next Save writes it
+        lang = views.lang_of(state)
+        return (views.review_first_note(lang), no_update, None, no_update, views.review(form, loaded, state),
+                no_update, no_update, seen)
+    return (*_saved(*views.save(form, loaded, state), state), None)
 
 
 @callback(*SAVED, Input(STAFF.conflict_save, "n_clicks"), State(merge_choice_id(ALL), "value"),

@@ -333,6 +333,8 @@ TEXT.update({
     "staff.confirm": {"zh": "信息无误", "en": "Still correct"},
     "staff.confirmed": {"zh": "已记录确认：{when}", "en": "Confirmation recorded: {when}"},
     "staff.no_changes": {"zh": "没有修改。", "en": "Nothing changed."},
+    "staff.review_first": {"zh": "请核对以上修改，确认无误后再点“保存”。",
+                           "en": "Check the changes above, then press Save again to write them."},
     "staff.changes": {"zh": "将保存以下修改：", "en": "These changes will be saved:"},
     "staff.warning.move": {"zh": "注意：驿站将移动 {m} 米，请确认位置正确。", "en": "Note: the station moves {m} m; check the position."},
     "staff.saved": {"zh": "已保存（第 {version} 版）。", "en": "Saved (version {version})."},

@@ -67,7 +67,7 @@ STAFF = page_ids(
     "conflict", "conflict_save", "history", "ledger_crs", "ledger_links", "ledger_upload", "ledger_result",
     "ledger_apply", "feed_since", "feed_user", "feed", "compound_filter", "compound_list", "compound_panel",
     "compound_loaded", "compound_message", "sign_kind", "sign_text", "sign_gate", "sign_add",
-    "accounts", "account_name", "account_role", "account_stations", "account_street", "account_create",
+    "reviewed", "accounts", "account_name", "account_role", "account_stations", "account_street", "account_create",
     "account_message",
 )
 

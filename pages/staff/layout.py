@@ -187,6 +187,7 @@ def layout(lang=None, **_ignored):
         dcc.Store(id=STAFF.state, data={"lang": lang}),
         dcc.Store(id=STAFF.loaded, data=None),
         dcc.Store(id=STAFF.position, data=None),
+        dcc.Store(id=STAFF.reviewed, data=None),
         html.Header([
             html.Div([html.H1(t("staff.title", lang), id=STAFF.title),
                       html.Span(f"{account.name} · {views.who(account, lang)}", id=STAFF.who, className="tagline")]),

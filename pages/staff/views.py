@@ -4,6 +4,7 @@ authorised by the domain for the signed-in account (never by what the page shows
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 from dash import dcc, html, no_update
@@ -276,6 +277,16 @@ def review(form: dict, loaded, state):
     return html.Div([html.P(t("staff.changes", lang)), _diff_table(plan.changes, lang),
                      *[html.P(t("staff.warning.move", lang, m=w.split(":")[1]), className="staff-warning")
                        for w in plan.warnings if w.startswith("move:")]])
+
+
+def review_first_note(lang: str):
+    return html.P(t("staff.review_first", lang), className="staff-warning", role="status")
+
+
+def fingerprint(form: dict, loaded) -> str:
+    """What the user is about to save, as the review showed it: a save writes only what was reviewed."""
+    return json.dumps({"id": loaded.get("id") if isinstance(loaded, dict) else None,
+                       "changed": changed_fields(form, loaded)}, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def save(form: dict, loaded, state, keep_theirs=()):

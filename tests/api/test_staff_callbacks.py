@@ -62,7 +62,13 @@ def _save_request(app, loaded, fields):
     spec = next((k, s) for k, s in _server_callbacks(app) if "staff-message.children" in k
                 and any(d["id"] == "staff-save" for d in s["inputs"]))
     key, spec = spec
+    from callbacks.staff import FIELD_IDS, _form
+    from pages.staff.views import fingerprint
+
     values = {"staff-loaded": loaded, **fields}
+    # the save writes what the review showed: send the fingerprint a review of these values gives
+    form = _form([values.get(i) for i in FIELD_IDS], None, loaded)
+    values["staff-reviewed"] = fingerprint(form, loaded)
     state = [values.get(d["id"]) for d in spec["state"]]
     return _payload(key, spec, [1], state)
 
@@ -84,6 +90,15 @@ def test_another_station_cannot_be_saved_confirmed_or_reverted_by_a_forged_callb
     own = {"id": str(mine["id"]), "version": int(mine["version"]), "values": {"phone": mine["phone"] or ""}}
     r = http.post("/_dash-update-component", json=_save_request(app, own, {"staff-phone": "028-66666666"}))
     assert "已保存" in _text(r)
+    # without a review the same request only shows what it would write
+    unreviewed = _save_request(app, {**own, "version": 2, "values": {"phone": "028-66666666"}},
+                               {"staff-phone": "028-77777777"})
+    for entry in unreviewed["state"]:
+        if entry["id"] == "staff-reviewed":
+            entry["value"] = None
+    answer = _text(http.post("/_dash-update-component", json=unreviewed))
+    assert "请核对" in answer and "028-77777777" in answer
+    assert store.read("stations").set_index("id").loc[mine["id"], "phone"] == "028-66666666"
     assert store.read("stations").set_index("id").loc[mine["id"], "phone"] == "028-66666666"
 
 

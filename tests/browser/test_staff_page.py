@@ -116,6 +116,9 @@ def test_a_conflict_is_merged_field_by_field_then_reverted_and_logout_ends_it(da
     set_text(dash_duo, "#staff-address", "成华大道 99 号")
     save = dash_duo.find_element("#staff-save")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", save)
+    save.click()  # the first press shows what would be written
+    dash_duo.wait_for_contains_text("#staff-message", "请核对", timeout=10)
+    assert "028-33334444" in dash_duo.find_element("#staff-diff").text
     save.click()
     dash_duo.wait_for_contains_text("#staff-conflict", "已有人修改", timeout=10)
     table = dash_duo.find_element("#staff-conflict").text

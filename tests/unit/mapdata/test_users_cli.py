@@ -80,3 +80,17 @@ def test_a_new_password_ends_the_sessions(writable_db):
     assert account_for_session(store.accounts, record.id, record.session_epoch) is not None
     set_password(store, "c2", "another long password", by="test")
     assert account_for_session(store.accounts, record.id, record.session_epoch) is None
+
+
+def test_make_run_on_demo_data_without_accounts_makes_one_admin_once(writable_db, capsys):
+    import app as app_module
+    from mapdata.config import Settings
+
+    services = app_module.create_services(Settings(db_path=writable_db, secret_key="t", tile_source="none"))
+    assert services.store.accounts.count() == 0  # the demo build ships no account
+    password = app_module.first_admin(services)
+    printed = capsys.readouterr().out
+    assert password and password in printed and "admin" in printed
+    assert authenticate(services.store.accounts, "admin", password).role == "city"
+    assert app_module.first_admin(services) is None  # not again, and no second password printed
+    assert password not in capsys.readouterr().out
