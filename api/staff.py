@@ -292,6 +292,45 @@ def patch_route(feature_id: str):
     return _patch_feature("routes", feature_id)
 
 
+def _revert_feature(kind: str, feature_id: str):
+    layer, _ = _FEATURES[kind]
+    account = require_account(write=True)
+    loaded = _loaded_version(required=False)
+    body = parse_json_body(m.RevertBody, MAX_EDIT_BYTES)
+    try:
+        result = compounds.revert_feature(services().store, account, layer, feature_id, body.seq, loaded)
+    except LookupError:
+        raise ApiError(404, "not_found", f"no {kind[:-1]} with id {feature_id!r}", "id") from None
+    return _feature_saved(result)
+
+
+@bp.operation("POST", f"{PREFIX}/gates/<feature_id>/revert", path=m.FeaturePath, header=m.VersionHeader,
+              body={"application/json": m.RevertBody}, response=m.SavedFeature, errors=WRITE_ERRORS, security=STAFF,
+              summary="Put a gate back as it was after a history entry (a new, audited change)")
+def revert_gate(feature_id: str):
+    return _revert_feature("gates", feature_id)
+
+
+@bp.operation("POST", f"{PREFIX}/signs/<feature_id>/revert", path=m.FeaturePath, header=m.VersionHeader,
+              body={"application/json": m.RevertBody}, response=m.SavedFeature, errors=WRITE_ERRORS, security=STAFF,
+              summary="Put a sign back as it was after a history entry (a new, audited change)")
+def revert_sign(feature_id: str):
+    return _revert_feature("signs", feature_id)
+
+
+@bp.operation("GET", f"{PREFIX}/entry_routes/<feature_id>/history", path=m.FeaturePath, response=m.FeatureHistory,
+              errors=(400, 401, 403, 404), security=STAFF, summary="An entry route's timeline")
+def route_history(feature_id: str):
+    return _feature_history("routes", feature_id)
+
+
+@bp.operation("POST", f"{PREFIX}/entry_routes/<feature_id>/revert", path=m.FeaturePath, header=m.VersionHeader,
+              body={"application/json": m.RevertBody}, response=m.SavedFeature, errors=WRITE_ERRORS, security=STAFF,
+              summary="Put an entry route back as it was after a history entry")
+def revert_route(feature_id: str):
+    return _revert_feature("routes", feature_id)
+
+
 @bp.operation("POST", f"{PREFIX}/signs", body={"application/json": m.NewSign}, response=m.SavedFeature,
               errors=(400, 401, 403, 415), security=STAFF, status=201,
               summary="Put up a new wayfinding sign in a compound the account keeps")

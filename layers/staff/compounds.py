@@ -115,7 +115,7 @@ def feature_row(store: Store, layer: str, fid) -> pd.Series:
 
 
 def save_feature(store: Store, account: Account, layer: str, fid: str, values: Mapping, loaded_version: int,
-                 now: dt.datetime | None = None) -> FeatureSave:
+                 now: dt.datetime | None = None, action: str = "update") -> FeatureSave:
     """Change a gate or a sign made on version ``loaded_version``; a newer version is a conflict (nothing written)."""
     if layer not in LAYERS:
         raise QuestionError("layer", "expected gates, wayfinding_signs or entry_routes")
@@ -134,7 +134,7 @@ def save_feature(store: Store, account: Account, layer: str, fid: str, values: M
         return FeatureSave(layer, fid, current, [])
     try:
         new = store.apply_changes(layer, [Change(fid, {c.field: clean[c.field] for c in changes}, int(loaded_version))],
-                                  user=account.name, now=now)
+                                  user=account.name, now=now, action=action)
     except VersionConflict:
         row = feature_row(store, layer, fid)
         return FeatureSave(layer, fid, int(row["version"]), changes,
@@ -154,6 +154,33 @@ def feature_history(store: Store, layer: str, fid: str):
     if layer not in LAYERS:
         raise QuestionError("layer", "expected gates or wayfinding_signs")
     return [_entry(r) for r in store.audit_log(layer, fid).to_dict("records")]
+
+
+def revert_feature(store: Store, account: Account, layer: str, fid: str, seq: int,
+                   loaded_version: int | None = None, now: dt.datetime | None = None) -> FeatureSave:
+    """Put a gate, sign or route back as it was right after history entry ``seq`` (0: as first stored), as a
+    new audited change."""
+    if layer not in LAYERS:
+        raise QuestionError("layer", "expected gates, wayfinding_signs or entry_routes")
+    if isinstance(seq, bool) or not isinstance(seq, (int, np.integer)) or seq < 0:
+        raise QuestionError("seq", "expected the number of a history entry")
+    row = feature_row(store, layer, fid)
+    compound_for(store, str(row["compound_id"]), account)
+    entries = feature_history(store, layer, fid)
+    if seq != 0 and seq not in {e.seq for e in entries}:
+        raise QuestionError("seq", f"{fid} has no history entry {seq}")
+    state = {n: shown(n, row[n]) for n in LAYERS[layer]}
+    for entry in reversed(entries):
+        if entry.seq <= seq:
+            break
+        for ch in entry.changes:
+            if ch.field in state:
+                state[ch.field] = ch.before
+    values = {n: state[n] for n in LAYERS[layer] if state[n] != shown(n, row[n])}
+    version = int(row["version"]) if loaded_version is None else loaded_version
+    if not values:
+        return FeatureSave(layer, fid, int(row["version"]), [])
+    return save_feature(store, account, layer, fid, values, version, now, action="revert")
 
 
 def new_sign(store: Store, account: Account, values: Mapping, now: dt.datetime | None = None) -> pd.Series:

@@ -118,3 +118,20 @@ def test_an_older_store_gains_the_route_columns_with_their_defaults(writable_db)
         "entry_routes.blocked", "entry_routes.version", "entry_routes.updated_at", "entry_routes.updated_by"}
     routes = store.read("entry_routes")
     assert (~routes["blocked"]).all() and (routes["version"] == 1).all() and (routes["updated_by"] == "upgrade").all()
+
+
+def test_a_sign_is_reverted_to_an_earlier_state_as_a_new_change(setup):
+    http, store, gate, _, _, tokens = setup
+    signs = store.read("wayfinding_signs")
+    sign = signs[signs["compound_id"] == gate["compound_id"]].iloc[0]
+    h = tokens["jie"]
+    v = int(sign["version"])
+    http.patch(f"/api/v1/signs/{sign['id']}", json={"condition": "damaged"}, headers={**h, "If-Match": f'"{v}"'})
+    http.patch(f"/api/v1/signs/{sign['id']}", json={"condition": "missing"}, headers={**h, "If-Match": f'"{v + 1}"'})
+    history = http.get(f"/api/v1/signs/{sign['id']}/history", headers=h).get_json()["entries"]
+    r = http.post(f"/api/v1/signs/{sign['id']}/revert", json={"seq": history[0]["seq"]}, headers=h)
+    assert r.status_code == 200 and r.get_json()["changes"] == [
+        {"field": "condition", "before": "missing", "after": "damaged"}]
+    assert store.read("wayfinding_signs").set_index("id").loc[sign["id"], "condition"] == "damaged"
+    assert http.get(f"/api/v1/signs/{sign['id']}/history", headers=h).get_json()["entries"][-1]["action"] == "revert"
+    assert http.post(f"/api/v1/signs/{sign['id']}/revert", json={"seq": 0}, headers=tokens["zhan"]).status_code == 403
