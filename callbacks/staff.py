@@ -221,9 +221,36 @@ def ledger_import(n, contents, filename, crs, state):
 
 
 @callback(Output(STAFF.feed, "children"), Input(STAFF.feed_since, "value"), Input(STAFF.feed_user, "value"),
-          State(STAFF.state, "data"), prevent_initial_call=True)
-def change_feed(since, user, state):
-    return views.change_feed(since, user, state)
+          Input(STAFF.feed_district, "value"), State(STAFF.state, "data"), prevent_initial_call=True)
+def change_feed(since, user, adcode, state):
+    return views.change_feed(since, user, state, adcode)
+
+
+@callback(Output(STAFF.message, "children", allow_duplicate=True), Input(STAFF.retire, "n_clicks"),
+          State(STAFF.loaded, "data"), State(STAFF.state, "data"), prevent_initial_call=True)
+def retire_station(n, loaded, state):
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise PreventUpdate
+    return views.retire(loaded, state)
+
+
+@callback(Output(STAFF.create_position, "data"), Output(STAFF.create_marker, "children"),
+          Input(STAFF.create_map, "clickData"), State(STAFF.state, "data"), prevent_initial_call=True)
+def place_new_station(click, state):
+    position, _ = views.tap(click, {"values": {}}, state)
+    if position is no_update:
+        raise PreventUpdate
+    return position, [dl.Marker(position=[position["lat"], position["lon"]])]
+
+
+@callback(Output(STAFF.create_message, "children"), Input(STAFF.create_go, "n_clicks"),
+          State(STAFF.create_name, "value"), State(STAFF.create_address, "value"),
+          State(STAFF.create_operator, "value"), State(STAFF.create_hours, "value"),
+          State(STAFF.create_position, "data"), State(STAFF.state, "data"), prevent_initial_call=True)
+def create_station(n, name, address, operator, hours, position, state):
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise PreventUpdate
+    return views.create(name, address, operator, hours, position, state)
 
 
 @callback(Output(STAFF.compound_list, "children"), Input(STAFF.compound_filter, "value"), State(STAFF.state, "data"),

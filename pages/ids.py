@@ -67,7 +67,9 @@ STAFF = page_ids(
     "conflict", "conflict_save", "history", "ledger_crs", "ledger_links", "ledger_upload", "ledger_result",
     "ledger_apply", "feed_since", "feed_user", "feed", "compound_filter", "compound_list", "compound_panel",
     "compound_loaded", "compound_message", "sign_kind", "sign_text", "sign_gate", "sign_add",
-    "reviewed", "accounts", "account_name", "account_role", "account_stations", "account_street", "account_create",
+    "reviewed", "retire", "create_name", "create_address", "create_operator", "create_hours", "create_map",
+    "create_marker", "create_position", "create_go", "create_message", "feed_district", "accounts", "account_name",
+    "account_role", "account_stations", "account_street", "account_create",
     "account_message",
 )
 

@@ -43,7 +43,7 @@ def hours_form(lang: str) -> html.Div:
     ])
 
 
-def editor(lang: str, settings) -> html.Div:
+def editor(lang: str, settings, admin: bool = False) -> html.Div:
     tiles = TILE_SOURCES.get(settings.tile_source if settings else "none")
     layers = [dl.TileLayer(url=tiles["url"], attribution=tiles["attribution"])] if tiles else []
     layers += [dl.GeoJSON(url="/api/v1/layers/districts?simplify_m=30", interactive=False,
@@ -86,7 +86,9 @@ def editor(lang: str, settings) -> html.Div:
         ]),
         html.Div([html.Button(t("staff.review", lang), id=STAFF.review, n_clicks=0, className="btn"),
                   html.Button(t("staff.save", lang), id=STAFF.save, n_clicks=0, className="btn btn-primary"),
-                  html.Button(t("staff.confirm", lang), id=STAFF.confirm, n_clicks=0, className="btn")],
+                  html.Button(t("staff.confirm", lang), id=STAFF.confirm, n_clicks=0, className="btn"),
+                  html.Button(t("staff.retire", lang), id=STAFF.retire, n_clicks=0, className="btn")
+                  if admin else None],
                  className="staff-actions"),
         html.Div(id=STAFF.message, className="staff-message", **{"aria-live": "polite"}),
         html.Div(id=STAFF.diff),
@@ -163,11 +165,35 @@ def accounts_section(lang: str) -> html.Section:
     ], className="staff-accounts-section")
 
 
-def feed_section(lang: str) -> html.Section:
+def create_section(lang: str) -> html.Section:
+    base = [dl.GeoJSON(url="/api/v1/layers/districts?simplify_m=30", interactive=False,
+                       style={"color": "#8a8f98", "weight": 1.2, "fill": False}),
+            dl.LayerGroup(id=STAFF.create_marker)]
+    return html.Section([
+        html.H2(t("staff.create", lang)),
+        dcc.Store(id=STAFF.create_position, data=None),
+        html.P(t("staff.create.hint", lang), className="staff-note"),
+        _field("name", lang, dcc.Input(id=STAFF.create_name, type="text", maxLength=100, debounce=True)),
+        _field("address", lang, dcc.Input(id=STAFF.create_address, type="text", maxLength=200, debounce=True)),
+        _field("operator", lang, dcc.Input(id=STAFF.create_operator, type="text", maxLength=100, debounce=True)),
+        _field("opening_hours", lang, dcc.Input(id=STAFF.create_hours, type="text", maxLength=500, debounce=True,
+                                                value="Mo-Su 09:00-21:00")),
+        html.Div(dl.Map(base, id=STAFF.create_map, center=[30.6586, 104.0648], zoom=12, minZoom=8, maxZoom=19,
+                        style={"height": "100%", "width": "100%"}), className="staff-map"),
+        html.Button(t("staff.create.go", lang), id=STAFF.create_go, n_clicks=0, className="btn btn-primary"),
+        html.Div(id=STAFF.create_message, **{"aria-live": "polite"}),
+    ], className="staff-create")
+
+
+def feed_section(lang: str, account) -> html.Section:
+    district = dcc.Dropdown(id=STAFF.feed_district, options=views.district_options(account), clearable=True) \
+        if account.role == "city" else dcc.Store(id=STAFF.feed_district, data=None)
     return html.Section([
         html.H2(t("staff.feed", lang)),
         html.Div([html.Label([t("staff.feed.since", lang), dcc.Input(id=STAFF.feed_since, type="date", debounce=True)],
                              className="staff-field"),
+                  html.Label([t("staff.feed.district", lang), district], className="staff-field")
+                  if account.role == "city" else district,
                   html.Label([t("staff.feed.user", lang), dcc.Input(id=STAFF.feed_user, type="text", maxLength=64,
                                                                     debounce=True)], className="staff-field")],
                  className="row"),
@@ -208,9 +234,11 @@ def layout(lang=None, **_ignored):
                           maxLength=100),
                 html.Div(views.station_list("", {"lang": lang}), id=STAFF.list, className="staff-list"),
             ], className="staff-aside"),
-            html.Main([html.P(t("staff.pick", lang), className="staff-note"), editor(lang, settings),
+            html.Main([html.P(t("staff.pick", lang), className="staff-note"),
+                       editor(lang, settings, admin=account.role in ("district", "city")),
+                       create_section(lang) if account.role in ("district", "city") else None,
                        compounds_section(lang) if account.role != "station" else None,
-                       ledger_section(lang), feed_section(lang),
+                       ledger_section(lang), feed_section(lang, account),
                        accounts_section(lang) if account.role in ("district", "city") else None],
                       className="staff-main"),
         ], className="staff-body"),

@@ -480,8 +480,8 @@ def ledger_apply(contents, filename, crs, state):
 
 # -- the feed of recent changes -----------------------------------------------------------------------
 
-def change_feed(since, user, state):
-    """The newest changes to the account's stations, filtered by day and account."""
+def change_feed(since, user, state, adcode=None):
+    """The newest changes to the account's stations, filtered by day, account and district."""
     lang = lang_of(state)
     account = current_account()
     if account is None:
@@ -489,7 +489,8 @@ def change_feed(since, user, state):
     since = since if isinstance(since, str) and len(since) <= 10 else None
     user = user.strip() if isinstance(user, str) and 0 < len(user.strip()) <= 64 else None
     try:
-        feed = edits.changes_in_area(services().store, account, since=since, user=user, limit=50)
+        adcode = adcode if isinstance(adcode, int) and not isinstance(adcode, bool) else None
+        feed = edits.changes_in_area(services().store, account, since=since, user=user, adcode=adcode, limit=50)
     except QuestionError as exc:
         return _refusal(exc, lang)
     if not feed:
@@ -719,3 +720,42 @@ def disable_account_view(name, state):
     except AccessDenied as exc:
         return _refusal(exc, lang)
     return html.P(t("staff.accounts.done_disable", lang, name=name), className="staff-ok")
+
+
+# -- new and retired stations (district and city admins) ---------------------------------------------------
+
+def retire(loaded, state):
+    lang = lang_of(state)
+    account = current_account()
+    if account is None or not isinstance(loaded, dict):
+        return no_update
+    try:
+        edits.retire_station(services().store, account, loaded.get("id"))
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang)
+    except LookupError:
+        return no_update
+    return html.P(t("staff.retired", lang), className="staff-ok")
+
+
+def create(name, address, operator, hours, position, state):
+    lang = lang_of(state)
+    account = current_account()
+    if account is None:
+        return no_update
+    if not isinstance(position, dict):
+        return html.P(t("staff.create.need_position", lang), className="staff-error")
+    values = {"name": _text(name, 100), "address": _text(address, 200), "operator": _text(operator, 100),
+              "opening_hours": _text(hours, 500), "position": position}
+    try:
+        row = edits.create_station(services().store, account, values, services().store.read("districts"))
+    except (QuestionError, AccessDenied) as exc:
+        return _refusal(exc, lang)
+    return html.P(t("staff.create.done", lang, id=row["id"], name=row["name"]), className="staff-ok")
+
+
+def district_options(account: Account) -> list[dict]:
+    districts = services().store.read("districts")
+    if account.role == "district":
+        districts = districts[districts["adcode"].astype(int) == (account.adcode or -1)]
+    return [{"label": n, "value": int(a)} for a, n in zip(districts["adcode"], districts["name"])]

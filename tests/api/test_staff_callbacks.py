@@ -165,3 +165,36 @@ def test_a_district_admin_manages_the_accounts_of_its_district_only(app, writabl
     forged["changedPropIds"] = ['{"name":"zhan-1","type":"staff-account-disable"}.n_clicks']
     assert "已停用 zhan-1" in _text(http.post("/_dash-update-component", json=forged))
     assert store.accounts.get("zhan-1").disabled
+
+
+def test_a_district_admin_creates_and_retires_stations_on_the_page_and_a_street_worker_cannot(app, writable_db):
+    store = GeoPackageStore(writable_db)
+    stations = store.read("stations")
+    first = stations.iloc[0]
+    create_account(store, name="qu-a", role="district", password=PASSWORD, adcode=int(first["adcode"]), by="test")
+    create_account(store, name="jie-a", role="street", password=PASSWORD, street=first["street"],
+                   adcode=int(first["adcode"]), by="test")
+    key, spec = next((k, s) for k, s in _server_callbacks(app) if "staff-create-message" in k)
+    values = {"staff-create-name": "新驿站", "staff-create-address": "测试路 9 号", "staff-create-operator": "街道",
+              "staff-create-hours": "Mo-Su 09:00-21:00",
+              "staff-create-position": {"lon": first.geometry.x + 0.0005, "lat": first.geometry.y},
+              "staff-state": {"lang": "zh"}}
+    payload = _payload(key, spec, [1], [values.get(d["id"]) for d in spec["state"]])
+    street = app.server.test_client()
+    street.post("/login", data={"name": "jie-a", "password": PASSWORD})
+    assert "无权" in _text(street.post("/_dash-update-component", json=payload))
+    admin = app.server.test_client()
+    admin.post("/login", data={"name": "qu-a", "password": PASSWORD})
+    assert "已创建" in _text(admin.post("/_dash-update-component", json=payload))
+    new = store.read("stations").iloc[-1]
+    assert new["name"] == "新驿站" and new["updated_by"] == "qu-a"
+    rkey, rspec = next((k, s) for k, s in _server_callbacks(app) if "staff-message" in k
+                       and any(d["id"] == "staff-retire" for d in s["inputs"]))
+    loaded = {"id": str(new["id"]), "version": 1, "values": {}}
+    retire = _payload(rkey, rspec, [1], [loaded if d["id"] == "staff-loaded" else {"lang": "zh"}
+                                         for d in rspec["state"]])
+    assert "无权" in _text(street.post("/_dash-update-component", json=retire))
+    assert "已撤销" in _text(admin.post("/_dash-update-component", json=retire))
+    import pandas as pd
+
+    assert pd.notna(store.read("stations").set_index("id").loc[new["id"], "retired_at"])
