@@ -115,6 +115,40 @@ def day_kind(day: dt.date) -> DayKind:
     return DayKind.MAKEUP_WORKDAY if weekend else DayKind.WORKDAY
 
 
+def is_working_day(day: dt.date) -> bool:
+    """A day people work in China: a weekday that is no holiday, or a make-up Saturday or Sunday (调休)."""
+    return day_kind(day) in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
+
+
+#: No stretch of China's calendar has this many days in a row without a working day.
+_MAX_DAYS_OFF = 30
+
+
+def add_working_days(moment, n: int) -> dt.datetime:
+    """``moment`` plus ``n`` working days, at the same wall-clock time in Asia/Shanghai.
+
+    Each step goes to the next working day (:func:`is_working_day`): holidays and weekends are
+    skipped, make-up days count. A report sent on 2026-09-30 17:00 is due two working days later
+    at 2026-10-09 17:00 (National Day runs 10-01..07); one sent on Friday 2026-10-09 17:00 on Monday
+    2026-10-12 17:00, the make-up Saturday 10-10 counting as the first.
+
+    Raises
+    ------
+    QuestionError
+        For ``n`` that is not a whole number from 0 to 365, or a moment outside the calendar.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 365:
+        raise QuestionError("working_days", "expected a whole number of working days from 0 to 365")
+    local = check_moment(moment, "moment")
+    day = local.date()
+    for _ in range(n):
+        for _ in range(_MAX_DAYS_OFF):
+            day += dt.timedelta(days=1)
+            if is_working_day(day):
+                break
+    return check_moment(dt.datetime.combine(day, local.time(), tzinfo=local.tzinfo), "moment")
+
+
 def holiday_name(day: dt.date) -> str | None:
     """The key of the official holiday a date belongs to, or that a make-up working day serves.
 
