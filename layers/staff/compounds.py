@@ -22,7 +22,7 @@ from shapely.ops import nearest_points
 from layers.common.errors import AccessDenied, QuestionError
 from layers.common.geodesy import haversine_m
 from layers.staff.accounts import Account
-from layers.staff.stations import FieldChange, _entry, check_value, row_by_id, shown
+from layers.staff.stations import FieldChange, _entry, check_value, rewind, row_by_id, shown
 from mapdata.schemas import opening_hours_error
 from mapdata.store import Change, Store, VersionConflict
 from mapdata.vocabulary import SIGN_CONDITIONS, SIGN_KINDS
@@ -166,16 +166,7 @@ def revert_feature(store: Store, account: Account, layer: str, fid: str, seq: in
         raise QuestionError("seq", "expected the number of a history entry")
     row = feature_row(store, layer, fid)
     compound_for(store, str(row["compound_id"]), account)
-    entries = feature_history(store, layer, fid)
-    if seq != 0 and seq not in {e.seq for e in entries}:
-        raise QuestionError("seq", f"{fid} has no history entry {seq}")
-    state = {n: shown(n, row[n]) for n in LAYERS[layer]}
-    for entry in reversed(entries):
-        if entry.seq <= seq:
-            break
-        for ch in entry.changes:
-            if ch.field in state:
-                state[ch.field] = ch.before
+    state = rewind({n: shown(n, row[n]) for n in LAYERS[layer]}, feature_history(store, layer, fid), int(seq), fid)
     values = {n: state[n] for n in LAYERS[layer] if state[n] != shown(n, row[n])}
     version = int(row["version"]) if loaded_version is None else loaded_version
     if not values:

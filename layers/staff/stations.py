@@ -339,13 +339,12 @@ def history(store: Store, station_id: str) -> list[HistoryEntry]:
     return [_entry(r) for r in log.to_dict("records")]
 
 
-def state_after(store: Store, station_id: str, seq: int) -> dict:
-    """The station's editable fields as they were right after audit entry ``seq`` (0: as first stored)."""
-    row = _station(store, station_id)
-    state = {name: shown(name, _row_value(row, name)) for name in EDITABLE}
-    entries = history(store, station_id)
+def rewind(current: dict, entries: list[HistoryEntry], seq: int, what: str) -> dict:
+    """``current`` (field → value now) as it was right after history entry ``seq`` (0: as first stored),
+    undoing the later entries newest first."""
     if seq != 0 and seq not in {e.seq for e in entries}:
-        raise QuestionError("seq", f"station {station_id} has no history entry {seq}")
+        raise QuestionError("seq", f"{what} has no history entry {seq}")
+    state = dict(current)
     for entry in reversed(entries):
         if entry.seq <= seq:
             break
@@ -353,6 +352,13 @@ def state_after(store: Store, station_id: str, seq: int) -> dict:
             if ch.field in state:
                 state[ch.field] = ch.before
     return state
+
+
+def state_after(store: Store, station_id: str, seq: int) -> dict:
+    """The station's editable fields as they were right after audit entry ``seq`` (0: as first stored)."""
+    row = _station(store, station_id)
+    current = {name: shown(name, _row_value(row, name)) for name in EDITABLE}
+    return rewind(current, history(store, station_id), seq, f"station {station_id}")
 
 
 def revert(store: Store, account: Account, station_id: str, seq: int, districts: gpd.GeoDataFrame,
