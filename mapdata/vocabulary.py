@@ -46,3 +46,27 @@ TIMEZONE = "Asia/Shanghai"
 
 #: Coordinate systems accepted on input. Everything stored is WGS-84.
 INPUT_CRS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    key: str
+    zh: str
+    en: str
+    #: what the report is about: a station, a compound (gate, sign, route) or either
+    about: str
+
+
+#: What riders report (the service ledger's kinds); the key is stored and used by the Open311 API.
+REPORT_KINDS: tuple[ReportKind, ...] = (
+    ReportKind("facility_broken", "设施损坏", "Facility broken", "station"),
+    ReportKind("closed_in_hours", "未按时开放", "Closed during its hours", "station"),
+    ReportKind("wrong_info", "信息有误", "Wrong information", "any"),
+    ReportKind("gate_refuses", "小区门禁不让进", "Compound gate refuses riders", "compound"),
+    ReportKind("sign_missing", "指示牌缺失或损坏", "Sign missing or damaged", "compound"),
+    ReportKind("hazard", "安全隐患", "Hazard", "any"),
+    ReportKind("suggestion", "建议（骑思妙想）", "Suggestion", "any"),
+)
+REPORT_KIND_KEYS: tuple[str, ...] = tuple(k.key for k in REPORT_KINDS)
+#: A report's states, in the order it moves through them; the last three end it.
+REPORT_STATES: tuple[str, ...] = ("new", "acknowledged", "in_progress", "resolved", "rejected", "duplicate")
