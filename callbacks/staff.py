@@ -115,7 +115,9 @@ def quick_choice(_m, _c, _n, amenities_out, state):
           Input(STAFF.map, "clickData"), State(STAFF.loaded, "data"), State(STAFF.state, "data"),
           prevent_initial_call=True)
 def tap_position(click, loaded, state):
-    position, note = views.tap(click, loaded, state)
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("values"), dict):
+        raise PreventUpdate  # no station open
+    position, note = views.tap(click, loaded["values"].get("position"), state)
     if position is no_update:
         return no_update, no_update, no_update
     return position, note, [dl.Marker(position=[position["lat"], position["lon"]])]
@@ -237,7 +239,7 @@ def retire_station(n, loaded, state):
 @callback(Output(STAFF.create_position, "data"), Output(STAFF.create_marker, "children"),
           Input(STAFF.create_map, "clickData"), State(STAFF.state, "data"), prevent_initial_call=True)
 def place_new_station(click, state):
-    position, _ = views.tap(click, {"values": {}}, state)
+    position, _ = views.tap(click, None, state)
     if position is no_update:
         raise PreventUpdate
     return position, [dl.Marker(position=[position["lat"], position["lon"]])]

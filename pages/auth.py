@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlparse
 
-from flask import Blueprint, Flask, Response, current_app, redirect, request, session
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -108,8 +108,6 @@ def _same_origin() -> Response | None:
     if parsed.netloc and parsed.netloc == request.host:
         return None
     if request.path.startswith("/api/"):
-        from flask import jsonify
-
         resp = jsonify({"error": {"code": "cross_origin", "field": "Origin",
                                   "message": "a state-changing request must come from this site"}})
         resp.status_code = 403

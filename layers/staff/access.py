@@ -17,7 +17,8 @@ import shapely
 from layers.common.errors import AccessDenied
 from layers.staff.accounts import Account
 
-__all__ = ["AccessDenied", "area_of", "editable_mask", "may_create_or_retire", "may_edit_station", "require_station"]
+__all__ = ["AccessDenied", "editable_mask", "may_create_or_retire", "may_edit_station", "position_allowed",
+           "require_station"]
 
 
 def may_edit_station(account: Account | None, station: pd.Series | dict) -> bool:
@@ -64,13 +65,12 @@ def may_create_or_retire(account: Account | None, adcode: int) -> bool:
     return account.role == "city" or (account.role == "district" and account.adcode == int(adcode))
 
 
-def area_of(account: Account, districts: gpd.GeoDataFrame, station_adcode: int | None = None):
-    """The polygon a position set by ``account`` must lie in: its district (a station or street account:
-    the station's district), all of Chengdu for the city."""
+def position_allowed(account: Account, districts: gpd.GeoDataFrame, lon: float, lat: float,
+                     station_adcode: int | None = None) -> bool:
+    """Whether a position set by ``account`` lies in its area: its district (a station or street account:
+    the station's district), any district of Chengdu for the city (no union of them is needed)."""
     if account.role == "city":
-        return shapely.union_all(districts.geometry.values)
+        return bool(shapely.contains_xy(districts.geometry.values, lon, lat).any())
     adcode = account.adcode if account.role in ("district", "street") else station_adcode
     row = districts[districts["adcode"].astype(np.int64) == int(adcode if adcode is not None else -1)]
-    if row.empty:
-        return None
-    return row.geometry.iloc[0]
+    return not row.empty and bool(shapely.contains_xy(row.geometry.iloc[0], lon, lat))

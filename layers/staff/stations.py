@@ -20,9 +20,9 @@ from shapely.geometry import Point
 
 from layers.common.amenities import parse_amenities
 from layers.common.calendar import as_local, check_moment
-from layers.common.errors import QuestionError
+from layers.common.errors import AccessDenied, QuestionError
 from layers.common.geodesy import haversine_m
-from layers.staff.access import AccessDenied, area_of, editable_mask, may_create_or_retire, require_station
+from layers.staff.access import editable_mask, may_create_or_retire, position_allowed, require_station
 from layers.staff.accounts import Account
 from mapdata import clock
 from mapdata.schemas import opening_hours_error
@@ -239,8 +239,7 @@ def plan_edit(row: pd.Series, values: Mapping, account: Account, districts: gpd.
 
 
 def _check_move(row: pd.Series, point: Point, account: Account, districts: gpd.GeoDataFrame) -> list[str]:
-    area = area_of(account, districts, int(row["adcode"]))
-    if area is None or not shapely.contains_xy(area, point.x, point.y):
+    if not position_allowed(account, districts, point.x, point.y, int(row["adcode"])):
         raise AccessDenied("position", "the new position is outside this account's area")
     moved = float(haversine_m(row.geometry.y, row.geometry.x, point.y, point.x))
     if moved > MOVE_WARNING_M:

@@ -192,9 +192,9 @@ def quick_choice(kind, amenities_out, state):
     return no_update, no_update, no_update, no_update
 
 
-def tap(click, loaded, state):
-    """(new position, note of the distance) from a tap on the map."""
-    if not isinstance(click, dict) or not isinstance(loaded, dict):
+def tap(click, old, state):
+    """(new position, note of the distance from ``old`` — {lon, lat} or None) from a tap on the map."""
+    if not isinstance(click, dict):
         return no_update, no_update
     latlng = click.get("latlng")
     if not isinstance(latlng, dict):
@@ -203,11 +203,10 @@ def tap(click, loaded, state):
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)) \
             or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return no_update, no_update
-    old = (loaded.get("values") or {}).get("position") or {}
     position = {"lon": round(float(lon), 7), "lat": round(float(lat), 7)}
     try:
         moved = float(haversine_m(old["lat"], old["lon"], lat, lon))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):  # no position before, or a forged one
         return position, None
     return position, t("staff.moved", lang_of(state), m=f"{moved:.0f}")
 
