@@ -70,3 +70,11 @@ REPORT_KINDS: tuple[ReportKind, ...] = (
 REPORT_KIND_KEYS: tuple[str, ...] = tuple(k.key for k in REPORT_KINDS)
 #: A report's states, in the order it moves through them; the last three end it.
 REPORT_STATES: tuple[str, ...] = ("new", "acknowledged", "in_progress", "resolved", "rejected", "duplicate")
+#: Each state's name on the ledger (zh, en).
+REPORT_STATE_NAMES: dict[str, tuple[str, str]] = {
+    "new": ("新报告", "New"), "acknowledged": ("已受理", "Acknowledged"), "in_progress": ("处理中", "In progress"),
+    "resolved": ("已解决", "Resolved"), "rejected": ("不予处理", "Rejected"), "duplicate": ("重复", "Duplicate"),
+}
+#: Points a rider code earns when staff confirm a report of each kind as true (属实): the one table of amounts.
+REPORT_POINTS: dict[str, int] = {"facility_broken": 10, "closed_in_hours": 10, "wrong_info": 5, "gate_refuses": 10,
+                                 "sign_missing": 5, "hazard": 15, "suggestion": 5}

@@ -83,6 +83,10 @@ class Store(Protocol):
     def accounts(self):
         """Staff accounts and API tokens (``mapdata.store.accounts.AccountTable``)."""
 
+    @property
+    def reports(self):
+        """Riders' reports, points and rewards (``mapdata.store.reports.ReportTable``)."""
+
     def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame:
         """The history of edits, oldest first."""
 

@@ -30,6 +30,7 @@ from mapdata.schemas import SPECS, LayerValidationError, validate
 from mapdata.store.accounts import AUDIT_TABLE, AccountTable
 from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
 from mapdata.store.columns import deserialise, jsonable, serialise
+from mapdata.store.reports import ReportTable
 from mapdata.vocabulary import TIMEZONE
 
 META_TABLE = "dataset_meta"
@@ -83,6 +84,7 @@ class GeoPackageStore:
         self._versions: tuple[int, dict[str, str]] | None = None  # (file mtime, layer -> version)
         self._lock = threading.RLock()
         self._accounts = AccountTable(self.path)
+        self._reports = ReportTable(self.path)
         self._outline_cache: tuple[str, object] | None = None
 
     # -- reading ------------------------------------------------------------------------
@@ -278,6 +280,11 @@ class GeoPackageStore:
     def accounts(self) -> AccountTable:
         """Staff accounts and API tokens, kept in this same file."""
         return self._accounts
+
+    @property
+    def reports(self) -> ReportTable:
+        """Riders' reports, their photos, the points ledger and the rewards, kept in this same file."""
+        return self._reports
 
     # -- edits ----------------------------------------------------------------------------
     def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
