@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     import callbacks.planner  # noqa: F401  (registers the planner page's callbacks)
     import callbacks.rider  # noqa: F401  (registers the rider page's callbacks)
+    import callbacks.rider_reports  # noqa: F401  (the rider page's reports, rider code and points)
     import callbacks.staff  # noqa: F401  (registers the staff workspace's callbacks)
+    import callbacks.staff_reports  # noqa: F401  (the workspace's reports queue, redemption and rewards)
 
     app = dash.Dash(
         __name__,

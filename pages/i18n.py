@@ -428,6 +428,12 @@ TEXT.update({
     "staff.ledger.row": {"zh": "第 {row} 行", "en": "Row {row}"},
     "staff.ledger.too_big": {"zh": "文件太大（最多 {mb} MB）。", "en": "The file is too large (at most {mb} MB)."},
 })
+# the reports' labels live beside, one module per page, merged here
+from pages.i18n_rider_reports import TEXT as _RIDER_REPORTS  # noqa: E402
+from pages.i18n_staff_reports import TEXT as _STAFF_REPORTS  # noqa: E402
+
+TEXT.update(_RIDER_REPORTS)
+TEXT.update(_STAFF_REPORTS)
 for _a in AMENITIES:
     TEXT[f"amenity.{_a.key}"] = {"zh": _a.zh, "en": _a.en}
 # holidays by chinesecalendar's key (its English name), in its own Chinese and English

@@ -19,6 +19,12 @@ RIDER = page_ids(
 )
 
 
+#: The rider page's report form, rider code, my reports and points (ids of their own, beside RIDER's).
+RIDER_REPORT = page_ids("rreport", "open")
+#: The staff workspace's reports queue, redemption and rewards (beside STAFF's).
+STAFF_REPORTS = page_ids("sreports", "section")
+
+
 def result_id(station_id: str) -> dict:
     """The pattern-matching id of one station in the result list."""
     return {"type": f"{RIDER.prefix}-result", "id": station_id}
