@@ -5,6 +5,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +33,9 @@ class Settings:
     demo_seed: int = 20250401
     #: session cookies only over HTTPS (set NUANXIN_SECURE_COOKIES=1 behind TLS)
     secure_cookies: bool = False
+    #: the site's public address, printed in the posters' QR codes (``<public_url>/s/<id>``); None: the
+    #: address each request came to
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -49,4 +53,25 @@ class Settings:
             secret_key=env.get("NUANXIN_SECRET_KEY") or secrets.token_hex(32),
             demo_seed=int(env.get("NUANXIN_SEED", "20250401")),
             secure_cookies=env.get("NUANXIN_SECURE_COOKIES", "0") == "1",
+            public_url=public_url(env.get("NUANXIN_PUBLIC_URL")),
         )
+
+
+def public_url(value: str | None, name: str = "NUANXIN_PUBLIC_URL") -> str | None:
+    """A site's public base URL checked: http(s) with a host, no query, fragment, user or password, without its
+    trailing ``/``; None when unset or blank. ``name`` is what an error calls it."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises for a port out of range
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in text):
+        raise ValueError(f"{name}={text[:80]!r}: expected an http:// or https:// URL with a host, "
+                         "such as https://nuanxin.example.cn")
+    if "?" in text or "#" in text or parts.username or parts.password:
+        raise ValueError(f"{name}={text[:80]!r}: a public URL has no query, fragment, user or password")
+    return text.rstrip("/")
