@@ -16,7 +16,7 @@ from layers.planning.coverage import DEFAULT_H3_RES
 from layers.planning.questions import H3_RES_RANGE
 from layers.planning.siting import MAX_K
 from layers.rider.catalogue import PUBLIC_LAYERS, PUBLIC_PROPERTIES, SIMPLIFY_STEPS_M
-from mapdata.vocabulary import AMENITY_KEYS, SIGN_CONDITIONS, SIGN_KINDS, STATION_STATUSES
+from mapdata.vocabulary import AMENITY_KEYS, REPORT_KIND_KEYS, REPORT_STATES, SIGN_CONDITIONS, SIGN_KINDS, STATION_STATUSES
 
 Crs = Literal["wgs84", "gcj02", "bd09"]
 Mode = Literal["straight", "network"]
@@ -155,7 +155,8 @@ class RowProblem(BaseModel):
 class ErrorDetail(BaseModel):
     code: Literal["invalid_parameter", "invalid_rows", "invalid_body", "not_found", "method_not_allowed",
                   "unsupported_media_type", "payload_too_large", "limit_exceeded", "http_error", "internal_error",
-                  "unauthorized", "forbidden", "csrf", "cross_origin", "version_conflict", "version_required"]
+                  "unauthorized", "forbidden", "csrf", "cross_origin", "version_conflict", "version_required",
+                  "rate_limited", "insufficient_points"]
     field: str | None = Field(description="the parameter or field at fault")
     message: str
     rows: list[RowProblem] | None = Field(None, description="invalid_rows / invalid_body: up to 100 problems")
@@ -164,6 +165,8 @@ class ErrorDetail(BaseModel):
     current: StaffStation | None = Field(None, description="version_conflict: the station as it is now")
     theirs: list[FieldChangeOut] | None = Field(None, description="version_conflict: what others changed since "
                                                                   "the version you loaded")
+    retry_after: int | None = Field(None, description="rate_limited: seconds to wait (also in Retry-After)")
+    balance: int | None = Field(None, description="insufficient_points: the rider code's balance")
 
 
 class ErrorResponse(BaseModel):
@@ -833,3 +836,370 @@ class FeatureHistory(BaseModel):
 
 
 ErrorDetail.model_rebuild()
+
+
+# --- riders' reports: the ledger, points, rewards ----------------------------------------------------
+
+_KINDS = Literal[REPORT_KIND_KEYS]  # type: ignore[valid-type]
+_STATE_FILTER = Literal["open", "closed", "all", *REPORT_STATES]  # type: ignore[valid-type]
+#: A report's reference number as riders quote it (NX000123), or its bare number.
+REF_PATTERN = r"^(?:[Nn][Xx]-?)?\d{1,9}$"
+#: A rider code (暖新码): 16 letters and digits, in groups of four with or without dashes.
+RIDER_CODE_PATTERN = r"^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$"
+
+
+class ReportStep(BaseModel):
+    at: str
+    state: str
+    answer: str
+
+
+class ReportPublic(BaseModel):
+    """A report as riders and anyone see it: never who reported it or who answered."""
+
+    ref: str
+    id: int
+    kind: str
+    kind_zh: str
+    kind_en: str
+    amenity: str | None
+    station_id: str | None
+    compound_id: str | None
+    place: str
+    lon: float
+    lat: float
+    adcode: int | None
+    note: str
+    state: str
+    state_zh: str
+    state_en: str
+    open: bool
+    riders: int
+    received_at: str
+    updated_at: str
+    acknowledge_by: str
+    resolve_by: str
+    closed_at: str | None
+    answer: str
+    verified: bool
+    duplicate_of: str | None
+
+
+class ReportRow(ReportPublic):
+    """A report on the ledger: lateness, age, days taken, the version to send back."""
+
+    overdue: list[Literal["acknowledge", "resolve"]]
+    age_hours: float
+    days_taken: float
+    street: str | None
+    reason: str | None
+    public_answer: str
+    verified_by: str | None
+    verified_at: str | None
+    acknowledged_at: str | None
+    version: int
+    status_set: dict | None
+    channel: str
+    points: int
+
+
+class ReportQueueQuery(_Query):
+    state: _STATE_FILTER = Field("open", description="one state, open (new, acknowledged, in progress), closed or all")
+    kind: _KINDS | Literal[""] | None = Field(None, description="only this kind")
+    overdue: Literal["true", "false"] = Field("false", description="true: only open reports late to acknowledge "
+                                                                   "or resolve")
+    since: QueryDay | None = Field(None, description="received on or after this day", **_text(OPTIONAL_DAY_PATTERN))
+    until: QueryDay | None = Field(None, description="received on or before this day",
+                                   **_text(OPTIONAL_DAY_PATTERN))
+    station_id: str | None = Field(None, max_length=64, description="only this station's reports")
+    offset: QueryInt = Field(0, ge=0, le=10_000_000)
+    limit: QueryInt = Field(50, ge=1, le=200)
+
+    @field_validator("since", "until", "kind", "station_id", mode="before")
+    @classmethod
+    def _blank(cls, v):
+        return _empty_is_none(v)
+
+
+class ReportQueue(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    counts: dict[str, int]
+    overdue: int
+    reports: list[ReportRow]
+
+
+class ReportPath(BaseModel):
+    ref: str = Field(description="the reference number, e.g. NX000123", json_schema_extra={"pattern": REF_PATTERN})
+
+
+class ReportSighting(BaseModel):
+    at: str
+    note: str
+    photo_id: int | None
+    with_code: bool
+
+
+class ReportPhotoInfo(BaseModel):
+    id: int
+    media_type: str
+    width: int
+    height: int
+
+
+class ReportEvent(BaseModel):
+    at: str
+    by: str
+    action: str
+    before: dict | None
+    after: dict | None
+
+
+class ReportDetail(ReportRow):
+    sightings: list[ReportSighting]
+    photos: list[ReportPhotoInfo]
+    history: list[ReportEvent]
+    duplicates: list[str]
+
+
+class ReportAction(BaseModel):
+    """A step on the ledger; the version loaded goes in If-Match (optional: without it the step is taken on
+    the current version)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["acknowledge", "start", "resolve", "reject", "duplicate", "reopen"]
+    answer: str | None = Field(None, max_length=500, description="the public answer the rider reads")
+    reason: str | None = Field(None, max_length=500, description="reject: why (required, the rider reads it)")
+    duplicate_of: str | None = Field(None, max_length=20, description="duplicate: the report it repeats",
+                                     json_schema_extra={"pattern": REF_PATTERN})
+    clear_status: bool = Field(False, description="resolve: also end the temporary status this report set")
+
+
+class ReportStatusBody(BaseModel):
+    """The station's temporary status in one step from its report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    until: str = Field(min_length=10, max_length=40, description="ISO 8601, in the future",
+                       json_schema_extra={"pattern": MOMENT_PATTERN})
+    note: str | None = Field(None, max_length=200)
+    closed: bool = Field(False, description="true: the station is closed; false: the report's amenity is out")
+
+
+class Award(BaseModel):
+    id: int
+    points: int
+
+
+class ConfirmedReport(ReportRow):
+    awarded: list[Award] = Field(description="points entries written now (none when it was confirmed before)")
+
+
+class ReportLedgerPath(BaseModel):
+    format: Literal["csv", "xlsx"]
+
+
+class ReportLedgerQuery(_Query):
+    state: _STATE_FILTER = Field("all")
+    kind: _KINDS | Literal[""] | None = None
+    since: QueryDay | None = Field(None, **_text(OPTIONAL_DAY_PATTERN))
+    until: QueryDay | None = Field(None, **_text(OPTIONAL_DAY_PATTERN))
+
+    @field_validator("since", "until", "kind", mode="before")
+    @classmethod
+    def _blank(cls, v):
+        return _empty_is_none(v)
+
+
+class PhotoPath(BaseModel):
+    photo_id: int = Field(ge=1, le=999_999_999)
+
+
+class RiderPath(BaseModel):
+    code: str = Field(description="the rider code (暖新码)", json_schema_extra={"pattern": RIDER_CODE_PATTERN})
+
+
+class PointsEntry(BaseModel):
+    id: int
+    at: str
+    entry: Literal["award", "redemption", "correction"]
+    points: int
+    report: str | None
+    reward_id: int | None
+    station_id: str | None
+    note: str
+
+
+class RiderPoints(BaseModel):
+    code: str
+    balance: int
+    entries: list[PointsEntry]
+
+
+class Reward(BaseModel):
+    id: int
+    adcode: int
+    name: str
+    points: int
+    active: bool
+    version: int
+
+
+class RewardList(BaseModel):
+    adcode: int
+    rewards: list[Reward]
+
+
+class RewardsQuery(_Query):
+    adcode: QueryInt = Field(description="the district's adcode")
+
+
+class RewardPath(BaseModel):
+    reward_id: int = Field(ge=1, le=999_999_999)
+
+
+class NewReward(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    adcode: BodyInt = Field(description="the district whose catalogue it joins")
+    name: str = Field(min_length=1, max_length=60)
+    points: BodyInt = Field(ge=1, le=100_000)
+
+
+class RewardPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=60)
+    points: BodyInt | None = Field(None, ge=1, le=100_000)
+    active: bool | None = None
+
+    def changed(self) -> dict:
+        return {k: getattr(self, k) for k in self.model_fields_set if getattr(self, k) is not None}
+
+
+class RedemptionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reward_id: BodyInt = Field(ge=1, le=999_999_999)
+    station_id: str = Field(min_length=1, max_length=64, description="the station where the reward is given")
+
+
+class CorrectionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    points: BodyInt = Field(ge=-10_000, le=10_000, description="plus or minus, not 0")
+    note: str = Field(min_length=2, max_length=200, description="why")
+
+
+class PointsTaken(BaseModel):
+    entry: PointsEntry
+    balance: int
+    reward: Reward | None = None
+
+
+# --- Open311 GeoReport v2 ----------------------------------------------------------------------------
+
+class Open311Error(BaseModel):
+    code: int
+    description: str
+    field: str | None = Field(None, description="the parameter at fault (an extension of the standard)")
+
+
+class Open311Errors(RootModel[list[Open311Error]]):
+    pass
+
+
+class Open311Service(BaseModel):
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool
+    type: Literal["realtime", "batch", "blackbox"]
+    keywords: str
+    group: str
+
+
+class Open311Services(RootModel[list[Open311Service]]):
+    pass
+
+
+class Open311Value(BaseModel):
+    key: str
+    name: str
+
+
+class Open311Attribute(BaseModel):
+    variable: bool
+    code: str
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+    required: bool
+    datatype_description: str
+    order: int
+    description: str
+    values: list[Open311Value] | None = None
+
+
+class Open311Definition(BaseModel):
+    service_code: str
+    attributes: list[Open311Attribute]
+
+
+class Open311ServicePath(BaseModel):
+    service_code: _KINDS = Field(description="the service code")
+
+
+class Open311RequestPath(BaseModel):
+    service_request_id: str = Field(description="the reference number, e.g. NX000123",
+                                    json_schema_extra={"pattern": REF_PATTERN})
+
+
+class Open311Request(BaseModel):
+    service_request_id: str
+    status: Literal["open", "closed"]
+    status_notes: str | None
+    service_name: str
+    service_code: str
+    description: str
+    agency_responsible: str | None
+    service_notice: str | None
+    requested_datetime: str
+    updated_datetime: str
+    expected_datetime: str | None
+    address: str
+    address_id: str | None
+    zipcode: str | None
+    lat: float
+    long: float
+    media_url: str | None
+    state: str = Field(description="the ledger's own state behind open/closed (an extension)")
+    riders: int = Field(description="how many riders reported it (an extension)")
+
+
+class Open311Requests(RootModel[list[Open311Request]]):
+    pass
+
+
+class Open311RequestsQuery(_Query):
+    service_request_id: str | None = Field(None, max_length=2000, description="reference numbers, comma-separated",
+                                           json_schema_extra={"pattern": r"^(?:(?:[Nn][Xx]-?)?\d{1,9}"
+                                                                         r"(?:,(?:[Nn][Xx]-?)?\d{1,9}){0,99})?$"})
+    service_code: _KINDS | Literal[""] | None = None
+    status: Literal["open", "closed", "open,closed", "closed,open", ""] | None = None
+    start_date: str | None = Field(None, max_length=40, description="ISO 8601: requested on or after",
+                                   json_schema_extra={"pattern": MOMENT_PATTERN})
+    end_date: str | None = Field(None, max_length=40, description="ISO 8601: requested before",
+                                 json_schema_extra={"pattern": MOMENT_PATTERN})
+    jurisdiction_id: str | None = Field(None, max_length=100, description="accepted and ignored: one jurisdiction")
+
+
+class Open311Created(BaseModel):
+    service_request_id: str
+    service_notice: str
+    account_id: str | None = None
+    token: str | None = None
+
+
+class Open311CreatedList(RootModel[list[Open311Created]]):
+    pass

@@ -17,6 +17,8 @@ _ERROR_TEXT = {400: "a parameter, the body or some of its rows are invalid", 404
                412: "If-Match names a version that is no longer current: the error carries the current values",
                428: "the route changes a versioned row: send If-Match with the version you loaded",
                415: "the Content-Type is not one the route reads",
+               409: "the rider code's balance is too small for this (insufficient_points, with the balance)",
+               429: "too many reports from this rider code or address: wait Retry-After seconds",
                422: "valid, but beyond what one request may cost (limit_exceeded: the error names the limit and "
                     "the amount asked)"}
 
@@ -40,6 +42,8 @@ class Operation:
     security: tuple[str, ...] = ()
     header: type[BaseModel] | None = None
     status: int = 200
+    #: the shape of this route's errors when it is not the API's own (Open311 answers a list of errors)
+    error_model: type[BaseModel] | None = None
 
     @property
     def path_template(self) -> str:
@@ -66,7 +70,7 @@ class ApiBlueprint(Blueprint):
 def _models(operations: list[Operation], error_model: type[BaseModel]) -> list[type[BaseModel]]:
     found: dict[str, type[BaseModel]] = {error_model.__name__: error_model}
     for op in operations:
-        for model in (op.query, op.path, op.header, op.response, *op.body.values()):
+        for model in (op.query, op.path, op.header, op.response, op.error_model, *op.body.values()):
             if isinstance(model, type) and issubclass(model, BaseModel):
                 found[model.__name__] = model
     return list(found.values())
@@ -116,8 +120,10 @@ def openapi_document(app: Flask, *, title: str, version: str, description: str,
                                     "content": {media: {"schema": _ref(model)} for media, model in op.body.items()}}
         ok = {"description": op.response_description}
         ok["content"] = {op.response_type: {"schema": _ref(op.response)} if op.response else {}}
+        errors = error_content if op.error_model is None else \
+            {"application/json": {"schema": _ref(op.error_model)}}
         entry["responses"] = {str(op.status): ok, **{str(code): {"description": _ERROR_TEXT.get(code, "error"),
-                                                                 "content": error_content} for code in op.errors}}
+                                                                 "content": errors} for code in op.errors}}
         if op.security:
             entry["security"] = [{name: []} for name in op.security]
         paths.setdefault(op.path_template, {})[op.method.lower()] = entry
