@@ -179,7 +179,8 @@ def requests_list():
     if end is not None:
         clauses.append("received_at < ?")
         args.append(end)
-    rows = services().store.reports.select(" AND ".join(clauses) or "1", args, order="id DESC", limit=MAX_RESULTS)
+    rows = services().store.reports.select(" AND ".join(clauses) or "1", args, order="received_at DESC, id DESC",
+                                           limit=MAX_RESULTS)
     names = _district_names()
     body = m.Open311Requests.model_validate([_request_view(r, names) for r in rows])
     return Response(body.model_dump_json(), mimetype="application/json")

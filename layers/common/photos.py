@@ -65,6 +65,8 @@ def clean_photo(data, field: str = "photo") -> Photo:
                 return Photo(out.getvalue(), "image/jpeg", img.width, img.height)
     except QuestionError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            ValueError, SyntaxError) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise QuestionError(field, f"the photo has far too many pixels; at most {MAX_PIXELS // 1_000_000} "
+                                   "megapixels") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise QuestionError(field, f"expected a JPEG or PNG photo that opens ({type(exc).__name__})") from None
