@@ -22,7 +22,14 @@ RIDER = page_ids(
 #: The rider page's report form, rider code, my reports and points (ids of their own, beside RIDER's).
 RIDER_REPORT = page_ids("rreport", "open")
 #: The staff workspace's reports queue, redemption and rewards (beside STAFF's).
-STAFF_REPORTS = page_ids("sreports", "section")
+STAFF_REPORTS = page_ids(
+    "sreports", "section", "counts", "state_counts", "f_state", "f_kind", "f_overdue", "f_since", "f_until",
+    "offset", "changed", "queue", "page_info", "prev", "next", "detail", "loaded", "panel", "message", "answer",
+    "clear_status", "reason", "duplicate_of", "status_kind", "status_quick", "status_until", "status_note",
+    "open_editor", "editor_message", "dl_xlsx", "dl_csv", "summary", "dl_summary", "code", "scan", "scan_message",
+    "balance", "station", "reward", "redeem", "redeem_message", "catalogue_district", "catalogue", "reward_name",
+    "reward_points", "reward_add", "catalogue_message",
+)
 
 
 def result_id(station_id: str) -> dict:

@@ -15,6 +15,7 @@ from pages.context import services
 from pages.i18n import language, t
 from pages.ids import STAFF, hours_input_id
 from pages.staff import views
+from pages.staff.reports import points_section, reports_section
 
 dash.register_page(__name__, path="/staff", title="驿站工作台 · 暖新地图")
 
@@ -236,6 +237,7 @@ def layout(lang=None, **_ignored):
             ], className="staff-aside"),
             html.Main([html.P(t("staff.pick", lang), className="staff-note"),
                        editor(lang, settings, admin=account.role in ("district", "city")),
+                       reports_section(lang), points_section(lang, account),
                        create_section(lang) if account.role in ("district", "city") else None,
                        compounds_section(lang) if account.role != "station" else None,
                        ledger_section(lang), feed_section(lang, account),
