@@ -272,3 +272,18 @@ def test_a_reports_photo_is_shown_from_the_staff_only_photo_route(world):
     got = http.get(src)
     assert got.status_code == 200 and got.mimetype == "image/jpeg"
     assert world.app.server.test_client().get(src).status_code in (401, 403)  # not without a session
+
+
+def test_the_station_editor_opens_on_the_reports_station_for_an_account_that_keeps_it(world):
+    loaded = {"id": world.mine.report_id, "version": 1}
+    values = {IDS.open_editor: 1, IDS.loaded: loaded, "staff-state": {"lang": "zh"}}
+    hours = {"staff-hours": [{"type": "staff-hours", "day": d, "slot": k} for d in range(7) for k in range(4)]}
+    answer = call(_client(world.app, "qu-r"), world.app, "open_station_editor", values, trigger=IDS.open_editor,
+                  patterns=hours)
+    assert answer["staff-name"]["value"] == world.station["name"]
+    assert answer["staff-loaded"]["data"]["id"] == world.station["id"]
+    assert world.station["name"] in _text(answer[IDS.editor_message])
+    # the station account keeps another station: its editor is not opened on this one
+    answer = call(_client(world.app, "zhan-r"), world.app, "open_station_editor", values, trigger=IDS.open_editor,
+                  patterns=hours)
+    assert "staff-name" not in answer and "不归本账号管理" in _text(answer[IDS.editor_message])
