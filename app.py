@@ -18,7 +18,7 @@ from layers.services import EXTENSION, Services, services_of
 from mapdata.config import TILE_SOURCES, Settings
 from mapdata.schemas import SPECS
 from mapdata.store import StoreError, open_store
-from pages import auth, guard, security
+from pages import auth, guard, security, short_links
 
 #: Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
 COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions[EXTENSION] = services
     api.register(server)
     auth.init_auth(server, settings.secure_cookies)
+    short_links.init_short_links(server)  # /s/<id>: the posters' QR codes
     # build the finder, the road network and the map's station GeoJSON now, not on a rider's first request;
     # the coverage model is built on the first planner question
     services.stations.feature_collection_gzip(MAP_FIELDS)
