@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 DB      ?= var/nuanxin.gpkg
 export NUANXIN_DB ?= $(DB)
 
-.PHONY: run serve test lint bench data install install-test system-deps clean FORCE
+.PHONY: run serve test lint bench data install install-test system-deps poster-deps clean FORCE
 
 # Debian's python3 needs python3-venv for `-m venv`; install it if the first try fails.
 $(BIN)/python:
@@ -20,14 +20,33 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed poster-deps
 
 install-test: $(VENV)/.installed-test system-deps
 
-# Chromium, its driver and CJK fonts for the browser tests (Debian, as root).
-system-deps:
+# Chromium, its driver and CJK fonts for the browser tests; the PDF and QR readers of the poster tests (Debian, as root).
+system-deps: poster-deps
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	fi
+	@if ! command -v zbarimg >/dev/null || ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zbar-tools poppler-utils >/dev/null; \
+	fi
+
+# What WeasyPrint needs at run time for the posters (Pango) and their font: installed when running as root on
+# Debian, otherwise named (the app starts without them; only the poster downloads fail).
+PANGO_LIBS := libpango-1.0.so.0 libpangoft2-1.0.so.0
+poster-deps:
+	@missing=""; for lib in $(PANGO_LIBS); do \
+	  { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "$$lib" || missing="$$missing $$lib"; \
+	done; fc-list 2>/dev/null | grep -qi 'noto sans cjk' || missing="$$missing fonts"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "posters (PDF) need Pango and the Noto CJK fonts, missing:$$missing; install them with" \
+	         "'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk' (Debian/Ubuntu)"; \
+	  fi; \
 	fi
 
 # the demo dataset, built when missing (or when it is a demo dataset from an older release)
@@ -39,11 +58,11 @@ FORCE:
 data: $(VENV)/.installed
 	$(BIN)/python -m mapdata.build --out $(DB)
 
-run: $(VENV)/.installed $(DB)
+run: install $(DB)
 	$(BIN)/python app.py
 
 # production: gunicorn's application-factory form, on NUANXIN_HOST:NUANXIN_PORT
-serve: $(VENV)/.installed $(DB)
+serve: install $(DB)
 	$(BIN)/gunicorn --workers 2 --threads 4 --preload \
 	  --bind "$$($(BIN)/python -c 'from mapdata.config import Settings; s = Settings.from_env(); print(f"{s.host}:{s.port}")')" \
 	  'app:create_server()'
