@@ -301,8 +301,9 @@ class LayerPath(BaseModel):
 
 class LayerQuery(_Query):
     highway: str = Field("", description="roads only: comma-separated OSM highway classes the roads hold")
+    # blank (simplify_m=) is read as no simplification, so the document says so (the fuzz sends it)
     simplify_m: Literal[SIMPLIFY_STEPS_M] | None = Field(  # type: ignore[valid-type]
-        None, description="simplify lines and polygons to about this many metres, for display")
+        None, description="simplify lines and polygons to about this many metres, for display", **_blank_or("number"))
 
     @field_validator("simplify_m", mode="before")
     @classmethod
