@@ -63,7 +63,7 @@ def ref_of(report_id: int) -> str:
 def parse_ref(text, field: str = "ref") -> int:
     """The report id of a reference number (``NX000123``, ``nx-123`` or ``123``)."""
     match = _REF.match(text) if isinstance(text, str) and len(text) <= 20 else None
-    if not match or int(match.group(1)) < 1:
+    if not match:   # NX000000 is a well-formed number that no report has
         raise QuestionError(field, "expected a report's reference number, e.g. NX000123")
     return int(match.group(1))
 
