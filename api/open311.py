@@ -230,7 +230,10 @@ def _form_values() -> tuple[dict, bytes | None]:
                        "Content-Type")
     request.max_content_length = MAX_FORM_BYTES
     form, files = request.form, request.files
-    repeated = [k for k in form if len(form.getlist(k)) > 1] + [k for k in files if len(files.getlist(k)) > 1]
+    # Fields this server reads may be given once; others (jurisdiction_id, api_key, a reporter's name …) are
+    # ignored as Open311 allows, so giving one of them twice is no error either.
+    repeated = [k for k in (*form, *files) if k in _MULTIPART["properties"]
+                and len(form.getlist(k)) + len(files.getlist(k)) > 1]
     if repeated:
         raise QuestionError(repeated[0], "given more than once; give each field once")
     if form.get("media_url"):

@@ -32,6 +32,14 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         raise from_validation(exc) from None
 
 
+def parse_path(model: type[BaseModel], **values) -> BaseModel:
+    """The route's path parts through ``model``: a malformed number is a 400 naming it, not "no such route"."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
 def parse_json_body(model: type[BaseModel], max_bytes: int, rows_field: str | None = None) -> BaseModel:
     """The request's JSON body through ``model``, read only up to ``max_bytes`` (413 beyond).
 

@@ -13,7 +13,7 @@ from flask import Response, request
 from api import models as m
 from api.auth import STAFF, require_account
 from api.errors import ApiError
-from api.params import parse_json_body, parse_query, services
+from api.params import parse_json_body, parse_path, parse_query, services
 from api.spec import ApiBlueprint
 from api.stations import PREFIX
 from exports.reports_ledger import MIMETYPES, ledger_csv, ledger_xlsx, summary_csv, summary_xlsx
@@ -151,10 +151,11 @@ def report_summary(format: str):  # noqa: A002
     return resp
 
 
-@bp.operation("GET", f"{PREFIX}/ledger/photos/<int:photo_id>.jpg", path=m.PhotoPath, response_type="image/jpeg",
+@bp.operation("GET", f"{PREFIX}/ledger/photos/<photo_id>.jpg", path=m.PhotoPath, response_type="image/jpeg",
               response_description="the photo, re-encoded without metadata", errors=READ_ERRORS, security=STAFF,
               summary="A report's photo (staff of the report's area only)")
-def report_photo(photo_id: int):
+def report_photo(photo_id: str):
+    photo_id = parse_path(m.PhotoPath, photo_id=photo_id).photo_id
     account = require_account(write=False)
     found = ledger.photo(services().store, account, photo_id)
     resp = Response(found["image"], mimetype=found["media_type"])
@@ -220,10 +221,11 @@ def add_reward():
     return _json(m.Reward, reward, status=201, etag=reward["version"])
 
 
-@bp.operation("PATCH", f"{PREFIX}/rewards/<int:reward_id>", path=m.RewardPath, header=m.VersionHeader,
+@bp.operation("PATCH", f"{PREFIX}/rewards/<reward_id>", path=m.RewardPath, header=m.VersionHeader,
               body={"application/json": m.RewardPatch}, response=m.Reward, errors=WRITE_ERRORS, security=STAFF,
               summary="Change or withdraw (active: false) a reward")
-def change_reward(reward_id: int):
+def change_reward(reward_id: str):
+    reward_id = parse_path(m.RewardPath, reward_id=reward_id).reward_id
     account = require_account(write=True)
     version = _version()
     body = parse_json_body(m.RewardPatch, MAX_BODY)

@@ -152,6 +152,17 @@ def test_a_bad_request_is_a_400_naming_the_field_and_keeps_nothing(http, store, 
     assert store.reports.count() == before
 
 
+def test_a_field_given_twice_is_refused_but_fields_this_server_ignores_may_repeat(http, store):
+    before = store.reports.count()
+    twice = http.post(f"{V2}/requests.json", data={"service_code": "hazard", "lat": ["30.66", "30.67"],
+                                                    "long": "104.07"})
+    assert twice.status_code == 400 and twice.get_json()[0]["field"] == "lat"
+    assert store.reports.count() == before
+    ignored = http.post(f"{V2}/requests.json", data={"service_code": "hazard", "lat": "30.66", "long": "104.07",
+                                                      "jurisdiction_id": ["chengdu", "cd"]})
+    assert ignored.status_code == 201 and store.reports.count() == before + 1
+
+
 def test_photos_that_are_not_photos_or_too_big_are_refused(http, store):
     before = store.reports.count()
     base = {"service_code": "hazard", "lat": "30.66", "long": "104.07"}
