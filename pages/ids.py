@@ -20,7 +20,12 @@ RIDER = page_ids(
 
 
 #: The rider page's report form, rider code, my reports and points (ids of their own, beside RIDER's).
-RIDER_REPORT = page_ids("rreport", "open")
+RIDER_REPORT = page_ids(
+    "rreport", "open", "here", "panel", "close", "about", "kinds", "amenity_wrap", "amenities", "note", "upload",
+    "photo_in", "photo", "photo_preview", "photo_row", "photo_msg", "photo_clear", "code_line", "code_make", "send",
+    "receipt", "follow", "place", "refs", "code", "texts", "code_open", "code_panel", "code_close", "code_msg",
+    "code_body", "code_input", "code_use",
+)
 #: The staff workspace's reports queue, redemption and rewards (beside STAFF's).
 STAFF_REPORTS = page_ids(
     "sreports", "section", "counts", "state_counts", "f_state", "f_kind", "f_overdue", "f_since", "f_until",

@@ -12,7 +12,9 @@ from mapdata.vocabulary import AMENITY_KEYS
 from pages.components import amenity_chip
 from pages.context import services
 from pages.i18n import t
-from pages.ids import RIDER
+from pages.ids import RIDER, RIDER_REPORT
+from pages.rider.reports import code_panel, report_button, report_panel
+from pages.rider.reports import stores as report_stores
 from pages.rider.views import card_view, day_options, entry_view, initial_state, page_state, results_view, time_options
 
 dash.register_page(__name__, path="/", title="暖新地图 Nuanxin Map")
@@ -83,6 +85,8 @@ def layout(**query):
             html.Div([html.H1(t("app.title", lang), id=RIDER.title),
                       html.Span(t("app.tagline", lang), id=RIDER.tagline, className="tagline")]),
             html.Div([
+                html.Button(t("rider.code.open", lang), id=RIDER_REPORT.code_open, className="lang-switch code-open",
+                            n_clicks=0),
                 html.A(t("planner.link", lang), id=RIDER.planner_link, className="lang-switch",
                        href="/planner" + ("?lang=en" if lang == "en" else "")),
                 html.A(t("app.switch_language", lang), id=RIDER.lang_btn, className="lang-switch",
@@ -115,7 +119,8 @@ def layout(**query):
                          className="open-at"),
             ], className="row time-row"),
         ], className="controls"),
-        html.Div(where_text, id=RIDER.where_text, className="where"),
+        html.Div([html.Div(where_text, id=RIDER.where_text, className="where"),
+                  report_button("point", "here", lang, "rider.report.here")], className="where-row"),
         html.Div(dl.Map(map_children(state, settings, highlight, routes), id=RIDER.map, center=centre,
                         zoom=15 if card_centre else 14,
                         minZoom=8, maxZoom=19, style={"height": "100%", "width": "100%"},
@@ -144,5 +149,8 @@ def layout(**query):
                         n_clicks=0, **{"aria-label": t("rider.card.close", lang)}),
             html.Div(card, id=RIDER.card_body),
         ], id=RIDER.card, className="card", hidden=card_hidden, role="dialog"),
+        report_panel(lang),
+        code_panel(lang),
+        *report_stores(lang),
         html.Footer(t("attribution", lang), id=RIDER.attribution, className="attribution"),
     ], className=f"rider lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

@@ -25,6 +25,7 @@ from pages.context import services
 from pages.i18n import holiday, language, t
 from pages.ids import LAZY_OVERLAYS, RIDER, result_id, suggestion_id
 from pages.phrasing import distance, status_text
+from pages.rider.reports import report_button
 
 #: 天府广场, the centre of Chengdu: where the list starts when the rider gives no location.
 CITY_CENTRE = (30.6586, 104.0648)
@@ -384,6 +385,7 @@ def card_view(state, open_at):
                className="address"),
         html.A([t("rider.card.call", lang), " ", row["phone"]], href=f"tel:{row['phone']}", className="btn call")
         if row["phone"] else None,
+        report_button("station", row["id"], lang),
         html.H3(t("rider.card.amenities", lang)),
         html.Ul([html.Li([html.Img(src=f"/assets/icons/{k}.svg", alt="", className="amenity-icon"),
                           t(f"amenity.{k}", lang)]) for k in amenity_list(row["amenities"])], className="amenity-list"),
@@ -494,6 +496,7 @@ def entry_message(answer: dict, lang: str):
         parts.append(html.H4(t("rider.compound.signs", lang)))
         parts.append(html.Ul([html.Li(f"{t('sign.' + s['kind'], lang)}「{s['text']}」 · {t('sign.' + s['condition'], lang)}",
                                       className=f"sign sign-{s['condition']}") for s in answer["signs"]]))
+    parts.append(report_button("compound", answer["compound"]["id"], lang))
     return parts
 
 
