@@ -317,3 +317,9 @@ def disable_account(clicks, state):
     if not isinstance(trigger, dict) or not _clicked(clicks):
         raise PreventUpdate
     return views.disable_account_view(trigger.get("name"), state), views.account_rows(state)
+
+
+@callback(Output(STAFF.posters, "children"), Input(STAFF.loaded, "data"), State(STAFF.state, "data"),
+          prevent_initial_call=True)
+def station_posters(loaded, state):
+    return views.poster_links(loaded, views.lang_of(state))

@@ -415,6 +415,11 @@ TEXT.update({
                            "en": "Download your stations' ledger, edit it, upload it: it is checked first, then "
                                  "written all at once when you confirm."},
     "staff.ledger.crs": {"zh": "坐标系", "en": "Coordinates"},
+    "staff.posters": {"zh": "暖新码海报（PDF，可打印）", "en": "QR posters (PDF, to print)"},
+    "staff.posters.station": {"zh": "本站海报：", "en": "This station's poster:"},
+    "staff.posters.district": {"zh": "全区驿站海报，每站一页", "en": "A district's stations, one page each"},
+    "staff.posters.size": {"zh": "纸张", "en": "Paper"},
+    "staff.posters.go": {"zh": "下载全区海报", "en": "Download the district's posters"},
     "staff.ledger.upload": {"zh": "上传修改后的台账（CSV、Excel、GeoJSON、GeoPackage）",
                             "en": "Upload the edited ledger (CSV, Excel, GeoJSON, GeoPackage)"},
     "staff.ledger.checked": {"zh": "检查完成：{changes} 个驿站将被修改，{unchanged} 行无变化，{problems} 行有问题。",

@@ -88,7 +88,7 @@ STAFF = page_ids(
     "reviewed", "retire", "create_name", "create_address", "create_operator", "create_hours", "create_map",
     "create_marker", "create_position", "create_go", "create_message", "feed_district", "accounts", "account_name",
     "account_role", "account_stations", "account_street", "account_create",
-    "account_message",
+    "account_message", "posters", "poster_district", "poster_size", "poster_go",
 )
 
 

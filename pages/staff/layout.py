@@ -91,6 +91,7 @@ def editor(lang: str, settings, admin: bool = False) -> html.Div:
                   html.Button(t("staff.retire", lang), id=STAFF.retire, n_clicks=0, className="btn")
                   if admin else None],
                  className="staff-actions"),
+        html.Div(id=STAFF.posters, className="row staff-posters"),
         html.Div(id=STAFF.message, className="staff-message", **{"aria-live": "polite"}),
         html.Div(id=STAFF.diff),
         html.Div(id=STAFF.conflict),
@@ -101,7 +102,7 @@ def editor(lang: str, settings, admin: bool = False) -> html.Div:
     ], id=STAFF.editor, className="staff-editor", style={"display": "none"})
 
 
-def ledger_section(lang: str) -> html.Section:
+def ledger_section(lang: str, account=None) -> html.Section:
     return html.Section([
         html.H2(t("staff.ledger", lang)),
         html.P(t("staff.ledger.intro", lang), className="staff-note"),
@@ -116,7 +117,27 @@ def ledger_section(lang: str) -> html.Section:
         html.Div(id=STAFF.ledger_result, **{"aria-live": "polite"}),
         html.Button(t("staff.ledger.apply", lang), id=STAFF.ledger_apply, n_clicks=0, className="btn btn-primary",
                     style={"display": "none"}),
+        district_posters(lang, account),
     ], className="staff-ledger")
+
+
+def district_posters(lang: str, account) -> html.Form | None:
+    """A district's posters in one PDF: a plain GET form to the API (the district's own, or any for the city)."""
+    options = views.poster_districts(account)
+    if not options:
+        return None
+    return html.Form([
+        html.H3(t("staff.posters", lang)),
+        html.P(t("staff.posters.district", lang), className="staff-note"),
+        html.Div([
+            html.Select([html.Option(name, value=str(adcode)) for adcode, name in options], name="district",
+                        id=STAFF.poster_district, className="staff-select"),
+            html.Label([t("staff.posters.size", lang),
+                        html.Select([html.Option(size, value=size) for size in ("A4", "A5")], name="size",
+                                    id=STAFF.poster_size, className="staff-select")], className="staff-field"),
+            html.Button(t("staff.posters.go", lang), type="submit", id=STAFF.poster_go, className="btn"),
+        ], className="row"),
+    ], action="/api/v1/reports/posters.pdf", method="GET", className="staff-district-posters")
 
 
 def compounds_section(lang: str) -> html.Section:
@@ -240,7 +261,7 @@ def layout(lang=None, **_ignored):
                        reports_section(lang), points_section(lang, account),
                        create_section(lang) if account.role in ("district", "city") else None,
                        compounds_section(lang) if account.role != "station" else None,
-                       ledger_section(lang), feed_section(lang, account),
+                       ledger_section(lang, account), feed_section(lang, account),
                        accounts_section(lang) if account.role in ("district", "city") else None],
                       className="staff-main"),
         ], className="staff-body"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pandas as pd
 from dash import dcc, html, no_update
@@ -401,6 +402,32 @@ def revert(seq, loaded, state):
 def statuses(lang):
     return [{"label": t(f"staff.status.{s}", lang), "value": s} for s in STATION_STATUSES]
 
+
+
+# -- posters -----------------------------------------------------------------------------------------------
+
+POSTER_SIZES = ("A4", "A5")
+
+
+def poster_links(loaded, lang: str) -> list:
+    """The loaded station's poster, A4 and A5 (nothing while no station is loaded)."""
+    from layers.rider.links import STATION_ID_PATTERN
+
+    station_id = loaded.get("id") if isinstance(loaded, dict) else None
+    if not isinstance(station_id, str) or not re.fullmatch(STATION_ID_PATTERN, station_id):
+        return []
+    return [html.Span(t("staff.posters.station", lang)),
+            *[html.A(f"PDF {size}", href=f"/api/v1/stations/{station_id}/poster.pdf?size={size}", className="btn",
+                     target="_blank", rel="noopener") for size in POSTER_SIZES]]
+
+
+def poster_districts(account) -> list[tuple[int, str]]:
+    """The districts whose posters an account may print in one PDF: its own, or every one for the city."""
+    if account is None or account.role not in ("district", "city"):
+        return []
+    districts = services().store.read("districts")
+    pairs = sorted(zip(districts["adcode"].astype(int), districts["name"]))
+    return [(int(a), str(n)) for a, n in pairs if account.role == "city" or a == account.adcode]
 
 
 # -- the service ledger ----------------------------------------------------------------------------------

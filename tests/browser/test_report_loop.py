@@ -4,10 +4,7 @@ microwave out of service in one step; the rider's card says so at once, the ride
 station redeems a reward; a second rider's same report is merged; a flood from one code is refused cleanly."""
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
