@@ -97,28 +97,33 @@ def report_action(ref: str):
     return _json(m.ReportRow, view, etag=view["version"])
 
 
-@bp.operation("POST", f"{PREFIX}/ledger/reports/<ref>/confirm", path=m.ReportPath, response=m.ConfirmedReport,
-              errors=(400, 401, 403), security=STAFF,
+@bp.operation("POST", f"{PREFIX}/ledger/reports/<ref>/confirm", path=m.ReportPath, header=m.VersionHeader,
+              response=m.ConfirmedReport, errors=(400, 401, 403, 412), security=STAFF,
               summary="属实: the report is true; the rider codes that reported it earn the kind's points, once")
 def report_confirm(ref: str):
     account = require_account(write=True)
+    version = _version()
     try:
-        view = ledger.confirm(services().store, account, ref)
+        view = ledger.confirm(services().store, account, ref, version=version)
     except ReportConflict as exc:
         raise _conflict(exc) from None
     return _json(m.ConfirmedReport, view, etag=view["version"])
 
 
-@bp.operation("POST", f"{PREFIX}/ledger/reports/<ref>/status", path=m.ReportPath,
-              body={"application/json": m.ReportStatusBody}, response=m.ReportRow, errors=(400, 401, 403, 415),
+@bp.operation("POST", f"{PREFIX}/ledger/reports/<ref>/status", path=m.ReportPath, header=m.VersionHeader,
+              body={"application/json": m.ReportStatusBody}, response=m.ReportRow, errors=(400, 401, 403, 412, 415),
               security=STAFF,
               summary="From a station's report, in one step: its amenity out of service, or the station closed, "
                       "until a time (riders see it at once)")
 def report_status(ref: str):
     account = require_account(write=True)
+    version = _version()
     body = parse_json_body(m.ReportStatusBody, MAX_BODY)
-    view = ledger.set_temporary_status(services().store, account, ref, until=body.until, note=body.note,
-                                       closed=body.closed)
+    try:
+        view = ledger.set_temporary_status(services().store, account, ref, until=body.until, note=body.note,
+                                           closed=body.closed, version=version)
+    except ReportConflict as exc:
+        raise _conflict(exc) from None
     return _json(m.ReportRow, view, etag=view["version"])
 
 

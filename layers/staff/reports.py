@@ -320,10 +320,19 @@ def _award_codes(store: Store, row: Mapping, at: str) -> list[str]:
     return codes
 
 
-def confirm(store: Store, account: Account, report_id, *, now=None) -> dict:
+def _loaded(row: Mapping, version) -> None:
+    """ReportConflict when the caller loaded ``version`` and the report has moved on since (None: not checked)."""
+    version = _version(version)
+    if version is not None and version != int(row["version"]):
+        raise ReportConflict(int(row["id"]), version, int(row["version"]))
+
+
+def confirm(store: Store, account: Account, report_id, *, version: int | None = None, now=None) -> dict:
     """属实: the report is true. Each rider code that reported it (or a duplicate of it) before now earns the
-    kind's points, once: confirming again, or by someone else, pays nothing more."""
+    kind's points, once: confirming again, or by someone else, pays nothing more. With ``version`` (as the
+    caller loaded it), a report changed since is refused with ReportConflict, in the same write."""
     row = _report(store, account, report_id)
+    _loaded(row, version)
     if row["state"] in ("rejected", "duplicate"):
         raise QuestionError("action", f"a {row['state']} report cannot be confirmed as true")
     now = as_local(check_moment(now or clock.now(), "now")).replace(microsecond=0)
@@ -339,10 +348,13 @@ def confirm(store: Store, account: Account, report_id, *, now=None) -> dict:
 
 
 def set_temporary_status(store: Store, account: Account, report_id, *, until, note: str | None = None,
-                         closed: bool = False, districts: gpd.GeoDataFrame | None = None, now=None) -> dict:
+                         closed: bool = False, version: int | None = None, districts: gpd.GeoDataFrame | None = None,
+                         now=None) -> dict:
     """In one step from a station's report: its amenity out of service (a facility_broken report), or the whole
-    station closed (``closed``), until ``until``; riders see it at once. The report remembers what it set."""
+    station closed (``closed``), until ``until``; riders see it at once. The report remembers what it set. With
+    ``version`` (as the caller loaded the report), a report changed since is refused with ReportConflict."""
     row = _report(store, account, report_id)
+    _loaded(row, version)
     if not row["station_id"]:
         raise QuestionError("id", "only a report about a station can set the station's temporary status")
     if row["state"] not in OPEN_STATES:
@@ -376,6 +388,7 @@ def set_temporary_status(store: Store, account: Account, report_id, *, until, no
         values_r.update(acknowledged_at=now_l.isoformat(), state="in_progress")
     elif row["state"] == "acknowledged":
         values_r["state"] = "in_progress"
+    # the station is written already: the report's own note of it must not fail on a version now
     after, _ = store.reports.change(int(row["id"]), values_r, expected_version=None, by=account.name,
                                     at=now_l.isoformat(), action="report_state" if "state" in values_r
                                     else "report_status", public={"answer": ""})

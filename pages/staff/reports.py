@@ -456,29 +456,19 @@ def _loaded_id_version(loaded) -> tuple[int | None, int | None]:
     return _report_id(loaded.get("id")), _whole(loaded.get("version"))
 
 
-def _checked_version(store, account: Account, rid: int, version: int) -> dict:
-    """The report as it is now, or ReportConflict when it moved on since the page loaded it (confirm and the
-    temporary status take no version of their own)."""
-    view = ledger.detail(store, account, rid)
-    if int(view["version"]) != version:
-        raise ReportConflict(rid, version, int(view["version"]))
-    return view
-
-
 def _do(action: str, store, account: Account, rid: int, version: int, form: dict, lang: str) -> html.P:
     """Run one action; its message (domain errors propagate)."""
     if action == "confirm":
-        before = _checked_version(store, account, rid, version)
-        result = ledger.confirm(store, account, rid)
-        if before["verified"]:
+        verified = ledger.detail(store, account, rid)["verified"]
+        result = ledger.confirm(store, account, rid, version=version)
+        if verified:
             return _ok(t("staff.reports.awarded.again", lang))
         if not result["awarded"]:
             return _ok(t("staff.reports.awarded.none", lang))
         return _ok(t("staff.reports.awarded", lang, n=len(result["awarded"]), points=result["awarded"][0]["points"]))
     if action == "status":
-        _checked_version(store, account, rid, version)
         result = ledger.set_temporary_status(store, account, rid, until=form["until"], note=form["note"] or None,
-                                             closed=form["kind"] == "closed")
+                                             closed=form["kind"] == "closed", version=version)
         status = result["status_set"] or {}
         return _ok(t("staff.reports.status.done", lang, what=_status_words(status, lang),
                      until=when_text(status["until"], lang) if status.get("until") else "—"))

@@ -92,7 +92,11 @@ def test_confirming_pays_each_code_once_and_redemption_never_goes_below_zero(htt
     submit_report(store, {"kind": "facility_broken", "station_id": mine["id"], "amenity": "microwave",
                           "rider_code": code2})
     url = f"/api/v1/ledger/reports/{sent.ref}/confirm"
-    first = http.post(url, headers=tok["desk"]).get_json()
+    # confirming a report that moved on since the caller loaded it: 412, and nobody is paid
+    stale = http.post(url, headers={**tok["desk"], "If-Match": '"9"'})
+    assert stale.status_code == 412 and stale.headers["ETag"] == '"2"'   # the second rider counted on it
+    assert http.get(f"/api/v1/riders/{code}/points").get_json()["balance"] == 0
+    first = http.post(url, headers={**tok["desk"], "If-Match": '"2"'}).get_json()
     again = http.post(url, headers=tok["district"]).get_json()
     assert len(first["awarded"]) == 2 and again["awarded"] == []
     points = http.get(f"/api/v1/riders/{rider_codes.shown(code)}/points").get_json()
@@ -130,8 +134,13 @@ def test_confirming_pays_each_code_once_and_redemption_never_goes_below_zero(htt
 def test_a_temporary_status_from_a_report_is_seen_by_riders_and_cleared_on_resolve(http, store, setup):
     mine, _, tok = setup
     sent = submit_report(store, {"kind": "facility_broken", "station_id": mine["id"], "amenity": "microwave"})
+    stale = http.post(f"/api/v1/ledger/reports/{sent.ref}/status", json={"until": "2026-12-05T18:00"},
+                      headers={**tok["desk"], "If-Match": '"4"'})
+    assert stale.status_code == 412
+    untouched = http.get(f"/api/v1/stations/{mine['id']}").get_json()
+    assert "microwave" not in untouched["properties"]["amenities_out"]
     r = http.post(f"/api/v1/ledger/reports/{sent.ref}/status", json={"until": "2026-12-05T18:00", "note": "维修"},
-                  headers=tok["desk"])
+                  headers={**tok["desk"], "If-Match": '"1"'})
     assert r.status_code == 200 and r.get_json()["state"] == "in_progress"
     station = http.get(f"/api/v1/stations/{mine['id']}").get_json()
     assert "microwave" in station["properties"]["amenities_out"]
