@@ -11,6 +11,7 @@ from layers.common.caching import BoundedCache, Derived
 from layers.common.errors import QuestionError
 from layers.common.hours import StationState, station_state
 from layers.common.network import RoadNetwork
+from layers.rider.compound_names import CompoundNames
 from layers.rider.nearest import StationFinder
 from layers.rider.search import PlaceIndex
 from mapdata.store import Store
@@ -62,6 +63,7 @@ class StationCatalogue:
         self._snapshot = Derived(store, ("stations", "roads"), self._build_snapshot)
         self._places = Derived(store, ("stations", "compounds", "roads", "districts"), self._build_places)
         self._entry = Derived(store, ENTRY_LAYERS, lambda: {name: store.read(name) for name in ENTRY_LAYERS})
+        self._compound_names = Derived(store, ("compounds",), lambda: CompoundNames(self.entry_layers()["compounds"]))
         self.layer_cache: BoundedCache[bytes] = BoundedCache(LAYER_CACHE_SIZE)
 
     # -- derived structures ------------------------------------------------------------------
@@ -107,6 +109,10 @@ class StationCatalogue:
     def entry_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The layers :func:`layers.rider.entry.entry_route` reads, as of the current store version."""
         return self._entry.get()
+
+    def compound_names(self) -> CompoundNames:
+        """The compounds' names with their pinyin, for :func:`layers.rider.compound_names.closest_compounds`."""
+        return self._compound_names.get()
 
     # -- questions about stations -------------------------------------------------------------
     def position(self, station_id) -> int | None:
