@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
-from pages.ids import RIDER, result_id, suggestion_id
+from pages.ids import RIDER, compound_suggestion_id, result_id, suggestion_id
 from pages.rider import views
 
 
@@ -147,6 +147,20 @@ def compound_suggestions(text):
 )
 def show_entry(_go, _submit, name, building, state):
     return views.entry_view(name, building, views.lang_of(state))
+
+
+@callback(
+    Output(RIDER.compound_name, "value"),
+    Output(RIDER.routes, "data", allow_duplicate=True),
+    Output(RIDER.compound_msg, "children", allow_duplicate=True),
+    Output(RIDER.map, "viewport", allow_duplicate=True),
+    Input(compound_suggestion_id(ALL), "n_clicks"),
+    State(RIDER.compound_building, "value"),
+    State(RIDER.state, "data"),
+    prevent_initial_call=True,
+)
+def take_compound_suggestion(_clicks, building, state):
+    return views.entry_from_suggestion(ctx.triggered_id, ctx.inputs_list[0], building, state)
 
 
 # The rider's location from the browser: asked once on first visit, on every "locate me" tap,

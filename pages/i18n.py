@@ -63,6 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
     "rider.compound.no_ebike": {"zh": "电动车不能进", "en": "no e-bikes"},
     "rider.compound.signs": {"zh": "沿途指示牌", "en": "Signs along the way"},
     "rider.compound.unknown": {"zh": "没有找到小区“{q}”", "en": "No compound called “{q}”"},
+    "rider.compound.did_you_mean": {"zh": "你要找的是不是：", "en": "Did you mean:"},
     "rider.reason.no_rider_gate": {"zh": "没有允许骑手进入的门，请在门口与顾客会合",
                                    "en": "no gate lets riders in; meet the customer at a gate"},
     "rider.reason.no_such_building": {"zh": "没有这个楼栋号", "en": "no such building"},

@@ -46,6 +46,11 @@ def suggestion_id(kind: str, value: str) -> dict:
     return {"type": f"{RIDER.prefix}-suggest", "kind": kind, "value": value}
 
 
+def compound_suggestion_id(compound_id: str) -> dict:
+    """A compound offered for a misspelt name: tapping it asks the entry question for that compound."""
+    return {"type": f"{RIDER.prefix}-compound-suggest", "id": compound_id}
+
+
 #: Rider map overlays whose data is loaded only once the rider switches them on.
 LAZY_OVERLAYS = {"layer.compounds": "/api/v1/layers/compounds?simplify_m=2",
                  "layer.signs": "/api/v1/layers/wayfinding_signs"}

@@ -16,6 +16,7 @@ from layers.common import geojson
 from layers.common.amenities import parse_amenities
 from layers.common.calendar import DayKind, as_local, check_moment
 from layers.common.geojson import amenity_list
+from layers.rider.compound_names import closest_compounds
 from layers.rider.entry import UnknownCompoundError, entry_route, find_compounds
 from layers.rider.navigation import amap_marker_url, baidu_marker_url
 from mapdata import clock
@@ -23,7 +24,7 @@ from mapdata.vocabulary import AMENITY_KEYS
 from pages.components import amenity_icons
 from pages.context import services
 from pages.i18n import holiday, language, t
-from pages.ids import LAZY_OVERLAYS, RIDER, result_id, suggestion_id
+from pages.ids import LAZY_OVERLAYS, RIDER, compound_suggestion_id, result_id, suggestion_id
 from pages.phrasing import distance, status_text
 from pages.rider.reports import report_button
 
@@ -435,13 +436,57 @@ def entry_view(name, building, lang: str):
     layers = services().stations.entry_layers()
     found = find_compounds(layers["compounds"], name, limit=1)
     if found.empty:
-        return None, t("rider.compound.unknown", lang, q=name), no_update
+        return None, unknown_compound_message(name, lang), no_update
     building = building.strip()[:20] if isinstance(building, str) else ""
     try:
         answer = entry_route(layers, found.iloc[0]["id"], building)
     except UnknownCompoundError:
         return None, t("rider.compound.unknown", lang, q=name), no_update
     return entry_collection(answer, lang), entry_message(answer, lang), entry_viewport(answer)
+
+
+def unknown_compound_message(name: str, lang: str) -> list:
+    """No compound by that name, and the closest names as buttons that ask for their way in."""
+    parts = [html.P(t("rider.compound.unknown", lang, q=name), className="compound-unknown")]
+    close = closest_compounds(services().stations.compound_names(), name)
+    if close:
+        parts.append(html.P(t("rider.compound.did_you_mean", lang), className="did-you-mean"))
+        parts.append(html.Div([html.Button(s.name, id=compound_suggestion_id(s.id), n_clicks=0, type="button",
+                                           className="btn compound-suggestion") for s in close],
+                              className="row compound-suggestions", role="group",
+                              **{"aria-label": t("rider.compound.did_you_mean", lang)}))
+    return parts
+
+
+def _clicks_of(trigger, buttons) -> int:
+    """The tap count the client sent for button ``trigger`` among ``buttons`` (Dash's inputs list), 0 if none."""
+    if not isinstance(buttons, list):
+        return 0
+    n = next((b.get("value") for b in buttons if isinstance(b, dict) and b.get("id") == trigger), None)
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
+
+
+def entry_from_suggestion(trigger, buttons, building, state):
+    """A tapped suggestion: (the compound's name for the box, map data, message, viewport).
+
+    ``trigger`` is the tapped button's id and ``buttons`` every suggestion's id and tap count, as the
+    client sent them; a button only drawn (no tap yet), a forged id or an id no compound has changes nothing.
+    """
+    nothing = (no_update,) * 4
+    if not isinstance(trigger, dict) or not _clicks_of(trigger, buttons):
+        return nothing
+    compound_id = trigger.get("id")
+    if trigger.get("type") != compound_suggestion_id("")["type"] or not isinstance(compound_id, str) \
+            or not 0 < len(compound_id) <= 64:
+        return nothing
+    building = building.strip()[:20] if isinstance(building, str) else ""
+    try:
+        answer = entry_route(services().stations.entry_layers(), compound_id, building)
+    except UnknownCompoundError:
+        return nothing
+    lang = lang_of(state)
+    return (answer["compound"]["name"], entry_collection(answer, lang), entry_message(answer, lang),
+            entry_viewport(answer))
 
 
 def _feature(geom, **props):
