@@ -10,9 +10,11 @@ with an edit distance that lets the typed text match a part of the name (锦秀 
 pairs sound the same. Look-alike characters have no pinyin in common; they count as one
 wrong character.
 
-The names' codes and pinyin are computed once per version of the ``compounds`` layer
-(:class:`CompoundNames`, held by the catalogue); a question is a few NumPy passes over
-all names at once, one per character of the query.
+The names' codes, pinyin and gram indexes are computed once per version of the ``compounds``
+layer (:class:`CompoundNames`, held by the catalogue). A question first keeps the names that share
+enough characters (or pinyin letter pairs) with the query to be within the allowed edits (the
+q-gram lemma: ``m`` characters with ``k`` edits keep ``m - q + 1 - k·q`` of their q-grams), then
+runs the edit distance over those at once, one NumPy pass per character of the query.
 """
 from __future__ import annotations
 
@@ -92,10 +94,31 @@ def _letter_allowance(n: int) -> int:
 def _codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Texts as a padded matrix of code points and their lengths."""
     lengths = np.array([len(s) for s in texts], dtype=np.int64)
-    matrix = np.full((len(texts), max(1, int(lengths.max(initial=0)))), _PAD, dtype=np.int64)
+    matrix = np.full((len(texts), max(1, int(lengths.max(initial=0)))), _PAD, dtype=np.int32)
     for i, s in enumerate(texts):
         matrix[i, :len(s)] = [ord(ch) for ch in s]
     return matrix, lengths
+
+
+def _gram_index(texts: list[str], q: int) -> dict[str, np.ndarray]:
+    """Each q-gram → the rows of the texts that contain it."""
+    rows: dict[str, set[int]] = {}
+    for i, s in enumerate(texts):
+        for j in range(len(s) - q + 1):
+            rows.setdefault(s[j:j + q], set()).add(i)
+    return {g: np.fromiter(sorted(r), dtype=np.int64, count=len(r)) for g, r in rows.items()}
+
+
+def _candidates(index: dict[str, np.ndarray], query: str, q: int, edits: int, n: int) -> np.ndarray:
+    """The rows that may hold a part within ``edits`` of ``query``: enough of its q-grams in common."""
+    grams = [query[j:j + q] for j in range(len(query) - q + 1)]
+    need = len(grams) - edits * q
+    if need <= 0:
+        return np.arange(n)
+    hits = [index[g] for g in grams if g in index]
+    if not hits:
+        return np.arange(0)
+    return np.flatnonzero(np.bincount(np.concatenate(hits), minlength=n) >= need)
 
 
 def _boundaries(starts: list[list[int]], width: int) -> np.ndarray:
@@ -118,22 +141,37 @@ def _distances(query: str, keys: np.ndarray, lengths: np.ndarray,
     row are a running minimum (``min_k (d[k] - k) + j``) so no step loops over the key's characters.
     """
     n, width = keys.shape
-    cols = np.arange(width + 1)
+    width = max(1, int(lengths.max(initial=0)))  # the rows asked about may all be short
+    keys = keys[:, :width]
+    cols = np.arange(width + 1, dtype=np.int32)
     far = width + len(query) + 1  # more than any distance: a part cannot begin there
     inside = cols[None, :] <= lengths[:, None]
     if bounds is not None:
-        inside = inside & bounds
-    part = np.where(inside, 0, far).astype(np.int64)  # a part begins for free where it may
+        inside = inside & bounds[:, :width + 1]
+    part = np.where(inside, 0, far).astype(np.int32)  # a part begins for free where it may
     whole = np.broadcast_to(cols, (n, width + 1)).copy()
+    step = np.empty_like(part)
     for i, ch in enumerate(query, start=1):
-        cost = (keys != ord(ch)).astype(np.int64)
+        cost = (keys != ord(ch)).astype(np.int32)
         for row in (part, whole):
-            step = np.empty_like(row)
             step[:, 0] = i
-            step[:, 1:] = np.minimum(row[:, 1:] + 1, row[:, :-1] + cost)
-            row[:] = np.minimum.accumulate(step - cols, axis=1) + cols
-    best_part = np.where(inside, part, np.iinfo(np.int64).max).min(axis=1)
+            np.minimum(row[:, 1:] + 1, row[:, :-1] + cost, out=step[:, 1:])
+            step -= cols
+            np.minimum.accumulate(step, axis=1, out=row)
+            row += cols
+    best_part = np.where(inside, part, far).min(axis=1)
     return best_part, whole[np.arange(n), lengths]
+
+
+def _close(query: str, keys: np.ndarray, lengths: np.ndarray, index: dict[str, np.ndarray], q: int, edits: int,
+           bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows within ``edits`` of ``query``, their part distances, their whole-name distances)."""
+    rows = _candidates(index, query, q, edits, len(keys))
+    if rows.size == 0:
+        return rows, rows, rows
+    part, whole = _distances(query, keys[rows], lengths[rows], None if bounds is None else bounds[rows])
+    ok = part <= edits
+    return rows[ok], part[ok], whole[ok]
 
 
 class CompoundNames:
@@ -153,6 +191,8 @@ class CompoundNames:
         self.chars, self.char_lengths = _codes(keys)
         self.letters, self.letter_lengths = _codes([pinyin_letters(s) for s in self.names])
         self.syllable_bounds = _boundaries([_syllable_starts(s) for s in self.names], self.letters.shape[1])
+        self.char_grams = _gram_index(keys, 1)
+        self.letter_grams = _gram_index([pinyin_letters(s) for s in self.names], 2)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -187,15 +227,16 @@ def closest_compounds(names: CompoundNames, query, limit: int = MAX_SUGGESTIONS)
     limit = max(0, min(int(limit), MAX_SUGGESTIONS))
     if not q or len(q) > MAX_QUERY_CHARS or limit == 0:
         return []
+    n = len(names)
+    c_part, c_whole, p_part, p_whole = (np.full(n, np.iinfo(np.int32).max, dtype=np.int64) for _ in range(4))
+    rows, part, whole = _close(q, names.chars, names.char_lengths, names.char_grams, 1, _char_allowance(len(q)))
+    c_part[rows], c_whole[rows] = part, whole
     q_letters = pinyin_letters(q)
-    c_part, c_whole = _distances(q, names.chars, names.char_lengths)
-    c_ok = c_part <= _char_allowance(len(q))
-    if q_letters:
-        p_part, p_whole = _distances(q_letters, names.letters, names.letter_lengths, names.syllable_bounds)
-        p_ok = p_part <= _letter_allowance(len(q_letters))
-    else:  # nothing with a sound (digits and letters fold to themselves, so this is punctuation only)
-        p_part = p_whole = np.zeros(len(names), dtype=np.int64)
-        p_ok = np.zeros(len(names), dtype=bool)
+    if q_letters:  # nothing has a sound only when the query is punctuation
+        rows, part, whole = _close(q_letters, names.letters, names.letter_lengths, names.letter_grams, 2,
+                                   _letter_allowance(len(q_letters)), names.syllable_bounds)
+        p_part[rows], p_whole[rows] = part, whole
+    c_ok, p_ok = c_part <= len(q), p_part <= len(q_letters)  # the rows _close kept
     close = np.flatnonzero(c_ok | p_ok)
     if close.size == 0:
         return []
