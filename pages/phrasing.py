@@ -43,6 +43,16 @@ def distance(metres: float, lang: str) -> str:
     return t("unit.km", lang, n=f"{metres / 1000:.1f}")
 
 
+def minutes(n: float, lang: str) -> str:
+    """A riding time as "3 分钟", "不到 1 分钟" under a minute (never "0 分钟")."""
+    return t("time.under_minute", lang) if n < 1 else t("time.minutes", lang, n=f"{n:.0f}")
+
+
+def walk_time(n: float, lang: str) -> str:
+    """A walking time as "步行约 3 分钟", "步行不到 1 分钟" under a minute (never "约 0 分钟")."""
+    return t("time.walk_under_minute", lang) if n < 1 else t("time.walk", lang, n=f"{n:.0f}")
+
+
 def pct(share) -> str:
     """A share (0–1) as "34.2%", "—" when there is none."""
     return "—" if share is None or (isinstance(share, float) and math.isnan(share)) else f"{share * 100:.1f}%"

@@ -142,10 +142,12 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
         ``length_m``; ``walking_min`` (at 4.5 km/h); ``riding_min`` (at 10 km/h, None when the
         gate refuses e-bikes); ``signs``: the signs within 15 m of the route, in the order met
         from the gate, each with kind, text, condition and ``distance_m`` along the route;
-        ``reason``: None, or why there is no route (``"no rider gate: …"``, ``"no such
+        ``reason``: None, or why there is no route (``"no rider gate: …"``, ``"no building given: …"``
+        with ``gate`` set to the rider gate to enter by, ``"no such
         building: …"`` with the known numbers, ``"no recorded route: …"``); ``reason_code``: the same as a
         stable key (``no_rider_gate``,
-        ``no_such_building``, ``no_recorded_route``, ``route_blocked``) for translated messages; ``known_numbers``:
+        ``no_building_given``, ``no_such_building``, ``no_recorded_route``, ``route_blocked``) for translated
+        messages; ``known_numbers``:
         the compound's building numbers.
 
     Raises
@@ -184,6 +186,15 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
         result["reason"] = (f"no rider gate: none of the {len(gates)} gates of {name} lets riders in; "
                             f"meet the customer at a gate")
         result["reason_code"] = "no_rider_gate"
+        return result
+    if building is None or (isinstance(building, str) and not building.strip()):
+        # no building asked for: the way into the compound is still an answer (the rider gate), not a miss
+        gate = _main_rider_gate(gates, layers["entry_routes"])
+        result["gate"] = _gate_record(gate)
+        result["other_gates"] = [_gate_record(r) for _, r in gates[gates["id"] != gate["id"]].iterrows()]
+        result["reason"] = (f"no building given: enter {name} by its rider gate {gate['name']}; "
+                            "a building number gives the way to its door")
+        result["reason_code"] = "no_building_given"
         return result
     if brow.empty:
         result["other_gates"] = [_gate_record(r) for _, r in gates.iterrows()]
@@ -225,6 +236,17 @@ def entry_route(layers: dict[str, gpd.GeoDataFrame], compound_id: str, building)
         "signs": _signs_along(layers["wayfinding_signs"], compound_id, line),
     })
     return result
+
+
+def _main_rider_gate(gates: gpd.GeoDataFrame, routes: gpd.GeoDataFrame):
+    """The compound's rider gate most usable routes start from (ties and no routes: the first by id)."""
+    open_gates = gates[gates["rider_access"].astype(bool)]
+    usable = routes[routes["gate_id"].isin(set(open_gates["id"]))]
+    if "blocked" in usable:
+        usable = usable[~usable["blocked"].astype(bool)]
+    counts = usable["gate_id"].value_counts()
+    ranked = sorted(open_gates["id"], key=lambda g: (-int(counts.get(g, 0)), str(g)))
+    return open_gates[open_gates["id"] == ranked[0]].iloc[0]
 
 
 def _signs_along(signs: gpd.GeoDataFrame, compound_id: str, line) -> list[dict]:

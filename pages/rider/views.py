@@ -25,7 +25,7 @@ from pages.components import amenity_icons
 from pages.context import services
 from pages.i18n import holiday, language, t
 from pages.ids import LAZY_OVERLAYS, RIDER, compound_suggestion_id, result_id, suggestion_id
-from pages.phrasing import distance, status_text
+from pages.phrasing import distance, minutes, status_text, walk_time
 from pages.rider.reports import report_button
 
 #: 天府广场, the centre of Chengdu: where the list starts when the rider gives no location.
@@ -145,7 +145,7 @@ def checked_location(where) -> tuple[float, float, str] | None:
 
 
 def result_item(r: dict, status: str, state: str, lang: str, rank: int):
-    eta = f"{r['eta_min']:.0f} {t('rider.minutes', lang)}"
+    eta = minutes(r["eta_min"], lang)
     estimate = r["eta_source"] == "estimate"
     return html.Li(html.Button([
         html.Span(str(rank), className="rank"),
@@ -518,7 +518,13 @@ def entry_collection(answer: dict, lang: str) -> dict:
 
 def entry_message(answer: dict, lang: str):
     parts = [html.H3(answer["compound"]["name"])]
-    if answer["reason"]:
+    if answer["reason_code"] == "no_building_given":
+        parts.append(html.P(t("rider.compound.gate", lang, gate=answer["gate"]["name"]), className="gate-used"))
+        parts.append(html.P(t("rider.compound.ask_building", lang), className="ask-building"))
+        if answer["known_numbers"]:
+            parts.append(html.P(t("rider.compound.known", lang, numbers="、".join(answer["known_numbers"])),
+                                className="known-numbers"))
+    elif answer["reason"]:
         reason = t(f"rider.reason.{answer['reason_code']}", lang)
         parts.append(html.P(t("rider.compound.no_route", lang, reason=reason), className="no-route"))
         if answer["reason_code"] == "no_such_building" and answer["known_numbers"]:
@@ -527,7 +533,7 @@ def entry_message(answer: dict, lang: str):
     else:
         parts.append(html.P(t("rider.compound.gate", lang, gate=answer["gate"]["name"]), className="gate-used"))
         parts.append(html.P(t("rider.compound.route", lang, building=answer["building"]["label"],
-                              m=f"{answer['length_m']:.0f}", walk=f"{answer['walking_min']:.0f}"),
+                              m=f"{answer['length_m']:.0f}", walk=walk_time(answer["walking_min"], lang)),
                             className="route-length"))
     if answer["other_gates"]:
         items = []

@@ -6,7 +6,7 @@ import datetime as dt
 from layers.common.calendar import TZ
 from layers.common.hours import HoursTable, station_state
 from pages.i18n import holiday
-from pages.phrasing import distance, number, pct, signed_pct, status_text
+from pages.phrasing import distance, minutes, number, pct, signed_pct, status_text, walk_time
 
 
 def at(*args) -> dt.datetime:
@@ -44,3 +44,12 @@ def test_holiday_names_and_numbers():
     assert distance(347, "zh") == "350 米" and distance(1234, "en") == "1.2 km"
     assert pct(0.3421) == "34.2%" and pct(None) == "—" and pct(float("nan")) == "—"
     assert signed_pct(0.0052) == "+0.52" and number(20000) == "20,000"
+
+
+def test_a_time_under_a_minute_is_never_zero_minutes():
+    """33 m on foot is about 0.4 min: the rider reads "不到 1 分钟", not "约 0 分钟"."""
+    assert walk_time(0.44, "zh") == "步行不到 1 分钟" and walk_time(0.44, "en") == "under a minute's walk"
+    assert walk_time(0.99, "zh") == "步行不到 1 分钟"
+    assert walk_time(1.0, "zh") == "步行约 1 分钟" and walk_time(6.6, "en") == "about 7 min on foot"
+    assert minutes(0.2, "zh") == "不到 1 分钟" and minutes(0.2, "en") == "under a minute"
+    assert minutes(3.4, "zh") == "3 分钟" and minutes(12.6, "en") == "13 min"

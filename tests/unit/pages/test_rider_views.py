@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from dash import no_update
 
-from pages.rider.views import WIDEN_STEPS_M, card_view, results_view, suggestion_effect
+from pages.rider.views import WIDEN_STEPS_M, card_view, entry_view, results_view, suggestion_effect
 
 
 @pytest.fixture()
@@ -72,3 +72,29 @@ def test_a_planned_time_far_away_is_dropped_not_answered(request_context):
     assert initial_state(at="2026-12-03T21:45")["open_at"] == "2026-12-03T21:45"
     results, *_ = results_view({"lat": 30.6586, "lon": 104.0648}, [], [], "2300-01-01T12:00", STATE)
     assert results, "an unreadable planned time is ignored: any time"
+
+
+def test_an_empty_building_number_gives_the_way_in_not_a_missing_building(request_context):
+    """The rider leaves 楼栋号 empty: the answer names the rider gate and asks for a building, in words."""
+    from pages.context import services
+
+    compounds = services().stations.entry_layers()["compounds"]
+    routes = services().stations.entry_layers()["entry_routes"]
+    name = compounds.loc[compounds["id"] == routes["compound_id"].iloc[0], "name"].iloc[0]
+    for lang, gate_word, ask in (("zh", "骑手入口：", "填写楼栋号"), ("en", "Rider gate: ", "Give a building number")):
+        data, message, _ = entry_view(name, "", lang)
+        text = _text(message)
+        assert gate_word in text and ask in text
+        assert "没有这个楼栋号" not in text and "no such building" not in text
+        assert "没有可用的进入路线" not in text and "No way in found" not in text
+        assert any(f["properties"]["kind"] == "gate_used" for f in data["features"])
+
+
+def _text(component) -> str:
+    """Every string inside a Dash component tree, joined."""
+    if isinstance(component, (list, tuple)):
+        return " ".join(_text(c) for c in component)
+    if isinstance(component, str):
+        return component
+    children = getattr(component, "children", None)
+    return _text(children) if children is not None else ""

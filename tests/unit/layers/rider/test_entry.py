@@ -117,3 +117,18 @@ def test_no_such_building(layers):
     assert all(n in ans["reason"] for n in numbers)
     assert entry_route(layers, cid, "abc")["reason"].startswith("no such building")
 
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None])
+def test_no_building_given_answers_the_way_into_the_compound(layers, blank):
+    """No building number is not a missing building: the answer is the rider gate to enter by."""
+    r = layers["entry_routes"]
+    cid = r["compound_id"].iloc[0]
+    gates = layers["gates"]
+    ans = entry_route(layers, cid, blank)
+    assert ans["reason_code"] == "no_building_given" and not ans["reason"].startswith("no such building")
+    assert ans["gate"] is not None and ans["gate"]["rider_access"] and ans["building"] is None
+    assert ans["route"] is None
+    assert {g["id"] for g in [ans["gate"], *ans["other_gates"]]} == set(gates.loc[gates["compound_id"] == cid, "id"])
+    # the gate offered is one the compound's recorded routes start from
+    assert ans["gate"]["id"] in set(r.loc[r["compound_id"] == cid, "gate_id"])
