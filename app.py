@@ -19,6 +19,7 @@ from mapdata.config import TILE_SOURCES, Settings
 from mapdata.schemas import SPECS
 from mapdata.store import StoreError, open_store
 from pages import auth, guard, security, short_links
+from pages.html_lang import add_html_lang
 
 #: Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
 COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     tiles = TILE_SOURCES.get(settings.tile_source)
     policy = functools.cache(lambda: security.content_security_policy(app.csp_hashes(), tiles and tiles["url"]))
     server.after_request(security.add_security_headers(policy))
+    server.after_request(add_html_lang)
     return app
 
 
