@@ -87,6 +87,8 @@ TEXT: dict[str, dict[str, str]] = {
     "sign.good": {"zh": "完好", "en": "good"},
     "sign.damaged": {"zh": "损坏", "en": "damaged"},
     "sign.missing": {"zh": "缺失", "en": "missing"},
+    "map.zoom_in": {"zh": "放大", "en": "Zoom in"},
+    "map.zoom_out": {"zh": "缩小", "en": "Zoom out"},
     "layer.stations": {"zh": "驿站", "en": "Stations"},
     "layer.compounds": {"zh": "小区", "en": "Compounds"},
     "layer.routes": {"zh": "进入路线", "en": "Entry routes"},

@@ -57,10 +57,25 @@ def map_children(state: dict, settings, highlight=None, routes=None) -> list:
         # results and "you are here" in their own pane, above everything the base map loads later
         dl.Pane(dl.GeoJSON(id=RIDER.highlight, data=highlight, pointToLayer=MAP_JS("highlightMarker"), **common),
                 name="highlight", style={"zIndex": 640}),
+        zoom_control(lang),
         dl.ScaleControl(position="bottomleft", imperial=False),
         dl.AttributionControl(position="bottomright", prefix=t("attribution", lang)),
     ]
     return layers
+
+
+def zoom_control(lang: str) -> dl.ZoomControl:
+    """The zoom buttons named in the page's language (放大 / 缩小), not Leaflet's "Zoom in" / "Zoom out".
+
+    dash-leaflet 1.1 declares only ``position`` on ``ZoomControl`` in Python, while its component hands
+    every prop to ``L.Control.Zoom``; the two titles are declared on this one control so they reach it.
+    """
+    control = dl.ZoomControl(position="topleft")
+    control._prop_names = [*control._prop_names, "zoomInTitle", "zoomOutTitle"]
+    control.available_properties = list(control._prop_names)
+    control.zoomInTitle = t("map.zoom_in", lang)
+    control.zoomOutTitle = t("map.zoom_out", lang)
+    return control
 
 
 def layout(**query):
@@ -124,7 +139,7 @@ def layout(**query):
         html.Div(dl.Map(map_children(state, settings, highlight, routes), id=RIDER.map, center=centre,
                         zoom=15 if card_centre else 14,
                         minZoom=8, maxZoom=19, style={"height": "100%", "width": "100%"},
-                        attributionControl=False, preferCanvas=True),
+                        attributionControl=False, zoomControl=False, preferCanvas=True),
                  className="map-wrap"),
         html.Section([
             html.H2(t("rider.results", lang), id=RIDER.results_title),

@@ -213,6 +213,24 @@ def test_english_switch(dash_duo, dash_app):
     clean(dash_duo)
 
 
+def test_the_map_controls_and_the_page_speak_the_page_s_language(dash_duo, dash_app):
+    """On the Chinese page the zoom buttons are 放大 / 缩小 and <html lang> is zh-CN; in English, Zoom in and en."""
+    start(dash_duo, dash_app)
+
+    def titles():
+        return [dash_duo.find_element(f"#rider-map .leaflet-control-zoom-{b}").get_attribute(a)
+                for b in ("in", "out") for a in ("title", "aria-label")]
+
+    wait_until(dash_duo, lambda: titles() == ["放大", "放大", "缩小", "缩小"])
+    assert dash_duo.driver.execute_script("return document.documentElement.lang") == "zh-CN"
+    assert len(dash_duo.find_elements("#rider-map .leaflet-control-zoom")) == 1
+    dash_duo.find_element("#rider-lang-btn").click()
+    dash_duo.wait_for_text_to_equal("#rider-results-title", "Nearest stations", timeout=10)
+    wait_until(dash_duo, lambda: titles() == ["Zoom in", "Zoom in", "Zoom out", "Zoom out"])
+    assert dash_duo.driver.execute_script("return document.documentElement.lang") == "en"
+    clean(dash_duo)
+
+
 def test_station_names_and_notes_are_text_not_html(dash_duo, dash_app, app_db):
     from mapdata.store import GeoPackageStore
 
