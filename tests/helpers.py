@@ -166,3 +166,17 @@ def layer_rows(store, layer: str = "stations") -> dict:
         geometry=layer_frame.geometry.to_wkt().to_numpy()).astype(object)
     frame = frame.where(frame.notna(), None)
     return {str(r["id"]): {k: str(v) if v is not None else None for k, v in r.items()} for r in frame.to_dict("records")}
+
+
+def second_browser():
+    """Another headless Chromium with its own storage and cookies (a second phone), logging console errors;
+    the caller quits it."""
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run"):
+        options.add_argument(arg)
+    options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
+    return webdriver.Chrome(options=options)

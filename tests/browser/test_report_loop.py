@@ -5,7 +5,6 @@ station redeems a reward; a second rider's same report is merged; a flood from o
 from __future__ import annotations
 
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -18,7 +17,7 @@ from pages.ids import RIDER_REPORT as R
 from tests.browser.test_rider_reports import attach, gps_jpeg, my_code, phone, station_link, tap, tap_chip
 from tests.browser.test_staff_page import PASSWORD, set_text
 from tests.browser.test_staff_reports import act, message, open_row, press, sign_in
-from tests.helpers import clean, wait_until
+from tests.helpers import clean, second_browser, wait_until
 
 V2 = "/api/open311/v2"
 
@@ -48,13 +47,7 @@ class Browser:
 
 @pytest.fixture()
 def staff_phone():
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run"):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
-    driver = webdriver.Chrome(options=options)
+    driver = second_browser()
     phone(driver)
     yield driver
     driver.quit()

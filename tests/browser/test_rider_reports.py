@@ -9,7 +9,6 @@ import subprocess
 import pytest
 import requests
 from PIL import Image
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
@@ -19,7 +18,7 @@ from layers.services import services_of
 from layers.staff.accounts import Account
 from layers.staff.reports import confirm
 from pages.ids import RIDER, RIDER_REPORT
-from tests.helpers import callback_request, clean, texts, wait_until
+from tests.helpers import callback_request, clean, second_browser, texts, wait_until
 
 R = RIDER_REPORT
 WIDTH, HEIGHT = 375, 740
@@ -219,13 +218,7 @@ def test_report_a_broken_microwave_with_a_photo_merge_flood_and_bad_photos(dash_
 @pytest.fixture()
 def new_phone():
     """A second browser with its own storage: the rider's new phone."""
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run"):
-        options.add_argument(arg)
-    options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
-    driver = webdriver.Chrome(options=options)
+    driver = second_browser()
     phone(driver)
     yield driver
     driver.quit()

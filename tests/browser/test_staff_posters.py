@@ -9,7 +9,7 @@ import requests
 
 from layers.services import services_of
 from layers.staff.accounts import create_account
-from tests.browser.test_staff_page import PASSWORD, phone
+from tests.browser.test_staff_page import PASSWORD, phone, sign_in
 from tests.helpers import clean, wait_until
 
 
@@ -23,15 +23,6 @@ def district(private_app):
     create_account(store, name="qu-poster", role="district", password=PASSWORD, adcode=adcode, by="test")
     create_account(store, name="shi-poster", role="city", password=PASSWORD, by="test")
     return private_app, store, adcode, mine
-
-
-def sign_in(dash_duo, name):
-    dash_duo.driver.get(dash_duo.server_url + "/staff")
-    dash_duo.wait_for_element("#login-name", timeout=15)
-    dash_duo.find_element("#login-name").send_keys(name)
-    dash_duo.find_element("#login-password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_element("#staff-list .staff-station", timeout=15)
 
 
 def pdf_text(content: bytes, tmp_path) -> str:
