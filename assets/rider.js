@@ -108,12 +108,25 @@
     }, {enableHighAccuracy: true, timeout: 10000, maximumAge: 60000});
   }
 
+  function lastLocation() {
+    try { return JSON.parse(window.localStorage.getItem(LAST) || "null"); } catch (e) { return null; }
+  }
+
   function locate(n, where, state) {
     if (n) { ask(state); return state.texts["rider.locating"]; }
     // first load: a location in the link wins; else the remembered one; ask the browser once ever
-    if (where && where.where === "link") { return ""; }
-    let last = null;
-    try { last = JSON.parse(window.localStorage.getItem(LAST) || "null"); } catch (e) { last = null; }
+    let last = lastLocation();
+    if (where && where.where === "link") {
+      // a reload of this phone's own link: the position is the one it remembered, named as it was
+      // ("上次的位置", the tapped point, the searched place), not "the location in the link"
+      if (last && typeof last.lat === "number" && Number(last.lat).toFixed(6) === Number(where.lat).toFixed(6) &&
+          Number(last.lon).toFixed(6) === Number(where.lon).toFixed(6)) {
+        const kind = last.where === "tap" || last.where === "search" ? last.where : "remembered";
+        dash_clientside.set_props(state.ids.where, {data: {lat: where.lat, lon: where.lon, where: kind,
+                                                           label: kind === "search" ? last.label || null : null}});
+      }
+      return "";
+    }
     if (last && typeof last.lat === "number" && typeof last.lon === "number") {
       dash_clientside.set_props(state.ids.where, {data: {lat: last.lat, lon: last.lon, where: "remembered"}});
     }
@@ -127,7 +140,8 @@
 
   function remember(where) {
     if (where && ["gps", "tap", "search"].indexOf(where.where) >= 0) {
-      window.localStorage.setItem(LAST, JSON.stringify({lat: where.lat, lon: where.lon}));
+      window.localStorage.setItem(LAST, JSON.stringify({lat: where.lat, lon: where.lon, where: where.where,
+                                                        label: where.label ? String(where.label).slice(0, 80) : null}));
     }
     return where ? where.where : null;
   }
@@ -146,10 +160,89 @@
     const lang = (state && state.lang) || "zh";
     if (lang !== "zh") { q.set("lang", lang); }
     const text = q.toString();
-    window.history.replaceState(null, "", window.location.pathname + (text ? "?" + text : ""));
+    // keep the entry's state: it says whether a dialog's Back entry is the current one
+    window.history.replaceState(window.history.state, "", window.location.pathname + (text ? "?" + text : ""));
     q.set("lang", lang === "zh" ? "en" : "zh");
     return window.location.pathname + "?" + q.toString();
   }
+
+  // The station card, the report form and 我的暖新码 are dialogs over the map: when one opens, focus moves
+  // into it and Back gets an entry of its own, so Back (or Escape) closes it before it leaves the page;
+  // when it closes, focus returns to what opened it.
+  const DIALOGS = [["rreport-panel", "rreport-close"], ["rreport-code-panel", "rreport-code-close"],
+                   ["rider-card", "rider-card-close"]];  // the topmost first
+  let ownBack = 0;  // Back entries this script is taking away itself (a dialog closed by its × button)
+  const openers = {};
+
+  function openDialogs() {
+    return DIALOGS.filter(function (d) { const el = document.getElementById(d[0]); return el && !el.hidden; });
+  }
+
+  function closeTop() {
+    const top = openDialogs()[0];
+    const button = top && document.getElementById(top[1]);
+    if (button) { button.click(); return true; }
+    return false;
+  }
+
+  function opened(el) {
+    // by id: the result list is drawn again when a card opens, so the button itself may be gone
+    const from = document.activeElement;
+    openers[el.id] = from && from.id ? from.id : null;
+    if (!el.hasAttribute("tabindex")) { el.setAttribute("tabindex", "-1"); }
+    window.history.pushState({nuanxinDialog: el.id}, "", window.location.href);
+    window.setTimeout(function () { el.focus({preventScroll: true}); }, 0);
+  }
+
+  function closed(el) {
+    if (window.history.state && window.history.state.nuanxinDialog === el.id) {
+      ownBack += 1;
+      window.history.back();
+    }
+    const opener = openers[el.id];
+    delete openers[el.id];
+    if (opener) { focusBack(opener, 10); }
+  }
+
+  // The list under the card may be drawn again just after it closes: focus the opener's id again
+  // while focus has fallen back to the page (for up to 1.5 s).
+  function focusBack(id, tries) {
+    const el = document.getElementById(id);
+    if (el && el.focus && document.activeElement !== el) { el.focus({preventScroll: true}); }
+    if (tries > 0) {
+      window.setTimeout(function () {
+        const now = document.activeElement;
+        if (!now || now === document.body || !document.body.contains(now)) { focusBack(id, tries - 1); }
+      }, 150);
+    }
+  }
+
+  function watchDialogs() {
+    DIALOGS.forEach(function (d) {
+      const el = document.getElementById(d[0]);
+      if (!el || el.dataset.watched) { return; }
+      el.dataset.watched = "1";
+      let shown = !el.hidden;
+      if (shown) { opened(el); }  // a card from the link: Back closes it first
+      new MutationObserver(function () {
+        if (shown === !el.hidden) { return; }
+        shown = !el.hidden;
+        if (shown) { opened(el); } else { closed(el); }
+      }).observe(el, {attributes: true, attributeFilter: ["hidden"]});
+    });
+  }
+
+  // capture, so it runs before Dash's own location listener, which would re-render the page
+  window.addEventListener("popstate", function (event) {
+    if (ownBack > 0) { ownBack -= 1; event.stopImmediatePropagation(); return; }
+    // Back with a dialog open: the browser took its entry away already, so closing it (closed()) finds
+    // the entry under it current and takes no other
+    if (closeTop()) { event.stopImmediatePropagation(); }
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && closeTop()) { event.preventDefault(); }
+  });
+  new MutationObserver(watchDialogs).observe(document.documentElement, {childList: true, subtree: true});
 
   window.nuanxin = Object.assign({}, window.nuanxin, {map: map, locate: locate, remember: remember,
                                                       writeUrl: writeUrl});

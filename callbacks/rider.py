@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
-from pages.ids import RIDER, compound_suggestion_id, result_id, suggestion_id
+from pages.ids import RIDER, compound_suggestion_id, result_id, search_alternative_id, suggestion_id
 from pages.rider import views
 
 
@@ -64,6 +64,7 @@ def tap_on_map(click):
     Output(RIDER.where, "data", allow_duplicate=True),
     Output(RIDER.search_msg, "children"),
     Output(RIDER.map, "viewport", allow_duplicate=True),
+    Output(RIDER.state, "data", allow_duplicate=True),
     Input(RIDER.search_go, "n_clicks"),
     Input(RIDER.search, "n_submit"),
     State(RIDER.search, "value"),
@@ -72,6 +73,19 @@ def tap_on_map(click):
 )
 def search_place(_clicks, _submit, query, state):
     return views.search_view(query, state)
+
+
+@callback(
+    Output(RIDER.where, "data", allow_duplicate=True),
+    Output(RIDER.search_msg, "children", allow_duplicate=True),
+    Output(RIDER.map, "viewport", allow_duplicate=True),
+    Output(RIDER.state, "data", allow_duplicate=True),
+    Input(search_alternative_id(ALL, ALL), "n_clicks"),
+    State(RIDER.state, "data"),
+    prevent_initial_call=True,
+)
+def take_search_alternative(_clicks, state):
+    return views.search_alternative_view(ctx.triggered_id, ctx.inputs_list[0], state)
 
 
 @callback(
@@ -177,6 +191,19 @@ clientside_callback(
     """function(where) { return window.nuanxin.remember(where); }""",
     Output(RIDER.remembered, "data"),
     Input(RIDER.where, "data"),
+)
+
+# The planned-time pickers fold away: the button shows or hides them, and says which (aria-expanded).
+clientside_callback(
+    """function(n, hidden) {
+        if (!n) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+        return [!hidden, hidden ? "true" : "false"];
+    }""",
+    Output(RIDER.planned, "hidden"),
+    Output(RIDER.planned_summary, "aria-expanded"),
+    Input(RIDER.planned_summary, "n_clicks"),
+    State(RIDER.planned, "hidden"),
+    prevent_initial_call=True,
 )
 
 # The page state lives in the URL, so a link reproduces the view.

@@ -16,6 +16,7 @@ RIDER = page_ids(
     "results", "suggest", "map", "base_districts", "base_roads", "stations", "highlight", "here", "compounds",
     "routes", "signs", "gates", "card", "card_body", "card_close", "compound_name", "compound_building",
     "compound_go", "compound_msg", "compound_list", "compound_title", "layers", "attribution",
+    "card_title", "planned", "planned_summary",
 )
 
 
@@ -44,6 +45,11 @@ def result_id(station_id: str) -> dict:
 
 def suggestion_id(kind: str, value: str) -> dict:
     return {"type": f"{RIDER.prefix}-suggest", "kind": kind, "value": value}
+
+
+def search_alternative_id(kind: str, place_id: str) -> dict:
+    """Another place a search found, offered as a button: tapping it lists the nearest from there."""
+    return {"type": f"{RIDER.prefix}-search-alt", "kind": kind, "id": place_id}
 
 
 def compound_suggestion_id(compound_id: str) -> dict:

@@ -56,6 +56,14 @@ class PlaceIndex:
         self._keys = self.table["name"].map(normalise).to_numpy(dtype=object)
         self._order = self.table["kind"].map(_KIND_ORDER).to_numpy()
 
+    def get(self, kind: str, place_id: str) -> Place | None:
+        """The place of that kind and id (as :meth:`search` returned it), or None when there is none."""
+        rows = self.table[(self.table["kind"] == kind) & (self.table["id"] == place_id)]
+        if rows.empty:
+            return None
+        r = rows.iloc[0]
+        return Place(r["kind"], r["id"], r["name"], float(r["lat"]), float(r["lon"]))
+
     def search(self, query: str, limit: int = 5, kinds: tuple[str, ...] | None = None) -> list[Place]:
         """Places whose name contains the query; exact names first, then names starting with it, then
         shorter names, stations before compounds before streets before districts."""

@@ -24,7 +24,7 @@ from mapdata.vocabulary import AMENITY_KEYS
 from pages.components import amenity_icons
 from pages.context import services
 from pages.i18n import holiday, language, t
-from pages.ids import LAZY_OVERLAYS, RIDER, compound_suggestion_id, result_id, suggestion_id
+from pages.ids import LAZY_OVERLAYS, RIDER, compound_suggestion_id, result_id, search_alternative_id, suggestion_id
 from pages.phrasing import distance, minutes, status_text, walk_time
 from pages.rider.reports import report_button
 
@@ -147,6 +147,9 @@ def checked_location(where) -> tuple[float, float, str] | None:
 def result_item(r: dict, status: str, state: str, lang: str, rank: int):
     eta = minutes(r["eta_min"], lang)
     estimate = r["eta_source"] == "estimate"
+    # one sentence for a screen reader: the spans inside run together when read as the button's name
+    label = t("rider.result_label", lang, rank=rank, name=r["name"], distance=distance(r["distance_m"], lang),
+              eta=(t("rider.estimate", lang) + " " if estimate else "") + eta, status=status)
     return html.Li(html.Button([
         html.Span(str(rank), className="rank"),
         html.Span([
@@ -160,7 +163,7 @@ def result_item(r: dict, status: str, state: str, lang: str, rank: int):
             ], className="result-meta"),
             amenity_icons(r["amenities"], lang),
         ], className="result-body"),
-    ], id=result_id(r["id"]), className="result", n_clicks=0))
+    ], id=result_id(r["id"]), className="result", n_clicks=0, **{"aria-label": label}))
 
 
 def highlight_collection(results: list[dict], here: dict | None) -> dict:
@@ -266,19 +269,44 @@ def tap_location(click):
 
 
 def search_view(query, state):
-    """(new position, message, viewport) for a searched place name."""
+    """(new position, message, viewport, page state) for a searched place name.
+
+    The best hit becomes the rider's position, so the list is the nearest from there; when it is a
+    station its card opens too (it is then also first in the list whenever it answers the question).
+    The other hits are buttons: a tap goes there instead (:func:`search_alternative_view`).
+    """
     lang = lang_of(state)
     query = query.strip()[:MAX_QUERY_CHARS] if isinstance(query, str) else ""
     if not query:
-        return no_update, "", no_update
+        return no_update, "", no_update, no_update
     places = services().stations.places().search(query, limit=5)
     if not places:
-        return no_update, t("rider.search_none", lang, q=query), no_update
-    best = places[0]
-    others = [html.Span(p.name, className="alt") for p in places[1:]]
+        return no_update, t("rider.search_none", lang, q=query), no_update, no_update
+    return _go_to_place(places[0], places[1:], state, lang)
+
+
+def _go_to_place(best, others, state, lang: str):
     where = {"lat": best.lat, "lon": best.lon, "where": "search", "label": best.name}
-    return where, html.Span([html.B(best.name), *([" · ", *others] if others else [])]), \
-        {"center": [best.lat, best.lon], "zoom": 15, "transition": "flyTo"}
+    buttons = [html.Button(p.name, id=search_alternative_id(p.kind, p.id), className="btn alt", n_clicks=0)
+               for p in others]
+    message = html.Div([html.B(best.name, className="search-best"),
+                        *([html.Span(t("rider.search_also", lang), className="search-also"),
+                           html.Div(buttons, className="row search-alts")] if buttons else [])])
+    new_state = {**state, "station": best.id} if best.kind == "station" and isinstance(state, dict) else no_update
+    return where, message, {"center": [best.lat, best.lon], "zoom": 15, "transition": "flyTo"}, new_state
+
+
+def search_alternative_view(trigger, buttons, state):
+    """A tap on another place the search found: the same as searching that place by its exact name."""
+    if not isinstance(trigger, dict) or not _clicks_of(trigger, buttons):
+        return no_update, no_update, no_update, no_update
+    kind, place_id = trigger.get("kind"), trigger.get("id")
+    if not isinstance(kind, str) or not isinstance(place_id, str) or len(place_id) > 80:
+        return no_update, no_update, no_update, no_update
+    place = services().stations.places().get(kind, place_id)
+    if place is None:
+        return no_update, no_update, no_update, no_update
+    return _go_to_place(place, [], state, lang_of(state))
 
 
 def follow_view(where):
@@ -370,7 +398,7 @@ def card_view(state, open_at):
     status = catalogue.states([i], when)[0]
     lat, lon = float(row.geometry.y), float(row.geometry.x)
     body = [
-        html.H2(row["name"], className="card-title"),
+        html.H2(row["name"], id=RIDER.card_title, className="card-title"),
         html.P(status_text(status, lang), className=f"status status-{status.state}"),
     ]
     if row["status"] == "closed_temporarily":

@@ -89,7 +89,7 @@ def test_amenities_tap_search_card_and_navigation(dash_duo, dash_app, client, st
         icons = {i.get_attribute("alt") for i in item.find_elements(By.CSS_SELECTOR, ".amenity-icon")}
         assert {"微波炉", "法律咨询"} <= icons
 
-    # search by part of a name: a street
+    # search by part of a name: the best hit is a station, whose card opens over the list
     box = dash_duo.find_element("#rider-search")
     box.send_keys("春熙")
     box.send_keys(Keys.ENTER)
@@ -97,6 +97,9 @@ def test_amenities_tap_search_card_and_navigation(dash_duo, dash_app, client, st
     q = url_query(dash_duo.driver)
     expected = api_nearest(client, float(q["lat"]), float(q["lon"]), amenities="microwave,legal_counselling")
     wait_until(dash_duo, lambda: result_names(dash_duo) == [r["name"] for r in expected])
+    wait_until(dash_duo, lambda: "春熙" in dash_duo.find_element("#rider-card .card-title").text)
+    dash_duo.find_element("#rider-card-close").click()
+    wait_until(dash_duo, lambda: not dash_duo.find_element("#rider-card").is_displayed())
 
     # open the first station's card
     dash_duo.find_element("#rider-results .result").click()
