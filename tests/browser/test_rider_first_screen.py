@@ -236,3 +236,28 @@ def test_the_day_picker_shows_whole_day_names(dash_duo, dash_app):
     assert dash_duo.driver.execute_script(
         "const e = arguments[0]; return e.scrollWidth <= e.clientWidth + 1", value), "the day's name is cut"
     clean(dash_duo)
+
+
+def test_back_closes_the_report_form_then_the_card(dash_duo, dash_app):
+    start(dash_duo, dash_app, f"/?lat={CHUNXI[0]}&lon={CHUNXI[1]}")
+    dash_duo.find_element("#rider-results .result").click()
+    dash_duo.wait_for_element("#rider-card .report-open", timeout=10).click()
+    wait_until(dash_duo, lambda: dash_duo.find_element("#rreport-panel").is_displayed())
+    dash_duo.driver.back()
+    wait_until(dash_duo, lambda: not dash_duo.find_element("#rreport-panel").is_displayed())
+    assert dash_duo.find_element("#rider-card").is_displayed()
+    dash_duo.driver.back()
+    wait_until(dash_duo, lambda: not dash_duo.find_element("#rider-card").is_displayed())
+    assert dash_duo.find_elements("#rider-results .result")
+    clean(dash_duo)
+
+
+def test_on_a_desk_the_list_is_beside_the_map(dash_duo, dash_app):
+    dash_duo.driver.set_window_size(1440, 900)
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.get(dash_duo.server_url + f"/?lat={CHUNXI[0]}&lon={CHUNXI[1]}")
+    dash_duo.wait_for_element("#rider-results .result", timeout=15)
+    inner = dash_duo.driver.execute_script("return window.innerHeight")
+    first, map_box = rect(dash_duo, "#rider-results .result"), rect(dash_duo, "#rider-map")
+    assert first["bottom"] <= inner and first["left"] >= map_box["right"]
+    clean(dash_duo)
