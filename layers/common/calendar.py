@@ -1,6 +1,10 @@
 """China's official calendar as the app needs it: local time, kinds of day (holidays, 调休), the date whose rules apply.
 
-Holidays and make-up working days come from ``chinesecalendar`` (the State Council's notices);
+Holidays and make-up working days are data in the store (:mod:`mapdata.store.calendar`): the State
+Council's notices, seeded from ``chinesecalendar`` and imported by the city when the next year's
+notice is published. A year with no notice in the store still has the statutory holidays of
+《全国年节及纪念日放假办法》 (as revised in 2024), computed here with ``lunar_python``, and says so
+(:func:`schedule_source`): a day beyond the published calendar never passes for an ordinary one.
 ``opening-hours-py``'s own CN calendar knows only the first day of each holiday, so
 :func:`evaluation_date` maps every real date to the date whose rules the library should apply.
 Times are Asia/Shanghai. No display text here: holidays are named by chinesecalendar's English
@@ -11,19 +15,27 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import sqlite3
+import threading
+import time
 import zoneinfo
+from collections.abc import Iterable
+from typing import Protocol
 
-import chinese_calendar
 import numpy as np
 import opening_hours
 import pandas as pd
+from lunar_python import Lunar
 
 from layers.common.errors import QuestionError
+from mapdata.store.base import StoreError
+from mapdata.store.calendar import HOLIDAY_KEYS as _HOLIDAY_KEYS
+from mapdata.store.calendar import CalendarDay, CalendarYear, chinesecalendar_years
 from mapdata.vocabulary import TIMEZONE
 
 TZ = zoneinfo.ZoneInfo(TIMEZONE)
-#: The holiday keys chinesecalendar knows (its English names), in its order.
-HOLIDAY_KEYS: tuple[str, ...] = tuple(h.value for h in chinese_calendar.Holiday)
+#: The holiday keys (chinesecalendar's English names), in its order: the names a notice may use.
+HOLIDAY_KEYS: tuple[str, ...] = _HOLIDAY_KEYS
 
 
 def as_local(t) -> dt.datetime:
@@ -72,17 +84,203 @@ class DayKind(enum.Enum):
     MAKEUP_WORKDAY = "makeup_workday"
 
 
+class ScheduleSource(enum.Enum):
+    """Where a year's holidays come from."""
+
+    #: The State Council's notice for the year, in the store (holiday blocks and make-up days).
+    NOTICE = "notice"
+    #: No notice yet: the statutory holiday days of the national regulation, no make-up days.
+    STATUTORY = "statutory"
+
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def _lunar_date(year: int, month: int, day: int) -> dt.date:
+    solar = Lunar.fromYmd(year, month, day).getSolar()
+    return dt.date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+@functools.lru_cache(maxsize=256)
+def statutory_holidays(year: int) -> dict[dt.date, str]:
+    """The holiday days the national regulation gives in ``year``, by day, under their holiday key.
+
+    《全国年节及纪念日放假办法》 as revised in 2024 (in force from 2025): 元旦 1 January; 春节 from
+    除夕 to 正月初三 (4 days); 清明 on the solar term's day; 劳动节 1-2 May; 端午 (五月初五) and 中秋
+    (八月十五) by the lunar calendar; 国庆 1-3 October. Its article 6 adds a substitute day off
+    (补假): a holiday day falling on a Saturday or Sunday, or on another holiday's day, is made up
+    on the next weekday after it that is not already off. The regulation has no make-up working
+    days (调休): only a notice moves those.
+
+    Parameters
+    ----------
+    year : int
+
+    Returns
+    -------
+    dict of datetime.date to str
+        The keys are those of :data:`HOLIDAY_KEYS`.
+    """
+    eve = _lunar_date(year, 1, 1) - _ONE_DAY
+    qingming = Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"]
+    owed_by_law = [
+        (dt.date(year, 1, 1), "New Year's Day"),
+        *((eve + k * _ONE_DAY, "Spring Festival") for k in range(4)),
+        (dt.date(qingming.getYear(), qingming.getMonth(), qingming.getDay()), "Tomb-sweeping Day"),
+        (dt.date(year, 5, 1), "Labour Day"), (dt.date(year, 5, 2), "Labour Day"),
+        (_lunar_date(year, 5, 5), "Dragon Boat Festival"),
+        (_lunar_date(year, 8, 15), "Mid-autumn Festival"),
+        *((dt.date(year, 10, 1 + k), "National Day") for k in range(3)),
+    ]
+    days: dict[dt.date, str] = {}
+    owed: list[tuple[dt.date, str]] = []
+    for day, key in owed_by_law:
+        if day in days or day.weekday() >= 5:
+            owed.append((day, key))
+        days.setdefault(day, key)
+    for day, key in owed:
+        while day in days or day.weekday() >= 5:
+            day += _ONE_DAY
+        days[day] = key
+    return dict(sorted(days.items()))
+
+
+class CalendarSource(Protocol):
+    """Where the published calendar is read from: the store's ``calendar`` (or the package, by default)."""
+
+    def version(self) -> str:
+        """A token that changes whenever the calendar does."""
+
+    def read(self) -> tuple[list[CalendarYear], list[CalendarDay]]:
+        """The published years and their days."""
+
+
+class PackageCalendar:
+    """The years ``chinesecalendar`` ships, read from the package: the calendar before a store is opened."""
+
+    def version(self) -> str:
+        return "chinesecalendar"
+
+    def read(self) -> tuple[list[CalendarYear], list[CalendarDay]]:
+        published = chinesecalendar_years()
+        years = [CalendarYear(y, ScheduleSource.NOTICE.value, None, "", "chinesecalendar") for y in published]
+        return years, [d for days in published.values() for d in days]
+
+
+class OfficialCalendar:
+    """The published years and their days, and the statutory days of every other year.
+
+    Parameters
+    ----------
+    years : iterable of CalendarYear
+        The years with a published notice.
+    days : iterable of CalendarDay
+        Their holiday days and make-up working days; days of other years are ignored.
+    """
+
+    def __init__(self, years: Iterable[CalendarYear], days: Iterable[CalendarDay]):
+        self.years: dict[int, CalendarYear] = {y.year: y for y in years}
+        kinds = {"holiday": DayKind.HOLIDAY, "makeup_workday": DayKind.MAKEUP_WORKDAY}
+        self._days: dict[dt.date, tuple[DayKind, str]] = {
+            d.day: (kinds[d.kind], d.holiday_key) for d in days if d.day.year in self.years}
+
+    def source(self, year: int) -> ScheduleSource:
+        return ScheduleSource.NOTICE if year in self.years else ScheduleSource.STATUTORY
+
+    def listed(self, day: dt.date) -> tuple[DayKind, str] | None:
+        """The day's kind and holiday key when the year's notice (or the regulation) names it, else None."""
+        if day.year in self.years:
+            return self._days.get(day)
+        key = statutory_holidays(day.year).get(day)
+        return None if key is None else (DayKind.HOLIDAY, key)
+
+
+class _Active:
+    """The calendar the app answers with, re-read when its source's version changes."""
+
+    #: How often the source's version is looked at: another process's import is seen within this.
+    recheck_s = 1.0
+
+    def __init__(self, source: CalendarSource):
+        self.lock = threading.Lock()
+        self.source = source
+        self.token: str | None = None
+        self.calendar: OfficialCalendar | None = None
+        self.checked_at = -float("inf")
+        self.generation = 0
+
+    def get(self) -> OfficialCalendar:
+        now = time.monotonic()
+        calendar = self.calendar
+        if calendar is not None and now - self.checked_at < self.recheck_s:
+            return calendar
+        with self.lock:
+            if self.calendar is not None and now - self.checked_at < self.recheck_s:
+                return self.calendar
+            try:
+                token = self.source.version()
+                if token != self.token or self.calendar is None:
+                    years, days = self.source.read()
+                    self.calendar, self.token = OfficialCalendar(years, days), token
+                    self.generation += 1
+                    _day_listing.cache_clear()
+                    _evaluation_date.cache_clear()
+            except (StoreError, OSError, sqlite3.Error):
+                # A store gone or locked for a moment: keep answering with the calendar read last.
+                if self.calendar is None:
+                    raise
+            self.checked_at = now
+            return self.calendar
+
+
+_active = _Active(PackageCalendar())
+
+
+def use_calendar(source: CalendarSource) -> CalendarSource:
+    """Answer from ``source`` from now on (the app's store); return the source used until now.
+
+    Read at once, so a store that cannot be read fails here and not inside a rider's question.
+    """
+    with _active.lock:
+        previous = _active.source
+        _active.source, _active.token, _active.calendar = source, None, None
+        _active.checked_at = -float("inf")
+    _active.get()
+    return previous
+
+
+def refresh_calendar() -> None:
+    """Look at the source now (after an import in this process), not after :attr:`_Active.recheck_s`."""
+    with _active.lock:
+        _active.checked_at = -float("inf")
+    _active.get()
+
+
+def official_calendar() -> OfficialCalendar:
+    """The calendar as published now (see :func:`use_calendar`)."""
+    return _active.get()
+
+
+def calendar_generation() -> int:
+    """A number that changes whenever the calendar is re-read: caches of derived answers key on it."""
+    _active.get()
+    return _active.generation
+
+
+def schedule_source(day: dt.date) -> ScheduleSource:
+    """Whether ``day``'s year has a published notice (``NOTICE``) or only the statutory days (``STATUTORY``)."""
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    return official_calendar().source(day.year)
+
+
 @functools.lru_cache(maxsize=8192)
-def _holiday_detail(day: dt.date) -> tuple[bool, str | None] | None:
-    # chinese_calendar knows only the years whose State Council notice it ships; None outside them.
-    try:
-        return chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return None
+def _day_listing(day: dt.date, generation: int) -> tuple[DayKind, str] | None:
+    return official_calendar().listed(day)
 
 
 def day_kind(day: dt.date) -> DayKind:
-    """Classify a date by the State Council's holiday schedule.
+    """Classify a date by China's holiday schedule.
 
     Parameters
     ----------
@@ -98,21 +296,20 @@ def day_kind(day: dt.date) -> DayKind:
 
     Notes
     -----
-    The schedule comes from ``chinesecalendar``, which covers the years it ships a notice for
-    (2004-2026 in version 1.11). Outside them no public holidays and no make-up days apply:
-    ``opening-hours-py``'s own CN calendar knows only the first day of each holiday, so using it
-    as a fallback would mark single days of a block and be wrong in a different way.
+    The schedule is the store's published calendar (:func:`official_calendar`); a year without a
+    notice has the statutory holiday days (:func:`statutory_holidays`) and no make-up days, and
+    :func:`schedule_source` says which applies.
     """
     if isinstance(day, dt.datetime):
         day = day.date()
-    detail = _holiday_detail(day)
+    listed = _day_listing(day, calendar_generation())
     weekend = day.weekday() >= 5
-    if detail is None:
+    if listed is None:
         return DayKind.WEEKEND if weekend else DayKind.WORKDAY
-    is_holiday, name = detail
-    if is_holiday:
-        return DayKind.HOLIDAY if name is not None else DayKind.WEEKEND
-    return DayKind.MAKEUP_WORKDAY if weekend else DayKind.WORKDAY
+    kind = listed[0]
+    if kind is DayKind.MAKEUP_WORKDAY and not weekend:
+        return DayKind.WORKDAY  # a weekday named a working day is just that
+    return kind
 
 
 def is_working_day(day: dt.date) -> bool:
@@ -162,13 +359,14 @@ def holiday_name(day: dt.date) -> str | None:
     str or None
         chinesecalendar's English name (``"National Day"``, one of :data:`HOLIDAY_KEYS`) on
         ``HOLIDAY`` and ``MAKEUP_WORKDAY`` days (use :func:`day_kind` to tell them
-        apart), None on ordinary days and outside the covered years.
+        apart), None on ordinary days. In a year without a notice only the statutory days have a
+        name (see :func:`schedule_source`).
     """
     if isinstance(day, dt.datetime):
         day = day.date()
     if day_kind(day) not in (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY):
         return None
-    return _holiday_detail(day)[1]
+    return _day_listing(day, calendar_generation())[1]
 
 
 @functools.lru_cache(maxsize=1)
@@ -215,7 +413,6 @@ def _nearest_plain(day: dt.date, weekday: int, ordinary_workday: bool) -> dt.dat
     raise RuntimeError(f"no ordinary date near {day} with weekday {weekday}")
 
 
-@functools.lru_cache(maxsize=16384)
 def evaluation_date(day: dt.date, uses_ph: bool = True) -> dt.date:
     """The date whose hours, as ``opening-hours-py`` computes them, apply on real date ``day``.
 
@@ -255,6 +452,11 @@ def evaluation_date(day: dt.date, uses_ph: bool = True) -> dt.date:
     day), and on the first working day after the holiday it is open 00:00-02:00 again, as the
     library does for the day after any ``PH``.
     """
+    return _evaluation_date(day, uses_ph, calendar_generation())
+
+
+@functools.lru_cache(maxsize=16384)
+def _evaluation_date(day: dt.date, uses_ph: bool, generation: int) -> dt.date:
     kind = day_kind(day)
     if kind is DayKind.MAKEUP_WORKDAY:
         return _nearest_plain(day, 4 if day.weekday() == 5 else 0, ordinary_workday=True)

@@ -12,7 +12,16 @@ import opening_hours
 import pandas as pd
 
 from layers.common.caching import BoundedCache
-from layers.common.calendar import LATEST, TZ, as_local, day_kind, evaluation_date, holiday_name, load_library_calendar
+from layers.common.calendar import (
+    LATEST,
+    TZ,
+    as_local,
+    calendar_generation,
+    day_kind,
+    evaluation_date,
+    holiday_name,
+    load_library_calendar,
+)
 
 #: How far ahead ``closes_at`` and ``next_opens_at`` look before answering None.
 HORIZON_DAYS = 14
@@ -102,8 +111,8 @@ class HoursTable:
 
     Notes
     -----
-    Public holidays (``PH``) and make-up working days (调休) follow the State Council schedule
-    from ``chinesecalendar``, not the library's own CN calendar; see :func:`evaluation_date`
+    Public holidays (``PH``) and make-up working days (调休) follow the store's published calendar
+    (statutory holidays in a year without a notice), not the library's own CN calendar; see :func:`evaluation_date`
     for the rule. The library's ``unknown`` state counts as closed. Times are Asia/Shanghai.
     """
 
@@ -151,7 +160,8 @@ class HoursTable:
 
     def _profile(self, day: dt.date):
         """Open spans of every distinct expression on real date ``day``, in seconds of the day."""
-        return self._profiles.get_or_build(day, lambda: self._build_profile(day))
+        # Keyed by the calendar's generation too: an imported notice changes which days are PH.
+        return self._profiles.get_or_build((calendar_generation(), day), lambda: self._build_profile(day))
 
     def _build_profile(self, day: dt.date):
         spans = [

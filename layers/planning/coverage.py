@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 
 from layers.common.amenities import amenity_mask, masks_for, parse_amenities
 from layers.common.caching import BoundedCache
-from layers.common.calendar import as_local, check_day, day_kind, holiday_name, to_minute
+from layers.common.calendar import as_local, calendar_generation, check_day, day_kind, holiday_name, to_minute
 from layers.common.districts import district_index
 from layers.common.errors import LimitError
 from layers.common.geodesy import (
@@ -381,7 +381,9 @@ class CoverageModel:
         if at is None:
             return np.ones(len(self.station_ids), dtype=bool), None
         t = to_minute(as_local(at))  # opening hours change on the minute
-        return self._open_cache.get_or_build(t, lambda: np.asarray(self.hours.open_at(t), dtype=bool)), t
+        # keyed by the calendar's generation too: an imported notice changes which minutes are open
+        return self._open_cache.get_or_build((calendar_generation(), t),
+                                             lambda: np.asarray(self.hours.open_at(t), dtype=bool)), t
 
     def _static_eligible(self, amenities, removed_station_ids) -> tuple[np.ndarray, tuple[str, ...]]:
         """Stations with every asked amenity and not removed."""

@@ -5,7 +5,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from layers.common.calendar import DayKind, day_kind, holiday_name
+from layers.common.calendar import DayKind, calendar_generation, day_kind, holiday_name
 from mapdata import clock
 
 #: The holidays a planner compares first: the two long ones.
@@ -40,9 +40,26 @@ class HolidayBlock:
     key: str
 
 
-@functools.lru_cache(maxsize=8)
 def holiday_blocks(today: dt.date, window_days: int = 400) -> tuple[HolidayBlock, ...]:
-    """Official holiday blocks the calendar knows within ``window_days`` before and after ``today``."""
+    """Official holiday blocks within ``window_days`` before and after ``today``, in date order.
+
+    A year without a published notice has its statutory holidays
+    (:func:`layers.common.calendar.schedule_source` tells which), so the coming year is never empty.
+    """
+    return _holiday_blocks(today, window_days, calendar_generation())
+
+
+def holidays_on_offer(today: dt.date) -> tuple[HolidayBlock, ...]:
+    """The holiday blocks a planner picks from: the coming ones first (soonest first), then the past ones
+    (most recent first). A block under way counts as coming."""
+    blocks = holiday_blocks(today)
+    coming = [b for b in blocks if b.last >= today]
+    past = [b for b in blocks if b.last < today]
+    return (*coming, *reversed(past))
+
+
+@functools.lru_cache(maxsize=8)
+def _holiday_blocks(today: dt.date, window_days: int, generation: int) -> tuple[HolidayBlock, ...]:
     blocks: list[HolidayBlock] = []
     day = today - dt.timedelta(days=window_days)
     end = today + dt.timedelta(days=window_days)

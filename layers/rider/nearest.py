@@ -8,7 +8,7 @@ from scipy.spatial import cKDTree
 
 from layers.common.amenities import amenity_mask, keys_of, masks_for, parse_amenities, rarest
 from layers.common.caching import BoundedCache
-from layers.common.calendar import as_local, to_minute
+from layers.common.calendar import as_local, calendar_generation, to_minute
 from layers.common.geodesy import EARTH_RADIUS_M, chord_for, haversine_m, unit_vectors
 from layers.common.hours import HoursTable
 from layers.common.network import EBIKE_M_PER_MIN, RoadNetwork
@@ -144,7 +144,8 @@ class StationFinder:
 
         if t is None and self._out is None:
             return None, None, 1.0, self._masks
-        key = t if t is not None else ("now", to_minute(clock.now()))
+        # the calendar's generation: an imported notice changes which minutes are open
+        key = (calendar_generation(), t if t is not None else ("now", to_minute(clock.now())))
         return self._open_cache.get_or_build(key, build)
 
     def _masks_at(self, t):

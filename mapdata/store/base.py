@@ -84,6 +84,10 @@ class Store(Protocol):
         """Staff accounts and API tokens (``mapdata.store.accounts.AccountTable``)."""
 
     @property
+    def calendar(self):
+        """The published holiday calendar (``mapdata.store.calendar.CalendarTable``)."""
+
+    @property
     def reports(self):
         """Riders' reports, points and rewards (``mapdata.store.reports.ReportTable``)."""
 

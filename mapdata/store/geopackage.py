@@ -29,6 +29,7 @@ from mapdata import clock
 from mapdata.schemas import SPECS, LayerValidationError, validate
 from mapdata.store.accounts import AUDIT_TABLE, AccountTable
 from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
+from mapdata.store.calendar import CalendarTable, create_calendar
 from mapdata.store.columns import deserialise, jsonable, serialise
 from mapdata.store.reports import ReportTable
 from mapdata.vocabulary import TIMEZONE
@@ -85,6 +86,7 @@ class GeoPackageStore:
         self._lock = threading.RLock()
         self._accounts = AccountTable(self.path)
         self._reports = ReportTable(self.path)
+        self._calendar = CalendarTable(self.path)
         self._outline_cache: tuple[str, object] | None = None
 
     # -- reading ------------------------------------------------------------------------
@@ -223,6 +225,7 @@ class GeoPackageStore:
                     ("dataset_id", uuid.uuid4().hex[:12])])
                 conn.execute(f"CREATE TABLE {VERSION_TABLE} (layer TEXT PRIMARY KEY, version INTEGER NOT NULL)")
                 conn.executemany(f"INSERT INTO {VERSION_TABLE} VALUES (?, 1)", [(DATASET,), *((n,) for n in layers)])
+                create_calendar(conn)  # the holiday calendar as published so far
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):
@@ -280,6 +283,11 @@ class GeoPackageStore:
     def accounts(self) -> AccountTable:
         """Staff accounts and API tokens, kept in this same file."""
         return self._accounts
+
+    @property
+    def calendar(self) -> CalendarTable:
+        """The published holiday calendar (holidays and make-up days by year), kept in this same file."""
+        return self._calendar
 
     @property
     def reports(self) -> ReportTable:

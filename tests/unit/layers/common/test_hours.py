@@ -38,12 +38,15 @@ def test_day_kinds_follow_the_state_council_schedule():
     assert holiday_name(dt.date(2025, 10, 14)) is None
 
 
-def test_years_outside_chinesecalendar_have_no_holidays():
-    assert day_kind(dt.date(2035, 10, 2)) is DayKind.WORKDAY  # a Tuesday
+def test_years_without_a_notice_have_the_statutory_holidays_and_no_makeup_days():
+    # 2035-10-01..03 (Mon-Wed) are National Day by the regulation; 10-04 is an ordinary Thursday
+    assert day_kind(dt.date(2035, 10, 2)) is DayKind.HOLIDAY
+    assert day_kind(dt.date(2035, 10, 4)) is DayKind.WORKDAY
     assert day_kind(dt.date(2035, 10, 6)) is DayKind.WEEKEND
-    assert holiday_name(dt.date(2035, 10, 1)) is None
-    # The library itself would call 2035-10-01 a holiday; with no official schedule it is not.
-    assert HoursTable([LUNCH_BREAK]).open_at(at(2035, 10, 1, 10))[0]
+    assert holiday_name(dt.date(2035, 10, 1)) == "National Day"
+    hours = HoursTable(["Mo-Fr 09:00-18:00; PH off"])
+    assert not hours.open_at(at(2035, 10, 2, 10))[0]
+    assert hours.open_at(at(2035, 10, 4, 10))[0]
 
 
 def test_as_local_converts_every_accepted_form():
