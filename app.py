@@ -40,6 +40,9 @@ def create_services(settings: Settings) -> Services:
     if missing:
         raise StoreError(f"the store at {settings.db_path} has no {', '.join(missing)} layer (it was built by an "
                          "older release); rebuild it with `make data`")
+    # the holiday calendar the store publishes (made and seeded in place in an older store)
+    from layers.common.calendar import use_calendar
+    use_calendar(store.calendar)
     stations = StationCatalogue(store)
     return Services(settings=settings, store=store, stations=stations, planning=PlanningContext(store, stations))
 

@@ -293,6 +293,10 @@ class NearestResponse(BaseModel):
     query: NearestEcho
     count: int
     results: list[NearestResult]
+    holiday_schedule: Literal["notice", "statutory"] | None = Field(
+        description="the holidays the asked time's opening hours were read with: notice, the State Council's "
+                    "published schedule for that year; statutory, no schedule published yet for that year, so the "
+                    "statutory holidays apply (no make-up days); null when at=any")
 
 
 class LayerPath(BaseModel):

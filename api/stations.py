@@ -7,6 +7,7 @@ from api import models as m
 from api.errors import ApiError, from_question
 from api.params import parse_amenity_keys, parse_query, parse_time, services
 from api.spec import ApiBlueprint
+from layers.common.calendar import schedule_source
 from layers.common.errors import QuestionError
 from layers.rider.catalogue import PUBLIC_PROPERTIES
 from mapdata.vocabulary import AMENITIES
@@ -59,7 +60,9 @@ def nearest():
                                           max_distance_m=q.max_distance_m, sort=q.sort)
     query = {"lat": q.lat, "lon": q.lon, "amenities": list(keys), "at": at.isoformat() if at else "any",
              "k": q.k, "sort": q.sort, "max_distance_m": q.max_distance_m}
-    return answer(m.NearestResponse, {"query": query, "count": len(results), "results": results})
+    schedule = None if at is None else schedule_source(at).value
+    return answer(m.NearestResponse, {"query": query, "count": len(results), "results": results,
+                                      "holiday_schedule": schedule})
 
 
 @bp.operation("GET", f"{PREFIX}/stations/<station_id>", summary="One station", path=m.StationPath,

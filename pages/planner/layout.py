@@ -6,7 +6,7 @@ import dash_leaflet as dl
 from dash import dash_table, dcc, html
 from dash_extensions.javascript import Namespace
 
-from layers.planning.dates import default_holiday, holiday_blocks, today
+from layers.planning.dates import default_holiday, holidays_on_offer, today
 from layers.planning.demand import MAX_ROWS, MAX_SITE_ROWS
 from layers.planning.siting import MAX_K
 from mapdata.vocabulary import AMENITY_KEYS, INPUT_CRS
@@ -28,7 +28,7 @@ PLANNER_JS = Namespace("nuanxin", "planner")
 
 def holiday_options(lang: str, day) -> list[dict]:
     return [{"label": f"{holiday(b.key, lang)} {b.first:%Y-%m-%d}–{b.last:%m-%d}", "value": b.first.isoformat()}
-            for b in holiday_blocks(day)]
+            for b in holidays_on_offer(day)]  # the coming holidays first
 
 
 def _field(label_key: str, control, lang: str):

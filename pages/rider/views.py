@@ -14,7 +14,7 @@ from dash import html, no_update
 
 from layers.common import geojson
 from layers.common.amenities import parse_amenities
-from layers.common.calendar import DayKind, as_local, check_moment
+from layers.common.calendar import DayKind, ScheduleSource, as_local, check_moment, schedule_source
 from layers.common.geojson import amenity_list
 from layers.rider.compound_names import closest_compounds
 from layers.rider.entry import UnknownCompoundError, entry_route, find_compounds
@@ -24,6 +24,7 @@ from mapdata.vocabulary import AMENITY_KEYS
 from pages.components import amenity_icons
 from pages.context import services
 from pages.i18n import holiday, language, t
+from pages.i18n_calendar import statutory_note
 from pages.ids import LAZY_OVERLAYS, RIDER, compound_suggestion_id, result_id, search_alternative_id, suggestion_id
 from pages.phrasing import distance, minutes, status_text, walk_time
 from pages.rider.reports import report_button
@@ -421,6 +422,9 @@ def card_view(state, open_at):
         html.H3(t("rider.card.hours", lang)),
         html.P(row["opening_hours"], className="oh-raw"),
         week_rows(i, when, lang),
+        # a year without a published notice: say the holidays are the statutory ones
+        html.P(statutory_note(as_local(when).year, lang), className="calendar-statutory")
+        if schedule_source(as_local(when).date()) is ScheduleSource.STATUTORY else None,
         html.P(t("rider.card.confirmed", lang, date=f"{as_local(row['confirmed_at']):%Y-%m-%d}"), className="confirmed")
         if "confirmed_at" in row and str(row["confirmed_at"]) != "NaT" and row["confirmed_at"] is not None else None,
         html.Div([
