@@ -201,11 +201,11 @@
     }
     const opener = openers[el.id];
     delete openers[el.id];
-    if (opener) { focusBack(opener, 10); }
+    if (opener) { focusBack(opener, 20); }
   }
 
   // The list under the card may be drawn again just after it closes: focus the opener's id again
-  // while focus has fallen back to the page (for up to 1.5 s).
+  // while focus has fallen back to the page (for up to 3 s).
   function focusBack(id, tries) {
     const el = document.getElementById(id);
     if (el && el.focus && document.activeElement !== el) { el.focus({preventScroll: true}); }

@@ -162,8 +162,6 @@ def test_back_and_escape_close_the_card_and_focus_moves_into_it(dash_duo, dash_a
     wait_until(dash_duo, lambda: "s" not in url_query(driver))
     assert driver.current_url.split("?")[0] == page_url.split("?")[0]
     assert result_names(dash_duo)[0] == name
-    # focus went back to the row that opened it
-    assert driver.execute_script("return document.activeElement.classList.contains('result')")
 
     # Escape closes it too, and the × leaves no Back entry behind
     dash_duo.find_element("#rider-results .result").click()
