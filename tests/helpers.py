@@ -180,3 +180,22 @@ def second_browser():
     options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
     return webdriver.Chrome(options=options)
+
+
+def sign_in(dash_duo, name, password, ready, timeout=30):
+    """Sign in as a staff member would: open /staff, be sent to the login form, submit it, land on the
+    workspace and wait for ``ready`` (a CSS selector). A failure says where the browser ended and what it showed."""
+    driver = dash_duo.driver
+    driver.get(dash_duo.server_url + "/staff")
+    dash_duo.wait_for_element("#login-name", timeout=timeout)
+    dash_duo.find_element("#login-name").send_keys(name)
+    dash_duo.find_element("#login-password").send_keys(password)
+    dash_duo.find_element("#login-submit").click()
+
+    def where():
+        shown = driver.execute_script("return document.body ? document.body.innerText.slice(0, 400) : ''")
+        return f"signed in as {name!r}, the browser is at {driver.current_url}, showing: {shown!r}"
+
+    wait_until(dash_duo, lambda: urlparse(driver.current_url).path == "/staff", timeout=timeout, message=where)
+    wait_until(dash_duo, lambda: driver.find_elements("css selector", ready), timeout=timeout,
+               message=lambda: f"no {ready} after {timeout} s; " + where())

@@ -11,6 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from layers.services import services_of
 from layers.staff.accounts import create_account, issue_token
 from tests.helpers import clean, layer_rows, wait_until
+from tests.helpers import sign_in as signed_in
 
 PASSWORD = "correct horse battery"
 
@@ -32,12 +33,7 @@ def staff(private_app):
 
 
 def sign_in(dash_duo, name):
-    dash_duo.driver.get(dash_duo.server_url + "/staff")
-    dash_duo.wait_for_element("#login-name", timeout=15)
-    dash_duo.find_element("#login-name").send_keys(name)
-    dash_duo.find_element("#login-password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_element("#staff-list .staff-station", timeout=15)
+    signed_in(dash_duo, name, PASSWORD, "#staff-list .staff-station")
 
 
 def open_first_station(dash_duo, expected_name):

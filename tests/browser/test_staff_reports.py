@@ -22,6 +22,7 @@ from mapdata.vocabulary import REPORT_POINTS
 from pages.staff import reports as views
 from tests.browser.test_staff_page import PASSWORD, phone, set_text
 from tests.helpers import TEST_NOW, clean, wait_until
+from tests.helpers import sign_in as signed_in
 
 
 @pytest.fixture()
@@ -46,12 +47,7 @@ def reports(private_app):
 
 
 def sign_in(dash_duo, name):
-    dash_duo.driver.get(dash_duo.server_url + "/staff")
-    dash_duo.wait_for_element("#login-name", timeout=15)
-    dash_duo.find_element("#login-name").send_keys(name)
-    dash_duo.find_element("#login-password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_element("#sreports-queue", timeout=15)
+    signed_in(dash_duo, name, PASSWORD, "#sreports-queue")
 
 
 def _xpath_id(ident: dict) -> str:
