@@ -112,6 +112,8 @@ def private_app(dash_app, writable_db):
     from mapdata.config import Settings
     from pages.auth import limiter
 
+    from layers.common.calendar import use_calendar
+
     limiter.reset()  # failed-login counts of another test's accounts
     saved = dash_app.server.extensions[EXTENSION]
     dash_app.server.extensions[EXTENSION] = app_module.create_services(
@@ -120,6 +122,7 @@ def private_app(dash_app, writable_db):
         yield dash_app
     finally:
         dash_app.server.extensions[EXTENSION] = saved
+        use_calendar(saved.store.calendar)  # the session's calendar again, not this test's throwaway copy
 
 
 # --- a planner's question and its reports, shared by the export, API and browser tests -----------
