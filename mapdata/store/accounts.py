@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from mapdata import clock
 from mapdata.store.base import StoreError
+from mapdata.store.side_tables import SideTables
 
 ACCOUNTS_TABLE = "staff_accounts"
 TOKENS_TABLE = "staff_tokens"
@@ -75,23 +75,12 @@ def _record(row: sqlite3.Row) -> AccountRecord:
                          created_at=row["created_at"], updated_at=row["updated_at"])
 
 
-class AccountTable:
+class AccountTable(SideTables):
     """Accounts, tokens and account events of one SQLite (GeoPackage) file."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._ready = False
-
-    def _connect(self) -> sqlite3.Connection:
-        if not self.path.exists():
-            raise StoreError(f"no data store at {self.path}")
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        if not self._ready:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            self._ready = True
-        return conn
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        for statement in _SCHEMA:
+            conn.execute(statement)
 
     # -- reading ------------------------------------------------------------------------------
     def list(self) -> list[AccountRecord]:

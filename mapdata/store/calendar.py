@@ -16,13 +16,13 @@ import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 
 import chinese_calendar
 import chinese_calendar.constants as _published
 
 from mapdata import clock
 from mapdata.store.base import StoreError
+from mapdata.store.side_tables import SideTables
 
 YEARS_TABLE = "calendar_years"
 DAYS_TABLE = "calendar_days"
@@ -105,35 +105,18 @@ def _day_list(days: Iterable[CalendarDay]) -> list[dict]:
     return [{"day": d.day.isoformat(), "kind": d.kind, "holiday_key": d.holiday_key} for d in days]
 
 
-class CalendarTable:
+class CalendarTable(SideTables):
     """The published holiday calendar of one SQLite (GeoPackage) file."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._ready = False
+    def _prepared(self, conn: sqlite3.Connection) -> bool:
+        # most opens find the tables complete and write nothing (a write would touch the file's mtime)
+        try:
+            return {r[0] for r in conn.execute(f"SELECT year FROM {YEARS_TABLE}")} >= set(chinesecalendar_years())
+        except sqlite3.OperationalError:
+            return False
 
-    def _connect(self) -> sqlite3.Connection:
-        if not self.path.exists():
-            raise StoreError(f"no data store at {self.path}")
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        if not self._ready:
-            # Most opens find the tables complete and write nothing (a write would touch the file's mtime).
-            try:
-                complete = {r[0] for r in conn.execute(f"SELECT year FROM {YEARS_TABLE}")} >= \
-                    set(chinesecalendar_years())
-            except sqlite3.OperationalError:
-                complete = False
-            if not complete:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    create_calendar(conn)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    conn.close()
-                    raise
-            self._ready = True
-        return conn
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        create_calendar(conn)
 
     def version(self) -> str:
         """A token that changes with every import (and with a rebuilt file)."""

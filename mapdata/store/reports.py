@@ -15,10 +15,10 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mapdata.store.base import StoreError
+from mapdata.store.side_tables import SideTables
 
 AUDIT_TABLE = "audit_log"
 #: The audit log's ``layer`` for reports (intake, merges, state changes, confirmations, points).
@@ -136,31 +136,12 @@ def _window_start(at: str, seconds: int) -> str:
     return (datetime.fromisoformat(at) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
-class ReportTable:
+class ReportTable(SideTables):
     """Reports, sightings, photos, points and rewards of one SQLite (GeoPackage) file."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._ready: int | None = None   # the inode the tables were made in (a rebuilt file needs them again)
-
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            inode = self.path.stat().st_ino
-        except FileNotFoundError:
-            raise StoreError(f"no data store at {self.path}") from None
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        if self._ready != inode:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            self._ready = inode
-        return conn
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        for statement in _SCHEMA:
+            conn.execute(statement)
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, report_id: int) -> dict | None:
