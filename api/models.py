@@ -11,6 +11,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from layers.common.calendar import check_day
 from layers.common.errors import QuestionError
 from layers.common.geodesy import MAX_RADIUS_M
+from layers.common.hours_ahead import DEFAULT_DAYS as HOURS_AHEAD_DAYS
+from layers.common.hours_ahead import MAX_DAYS as HOURS_AHEAD_MAX_DAYS
+from layers.common.hours_ahead import MAX_STATIONS as HOURS_AHEAD_MAX_STATIONS
 from layers.planning.context import MAX_TOKEN_CHARS, MAX_UPLOADS
 from layers.planning.coverage import DEFAULT_H3_RES
 from layers.planning.questions import H3_RES_RANGE
@@ -299,6 +302,56 @@ class NearestResponse(BaseModel):
                     "statutory holidays apply (no make-up days); null when at=any")
 
 
+_STATION_ID = r"[A-Za-z0-9_.:-]{1,64}"
+#: ``ids``: one to :data:`HOURS_AHEAD_MAX_STATIONS` station ids separated by commas.
+STATION_IDS_PATTERN = rf"^{_STATION_ID}(?:,{_STATION_ID}){{0,{HOURS_AHEAD_MAX_STATIONS - 1}}}$"
+
+
+class StationHoursQuery(_Query):
+    ids: str = Field(description=f"comma-separated station ids, 1 to {HOURS_AHEAD_MAX_STATIONS}; a repeated id is "
+                                 "answered once", **_text(STATION_IDS_PATTERN))
+    days: QueryInt = Field(HOURS_AHEAD_DAYS, ge=1, le=HOURS_AHEAD_MAX_DAYS,
+                           description="how many days ahead of now, 1 to 14")
+
+    @field_validator("ids")
+    @classmethod
+    def _ids(cls, v: str) -> str:
+        ids = v.split(",")
+        if len(ids) > HOURS_AHEAD_MAX_STATIONS:
+            raise ValueError(f"at most {HOURS_AHEAD_MAX_STATIONS} station ids, got {len(ids)}")
+        bad = next((i for i in ids if not re.fullmatch(_STATION_ID, i)), None)
+        if bad is not None:
+            raise ValueError(f"expected station ids such as st-0001 separated by commas, got {bad[:40]!r}")
+        return v
+
+
+class OpenInterval(BaseModel):
+    opens: dt.datetime = Field(description="Asia/Shanghai; the window's start when open at it")
+    closes: dt.datetime = Field(description="Asia/Shanghai; the window's end when still open then")
+
+
+class StationHoursAhead(BaseModel):
+    id: str
+    name: str
+    address: str | None
+    phone: str | None
+    opening_hours: str | None = Field(description="OpenStreetMap opening_hours syntax")
+    status: Literal[STATION_STATUSES]  # type: ignore[valid-type]
+    status_note: str | None
+    intervals: list[OpenInterval] = Field(description="when it is open in the window, in time order, apart: holidays "
+                                                      "(PH, 调休) and temporary closures applied")
+
+
+class StationHoursResponse(BaseModel):
+    start: dt.datetime = Field(description="the window's start: now, to the minute (Asia/Shanghai)")
+    end: dt.datetime = Field(description="the window's end: start + days")
+    days: int
+    holiday_schedule: Literal["notice", "statutory"] = Field(
+        description="statutory when a day of the window is in a year with no published holiday notice")
+    stations: list[StationHoursAhead] = Field(description="in the order asked")
+    missing: list[str] = Field(description="ids asked that no station (any longer) has")
+
+
 class LayerPath(BaseModel):
     layer: Literal[PUBLIC_LAYERS]  # type: ignore[valid-type]
 
@@ -409,6 +462,7 @@ class CoverageEcho(BaseModel):
     amenities: list[str]
     h3_res: int
     open_stations: int = Field(description="stations counted (amenities and opening hours applied)")
+    hypothetical_stations: int = Field(0, description="hypothetical stations added (never counted as stations)")
     network_points: int
     fallback_points: int = Field(description="network mode: points measured in a straight line off the network")
     crs: str
@@ -506,7 +560,12 @@ class Pick(BaseModel):
     rank: int
     candidate: int = Field(description="position in the candidate list")
     id: str | None
-    name: str | None
+    name: str | None = Field(description="the site's name in Chinese: its district and the nearest named place, "
+                                         "street or compound, e.g. 锦江区 · 东风路 附近")
+    name_en: str | None = Field(description="the same in English, e.g. Jinjiang · near 东风路")
+    coords: str = Field(description="lat, lon to 6 decimals (WGS-84), to copy", examples=["30.657123, 104.065432"])
+    adcode: int | None = Field(description="the district the site lies in")
+    candidate_name: str | None = Field(description="the candidate's own name (a place, a compound, yours), if any")
     source: str | None
     lon: float
     lat: float

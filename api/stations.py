@@ -1,19 +1,26 @@
 """Routes of the rider side: the amenity vocabulary, stations (all, one, nearest) and the published map layers."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Response, jsonify, request
 
 from api import models as m
 from api.errors import ApiError, from_question
 from api.params import parse_amenity_keys, parse_query, parse_time, services
 from api.spec import ApiBlueprint
-from layers.common.calendar import schedule_source
+from layers.common import geojson
+from layers.common.calendar import ScheduleSource, schedule_source, to_minute
 from layers.common.errors import QuestionError
+from layers.common.hours_ahead import open_intervals
 from layers.rider.catalogue import PUBLIC_PROPERTIES
+from mapdata import clock
 from mapdata.vocabulary import AMENITIES
 
 PREFIX = "/api/v1"
 GEOJSON = "application/geo+json"
+#: What a phone shows of a station on its card with no signal, beside the hours.
+HOURS_AHEAD_PROPERTIES = ("name", "address", "phone", "opening_hours", "status", "status_note")
 
 bp = ApiBlueprint("api_stations", __name__)
 
@@ -63,6 +70,32 @@ def nearest():
     schedule = None if at is None else schedule_source(at).value
     return answer(m.NearestResponse, {"query": query, "count": len(results), "results": results,
                                       "holiday_schedule": schedule})
+
+
+@bp.operation("GET", f"{PREFIX}/stations/hours", query=m.StationHoursQuery, response=m.StationHoursResponse,
+              summary="When stations are open over the next days: what a phone keeps to say open or closed with "
+                      "no signal")
+def hours_ahead():
+    q = parse_query(m.StationHoursQuery)
+    snapshot = _catalogue().snapshot()  # one store version: positions, hours and rows agree
+    ids = list(dict.fromkeys(q.ids.split(",")))
+    found = [(sid, snapshot.by_id[sid]) for sid in ids if sid in snapshot.by_id]
+    begin = to_minute(clock.now())  # the window open_intervals reads
+    try:
+        intervals = open_intervals(snapshot.finder.hours, [i for _, i in found], begin, q.days)
+    except QuestionError as exc:
+        raise from_question(exc) from None
+    end = begin + dt.timedelta(days=q.days)
+    statutory = any(schedule_source((begin + dt.timedelta(days=k)).date()) is ScheduleSource.STATUTORY
+                    for k in range(q.days + 1))
+    stations = []
+    for (sid, i), spans in zip(found, intervals):
+        row = snapshot.stations.iloc[i]
+        stations.append({"id": sid, **{k: geojson.plain(row[k]) for k in HOURS_AHEAD_PROPERTIES},
+                         "intervals": [{"opens": a, "closes": b} for a, b in spans]})
+    return answer(m.StationHoursResponse, {
+        "start": begin, "end": end, "days": q.days, "holiday_schedule": "statutory" if statutory else "notice",
+        "stations": stations, "missing": [sid for sid in ids if sid not in snapshot.by_id]})
 
 
 @bp.operation("GET", f"{PREFIX}/stations/<station_id>", summary="One station", path=m.StationPath,

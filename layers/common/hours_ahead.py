@@ -17,6 +17,8 @@ from layers.common.hours import HORIZON_DAYS, HoursTable
 #: The furthest ahead a phone may ask: ``closes_at`` and ``next_opens_at`` look this far.
 MAX_DAYS = HORIZON_DAYS
 DEFAULT_DAYS = 7
+#: The most stations one question may name: the rider page keeps its 8 nearest.
+MAX_STATIONS = 20
 
 
 def check_days(days, field: str = "days") -> int:
