@@ -462,7 +462,6 @@ class CoverageEcho(BaseModel):
     amenities: list[str]
     h3_res: int
     open_stations: int = Field(description="stations counted (amenities and opening hours applied)")
-    hypothetical_stations: int = Field(0, description="hypothetical stations added (never counted as stations)")
     network_points: int
     fallback_points: int = Field(description="network mode: points measured in a straight line off the network")
     crs: str
@@ -560,12 +559,7 @@ class Pick(BaseModel):
     rank: int
     candidate: int = Field(description="position in the candidate list")
     id: str | None
-    name: str | None = Field(description="the site's name in Chinese: its district and the nearest named place, "
-                                         "street or compound, e.g. 锦江区 · 东风路 附近")
-    name_en: str | None = Field(description="the same in English, e.g. Jinjiang · near 东风路")
-    coords: str = Field(description="lat, lon to 6 decimals (WGS-84), to copy", examples=["30.657123, 104.065432"])
-    adcode: int | None = Field(description="the district the site lies in")
-    candidate_name: str | None = Field(description="the candidate's own name (a place, a compound, yours), if any")
+    name: str | None
     source: str | None
     lon: float
     lat: float
