@@ -20,6 +20,13 @@ TILE_SOURCES = {
     "amap": {"url": "https://webrd02.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
              "crs": "gcj02", "attribution": "© 高德地图 AutoNavi"},
 }
+#: ``NUANXIN_TILES=auto``: this source's tiles, and in the browser our own base map (districts, roads and
+#: where the roads end) when they do not load. Amap: drawn in Chinese, reachable in mainland China.
+AUTO_TILE_SOURCE = "amap"
+#: What ``NUANXIN_TILES`` accepts.
+TILE_CHOICES = (*TILE_SOURCES, "auto")
+#: The deployment default (``Settings.from_env``); ``Settings()`` itself, as the tests build it, draws no tiles.
+DEFAULT_TILES = "auto"
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,9 @@ class Settings:
     port: int = 8050
     debug: bool = False
     tile_source: str = "none"
+    #: another address for the tiles of ``tile_source`` (a mirror, or the city's own tile server drawing the same
+    #: tiles in the same CRS); None: the source's own
+    tile_url: str | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     demo_seed: int = 20250401
     #: session cookies only over HTTPS (set NUANXIN_SECURE_COOKIES=1 behind TLS)
@@ -40,9 +50,13 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
         env = os.environ if env is None else env
-        tiles = env.get("NUANXIN_TILES", "none")
-        if tiles not in TILE_SOURCES:
-            raise ValueError(f"NUANXIN_TILES={tiles!r}: expected one of {', '.join(TILE_SOURCES)}")
+        tiles = env.get("NUANXIN_TILES", DEFAULT_TILES).strip()
+        if tiles not in TILE_CHOICES:
+            raise ValueError(f"NUANXIN_TILES={tiles!r}: expected one of {', '.join(TILE_CHOICES)}")
+        url = tile_url(env.get("NUANXIN_TILE_URL"))
+        if url and tiles == "none":
+            raise ValueError("NUANXIN_TILE_URL is set but NUANXIN_TILES=none draws no tiles: "
+                             f"set NUANXIN_TILES to one of {', '.join(c for c in TILE_CHOICES if c != 'none')}")
         db = Path(env.get("NUANXIN_DB", str(ROOT / "var" / "nuanxin.gpkg")))
         return cls(
             db_path=db if db.is_absolute() else ROOT / db,
@@ -50,11 +64,44 @@ class Settings:
             port=int(env.get("NUANXIN_PORT", "8050")),
             debug=env.get("NUANXIN_DEBUG", "0") == "1",
             tile_source=tiles,
+            tile_url=url,
             secret_key=env.get("NUANXIN_SECRET_KEY") or secrets.token_hex(32),
             demo_seed=int(env.get("NUANXIN_SEED", "20250401")),
             secure_cookies=env.get("NUANXIN_SECURE_COOKIES", "0") == "1",
             public_url=public_url(env.get("NUANXIN_PUBLIC_URL")),
         )
+
+    @property
+    def tiles(self) -> dict | None:
+        """The tile layer to draw: ``url``, ``crs`` (``wgs84``/``gcj02``), ``attribution`` and ``fallback`` (True:
+        the browser falls back to our own base map when the tiles do not load); None for no tiles."""
+        if self.tile_source not in TILE_CHOICES:
+            raise ValueError(f"tile_source={self.tile_source!r}: expected one of {', '.join(TILE_CHOICES)}")
+        auto = self.tile_source == "auto"
+        source = TILE_SOURCES[AUTO_TILE_SOURCE if auto else self.tile_source]
+        if source is None:
+            return None
+        return {**source, "url": self.tile_url or source["url"], "fallback": auto}
+
+
+def tile_url(value: str | None, name: str = "NUANXIN_TILE_URL") -> str | None:
+    """A tile URL template checked: http(s) with a host and the ``{z}``, ``{x}`` and ``{y}`` placeholders; None
+    when unset or blank."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in text]
+    if parts is None or parts.scheme not in ("http", "https") or not host or missing \
+            or any(c.isspace() for c in text):
+        raise ValueError(f"{name}={text[:120]!r}: expected an http:// or https:// tile URL template with {{z}}, "
+                         "{x} and {y}, such as https://tiles.example.cn/{z}/{x}/{y}.png")
+    return text
 
 
 def public_url(value: str | None, name: str = "NUANXIN_PUBLIC_URL") -> str | None:

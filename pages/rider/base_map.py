@@ -1,0 +1,63 @@
+"""The rider map's base: the tile layer when one is configured, and on our own base map where its roads end.
+
+With ``NUANXIN_TILES=auto`` the browser (``assets/tiles.js``) removes a tile layer whose tiles do not load and
+shows what is drawn here hidden: the extent of our road data and the notes saying so.
+"""
+from __future__ import annotations
+
+import dash_leaflet as dl
+import shapely
+from dash import html
+from dash_extensions.javascript import Namespace
+
+from pages.context import services
+from pages.i18n import t
+
+TILES_JS = Namespace("nuanxin", "tiles")
+#: The pane the road extent is drawn in: tiles.js shows it when the tiles fail.
+EXTENT_PANE = "road-extent"
+EXTENT_STYLE = {"color": "#6b7280", "weight": 1.5, "opacity": 0.7, "dashArray": "6 6", "fill": False}
+
+
+def tile_layer(tiles: dict) -> dl.TileLayer:
+    """The configured tiles; with ``fallback`` watched by tiles.js (errors, loads, the first load's wait)."""
+    handlers = {}
+    if tiles["fallback"]:
+        handlers = {"eventHandlers": {"loading": TILES_JS("loading"), "tileload": TILES_JS("tileLoad"),
+                                      "tileerror": TILES_JS("tileError")}}
+    return dl.TileLayer(url=tiles["url"], attribution=tiles["attribution"], maxZoom=19, className="base-tiles",
+                        **handlers)
+
+
+def road_extent_geojson() -> dict | None:
+    """The extent of the store's road data (where the riding network is complete) as a GeoJSON FeatureCollection,
+    None when the store has no roads."""
+    network = services().stations.network()
+    if network is None:
+        return None
+    feature = {"type": "Feature", "properties": {"kind": "road_extent"},
+               "geometry": shapely.geometry.mapping(shapely.boundary(network.extent))}
+    return {"type": "FeatureCollection", "features": [feature]}
+
+
+def own_base_map(tiles: dict | None, lang: str, common: dict) -> list:
+    """The road extent and its note on our own base map; hidden when tiles may load (auto), absent under tiles that
+    are always drawn (``osm``, ``amap``)."""
+    if tiles is not None and not tiles["fallback"]:
+        return []
+    hidden = tiles is not None  # auto: shown by tiles.js only when the tiles fail
+    extent = road_extent_geojson()
+    out = []
+    notes = []
+    if hidden:
+        notes.append(html.P(t("map.tiles_failed", lang), className="base-note tiles-failed-note", hidden=True,
+                            role="status"))
+    if extent is not None:
+        pane_style = {"zIndex": 390, "pointerEvents": "none", **({"display": "none"} if hidden else {})}
+        out.append(dl.Pane(dl.GeoJSON(data=extent, style=EXTENT_STYLE, interactive=False, **common),
+                           name=EXTENT_PANE, style=pane_style))
+        notes.append(html.P([html.Span(className="road-extent-key", **{"aria-hidden": "true"}),
+                             t("map.road_extent", lang)], className="base-note road-extent-note", hidden=hidden))
+    if notes:
+        out.append(html.Div(notes, className="base-notes"))
+    return out
