@@ -26,6 +26,8 @@ from mapdata.store.calendar import DAY_KINDS, HOLIDAY_KEYS, CalendarDay
 #: Who the audit log names for an import made here when no --by is given.
 CLI_USER = "cli"
 FIELDS = ("day", "kind", "holiday")
+#: The most days one year's document may list (a notice lists about 40).
+MAX_DAYS = 366
 _CHINESE = {h.chinese: h.value for h in chinese_calendar.Holiday}
 
 
@@ -33,15 +35,15 @@ class CalendarFileError(ValueError):
     """A calendar file that cannot be imported: which line and field, and why."""
 
     def __init__(self, field: str, message: str, line: int | None = None):
-        self.field, self.line = field, line
+        self.field, self.line, self.reason = field, line, message
         super().__init__(f"{'' if line is None else f'line {line}: '}{field}: {message}")
 
 
-def _day(value, line: int | None, year: int | None) -> dt.date:
+def _day(value, line: int | None, year: int | None, field: str = "day") -> dt.date:
     try:
         day = dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise CalendarFileError("day", f"got {str(value)[:40]!r}, expected a date such as 2027-01-01", line) from None
+        raise CalendarFileError(field, f"got {str(value)[:40]!r}, expected a date such as 2027-01-01", line) from None
     if year is not None and day.year != year:
         raise CalendarFileError("day", f"{day} is not in {year}: a file holds one year", line)
     return day
@@ -86,6 +88,28 @@ def parse_year(rows: list[dict], year: int | None = None) -> tuple[int, list[Cal
     return year, sorted(days.values(), key=lambda d: d.day)
 
 
+def read_document(doc, year: int | None = None) -> tuple[int, list[CalendarDay], dt.date | None]:
+    """The year, days and publication date of a JSON document ``{"year", "published_on", "days"}`` (validated,
+    see :func:`parse_year`); with ``year``, the document may leave its year out but cannot name another."""
+    if not isinstance(doc, dict):
+        raise CalendarFileError("file", "expected an object with year, published_on and days")
+    unknown = sorted(set(doc) - {"year", "published_on", "days"})
+    if unknown:
+        raise CalendarFileError(unknown[0], "unknown field; the fields are year, published_on, days")
+    given = doc.get("year", year)
+    if isinstance(given, bool) or not isinstance(given, int) or not 1970 <= given <= 2199:
+        raise CalendarFileError("year", f"got {given!r}, expected a year such as 2027")
+    if year is not None and given != year:
+        raise CalendarFileError("year", f"the document is for {given}, not {year}")
+    published = None if doc.get("published_on") in (None, "") else _day(doc["published_on"], None, None, "published_on")
+    if not isinstance(doc.get("days"), list):
+        raise CalendarFileError("days", "expected a list of days")
+    if len(doc["days"]) > MAX_DAYS:
+        raise CalendarFileError("days", f"{len(doc['days']):,} days: a year's notice lists at most {MAX_DAYS}")
+    found, days = parse_year(doc["days"], given)
+    return found, days, published
+
+
 def read_file(path: str | Path) -> tuple[int, list[CalendarDay], dt.date | None]:
     """The year, days and publication date of a CSV or JSON calendar file (validated, see :func:`parse_year`)."""
     path = Path(path)
@@ -98,19 +122,7 @@ def read_file(path: str | Path) -> tuple[int, list[CalendarDay], dt.date | None]
             doc = json.loads(text)
         except json.JSONDecodeError as err:
             raise CalendarFileError("file", f"not valid JSON: {err}") from None
-        if not isinstance(doc, dict):
-            raise CalendarFileError("file", "expected an object with year, published_on and days")
-        unknown = sorted(set(doc) - {"year", "published_on", "days"})
-        if unknown:
-            raise CalendarFileError(unknown[0], "unknown field; the fields are year, published_on, days")
-        year = doc.get("year")
-        if isinstance(year, bool) or not isinstance(year, int) or not 1970 <= year <= 2199:
-            raise CalendarFileError("year", f"got {year!r}, expected a year such as 2027")
-        published = None if doc.get("published_on") in (None, "") else _day(doc["published_on"], None, None)
-        if not isinstance(doc.get("days"), list):
-            raise CalendarFileError("days", "expected a list of days")
-        year, days = parse_year(doc["days"], year)
-        return year, days, published
+        return read_document(doc)
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if sorted(header) != sorted(FIELDS):
@@ -143,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         year, days, published = read_file(args.file)
         if args.published_on:
-            published = _day(args.published_on, None, None)
+            published = _day(args.published_on, None, None, "--published-on")
         store.calendar.replace_year(year, days, published_on=published, by=args.by)
     except (CalendarFileError, StoreError) as err:
         print(f"error: {err}; nothing was imported", file=sys.stderr)

@@ -346,6 +346,18 @@ def add_working_days(moment, n: int) -> dt.datetime:
     return check_moment(dt.datetime.combine(day, local.time(), tzinfo=local.tzinfo), "moment")
 
 
+def year_schedule(year: int) -> tuple[ScheduleSource, CalendarYear | None, list[tuple[dt.date, DayKind, str]]]:
+    """What the app answers with for ``year``: where it comes from, the notice's record (None without one),
+    and every listed day (holiday days and make-up working days) with its holiday key, in date order."""
+    calendar = official_calendar()
+    source = calendar.source(year)
+    if source is ScheduleSource.STATUTORY:
+        return source, None, [(d, DayKind.HOLIDAY, key) for d, key in statutory_holidays(year).items()]
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    days = [(d, kind, key) for d, (kind, key) in calendar._days.items() if first <= d <= last]
+    return source, calendar.years[year], sorted(days)
+
+
 def holiday_name(day: dt.date) -> str | None:
     """The key of the official holiday a date belongs to, or that a make-up working day serves.
 
