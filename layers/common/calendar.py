@@ -187,6 +187,10 @@ class OfficialCalendar:
     def source(self, year: int) -> ScheduleSource:
         return ScheduleSource.NOTICE if year in self.years else ScheduleSource.STATUTORY
 
+    def days_of(self, year: int) -> list[tuple[dt.date, DayKind, str]]:
+        """The days the year's notice lists (holiday days and make-up working days), in date order."""
+        return sorted((d, kind, key) for d, (kind, key) in self._days.items() if d.year == year)
+
     def listed(self, day: dt.date) -> tuple[DayKind, str] | None:
         """The day's kind and holiday key when the year's notice (or the regulation) names it, else None."""
         if day.year in self.years:
@@ -353,9 +357,7 @@ def year_schedule(year: int) -> tuple[ScheduleSource, CalendarYear | None, list[
     source = calendar.source(year)
     if source is ScheduleSource.STATUTORY:
         return source, None, [(d, DayKind.HOLIDAY, key) for d, key in statutory_holidays(year).items()]
-    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    days = [(d, kind, key) for d, (kind, key) in calendar._days.items() if first <= d <= last]
-    return source, calendar.years[year], sorted(days)
+    return source, calendar.years[year], calendar.days_of(year)
 
 
 def holiday_name(day: dt.date) -> str | None:
