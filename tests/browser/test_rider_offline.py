@@ -12,7 +12,8 @@ from PIL import Image
 
 from layers.services import services_of
 from mapdata.clock import TZ
-from pages.phrasing import status_text
+from pages.i18n import t
+from pages.phrasing import status_text, when
 from tests.helpers import TEST_NOW, clean, texts, wait_until
 
 HERE = (30.6700, 104.0800)
@@ -31,8 +32,10 @@ def phone(driver, lat=HERE[0], lon=HERE[1]):
     driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": lat, "longitude": lon, "accuracy": 15})
 
 
-def phone_clock(driver, moment: dt.datetime) -> str:
+def phone_clock(driver, moment: dt.datetime, previous: str | None = None) -> str:
     """From the next page on, the phone's clock reads ``moment`` (Chengdu time) when the page opens, and runs on."""
+    if previous is not None:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": previous})
     ms = int(moment.replace(tzinfo=TZ).timestamp() * 1000)
     source = ("(() => { const Real = Date; const shift = %d - Real.now();"
               " class PhoneDate extends Real { constructor(...a) { if (a.length) { super(...a); }"
@@ -52,12 +55,15 @@ def kept(driver) -> dict | None:
     return json.loads(driver.execute_script("return window.localStorage.getItem(arguments[0])", KEY) or "null")
 
 
+def phone_network(driver, on: bool):
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": not on, "latency": 0,
+                                                                "downloadThroughput": -1, "uploadThroughput": -1})
+
+
 def go_offline(dash_duo):
     """No signal: the phone's network is off and the server is gone."""
-    driver = dash_duo.driver
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, "latency": 0,
-                                                                "downloadThroughput": -1, "uploadThroughput": -1})
+    phone_network(dash_duo.driver, False)
     dash_duo.server.stop()
 
 
@@ -65,7 +71,7 @@ def first_visit(dash_duo, dash_app, client, query="", lang="zh"):
     """The page opened once with a signal, at a position from the link: (the result ids, their names, statuses)."""
     driver = dash_duo.driver
     phone(driver)
-    phone_clock(driver, TEST_NOW)
+    clock_script = phone_clock(driver, TEST_NOW)
     dash_duo.start_server(dash_app, port=free_port(), navigate=False)
     url = f"{dash_duo.server.url}/?lat={HERE[0]}&lon={HERE[1]}{query}"
     driver.get(url)
@@ -83,11 +89,11 @@ def first_visit(dash_duo, dash_app, client, query="", lang="zh"):
     wait_until(dash_duo, lambda: (kept(driver) or {}).get("rows") and
                [r["name"] for r in kept(driver)["rows"]] == names, timeout=20,
                message=lambda: f"the answer was not kept: {kept(driver)}")
-    return url, ids, names, statuses
+    return url, ids, names, statuses, clock_script
 
 
 def test_with_no_signal_the_last_stations_open_with_their_hours_read_on_the_phone(dash_duo, dash_app, client, store):
-    url, ids, names, statuses = first_visit(dash_duo, dash_app, client)
+    url, ids, names, statuses, clock_script = first_visit(dash_duo, dash_app, client)
     answer = kept(dash_duo.driver)
     assert [r["id"] for r in answer["rows"]] == ids and [s["id"] for s in answer["stations"]] == ids
     clean(dash_duo)
@@ -117,22 +123,48 @@ def test_with_no_signal_the_last_stations_open_with_their_hours_read_on_the_phon
     assert driver.execute_script("return document.activeElement.id") == f"rider-offline-row-{ids[0]}"
     assert dash_duo.get_logs() == []  # with no network the page fails nothing: Dash's requests find no update
 
-    # later that night, still underground: the phone's clock moves on and the same kept hours say otherwise
-    late = TEST_NOW.replace(hour=23, minute=30)
-    phone_clock(driver, late)
-    driver.get(url)
-    dash_duo.wait_for_element("#rider-offline-badge", timeout=20)
-    expected = server_statuses(dash_app, ids, late)
-    assert expected != statuses, "the demo stations near here change between 15:00 and 23:30"
-    assert texts(dash_duo, "#rider-offline-results .status") == expected
+    # later, still underground: the phone's clock moves on and the same kept hours say otherwise
+    seen = set()
+    for moment in (TEST_NOW.replace(hour=23, minute=30), TEST_NOW.replace(hour=21, minute=45),
+                   TEST_NOW + dt.timedelta(days=1, hours=-7, minutes=-10)):
+        clock_script = phone_clock(driver, moment, clock_script)
+        driver.get(url)
+        dash_duo.wait_for_element("#rider-offline-badge", timeout=20)
+        expected = server_statuses(dash_app, ids, moment)
+        assert texts(dash_duo, "#rider-offline-results .status") == expected, moment
+        seen.update(expected)
+    assert not seen <= set(statuses), "the demo stations near here change after 15:00"
+    assert any("分钟后关门" in s for s in seen), "one closes at 22:00: 15 分钟后关门 at 21:45"
     dash_duo.find_element("#rider-offline-results .result").click()
     wait_until(dash_duo, lambda: dash_duo.find_element("#rider-offline-card .status").text == expected[0])
-    assert dash_duo.find_element("#rider-offline-badge").text == f"离线 · 更新于 {TEST_NOW:%H:%M}"
+    assert dash_duo.find_element("#rider-offline-badge").text == f"离线 · 更新于 12月2日 {TEST_NOW:%H:%M}"
     assert dash_duo.get_logs() == []
+
+    # past the kept days the phone does not guess: it says how far the kept hours reach
+    moment = TEST_NOW + dt.timedelta(days=8)
+    phone_clock(driver, moment, clock_script)
+    driver.get(url)
+    dash_duo.wait_for_element("#rider-offline-badge", timeout=20)
+    reach = t("offline.beyond", "zh", when=when((TEST_NOW + dt.timedelta(days=7)).replace(tzinfo=TZ),
+                                              moment.replace(tzinfo=TZ), "zh"))
+    assert texts(dash_duo, "#rider-offline-results .status") == [reach] * len(ids)
+
+
+def test_the_signal_lost_on_the_open_page_shows_the_kept_answer_until_it_comes_back(dash_duo, dash_app, client):
+    url, ids, names, statuses, _ = first_visit(dash_duo, dash_app, client)
+    driver = dash_duo.driver
+    phone_network(driver, False)
+    dash_duo.wait_for_element("#rider-offline-badge", timeout=20)
+    assert texts(dash_duo, "#rider-offline-results .result-name") == names
+    assert texts(dash_duo, "#rider-offline-results .status") == statuses
+    phone_network(driver, True)
+    wait_until(dash_duo, lambda: not driver.find_elements("css selector", "#rider-offline"))
+    assert texts(dash_duo, "#rider-results .result-name") == names
+    clean(dash_duo)
 
 
 def test_offline_in_english_says_so_in_english(dash_duo, dash_app, client):
-    url, ids, names, statuses = first_visit(dash_duo, dash_app, client, query="&lang=en", lang="en")
+    url, ids, names, statuses, _ = first_visit(dash_duo, dash_app, client, query="&lang=en", lang="en")
     go_offline(dash_duo)
     dash_duo.driver.get(url)
     badge = dash_duo.wait_for_element("#rider-offline-badge", timeout=20)
