@@ -1,4 +1,5 @@
-/* NUANXIN_TILES=auto: when the map tiles do not load, fall back to our own base map.
+/* The map's tiles: a GCJ-02 map projection for Amap's tiles, and (NUANXIN_TILES=auto) our own base map when the
+   tiles do not load.
    The tile layer's Leaflet events call these functions (pages/rider/base_map.py): after ERRORS failed tiles with
    none loaded, or no tile loaded WAIT_MS after the layer started, the tile layer is removed and the own base map's
    road extent and notes (drawn hidden) are shown. Nothing runs on a page without such a tile layer. */
@@ -64,4 +65,29 @@
 
   window.nuanxin = Object.assign({}, window.nuanxin, {tiles: {loading: loading, tileLoad: tileLoad,
                                                               tileError: tileError}});
+
+  /* Amap's tiles are drawn in GCJ-02. The map projects through GCJ-02 (crs="Gcj02"), so every layer, tap and
+     viewport stays in WGS-84 and lands where the tiles draw it (a tap answers the WGS-84 point under the finger).
+     Unproject inverts the shift by fixed-point iteration (three steps: well under a metre in Chengdu). */
+  if (window.L && L.CRS && L.Projection && !L.CRS.Gcj02) {
+    const mercator = L.Projection.SphericalMercator;
+    const toGcj = function (latlng) { return window.nuanxin.map.toGcj02([latlng.lng, latlng.lat]); };
+    const fromGcj = function (gcj) {
+      let lat = gcj.lat, lng = gcj.lng;
+      for (let i = 0; i < 3; i++) {
+        const there = toGcj(L.latLng(lat, lng));
+        lat -= there.lat - gcj.lat;
+        lng -= there.lng - gcj.lng;
+      }
+      return L.latLng(lat, lng);
+    };
+    L.CRS.Gcj02 = L.extend({}, L.CRS.EPSG3857, {
+      code: "NUANXIN:GCJ02",
+      projection: {
+        bounds: mercator.bounds,
+        project: function (latlng) { return mercator.project(toGcj(L.latLng(latlng))); },
+        unproject: function (point) { return fromGcj(mercator.unproject(point)); },
+      },
+    });
+  }
 })();

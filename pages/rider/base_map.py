@@ -19,6 +19,13 @@ EXTENT_PANE = "road-extent"
 EXTENT_STYLE = {"color": "#6b7280", "weight": 1.5, "opacity": 0.7, "dashArray": "6 6", "fill": False}
 
 
+def map_crs(settings) -> str:
+    """The map's CRS: Amap's tiles are drawn in GCJ-02, so the map projects through GCJ-02 (``L.CRS.Gcj02``,
+    assets/tiles.js) and every layer, tap and viewport stays WGS-84; Leaflet's Web Mercator otherwise."""
+    tiles = settings.tiles if settings else None
+    return "Gcj02" if tiles is not None and tiles["crs"] == "gcj02" else "EPSG3857"
+
+
 def tile_layer(tiles: dict) -> dl.TileLayer:
     """The configured tiles; with ``fallback`` watched by tiles.js (errors, loads, the first load's wait)."""
     handlers = {}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import http.server
+import math
 import socket
 import threading
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
+from mapdata.crs import wgs84_to_gcj02
 from tests.helpers import clean, external_requests, wait_until
 
 PANE_DRAWN = """
@@ -156,6 +158,68 @@ def test_tiles_that_load_stay_and_our_base_map_says_nothing_about_its_roads(dash
     assert shown(dash_duo, ".base-note") == []
     assert driver.execute_script(PANE_DRAWN) == 0
     clean(dash_duo)
+
+
+HERE_MARKER = """
+const canvas = document.querySelector('.leaflet-highlight-pane canvas');
+if (!canvas || !canvas.width) { return null; }
+const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+let n = 0, sx = 0, sy = 0;
+for (let i = 0; i < data.length; i += 4) {  // the marker's fill, #1d4ed8
+  if (data[i] === 0x1d && data[i + 1] === 0x4e && data[i + 2] === 0xd8 && data[i + 3] === 255) {
+    const k = i / 4; n += 1; sx += k % canvas.width; sy += Math.floor(k / canvas.width);
+  }
+}
+if (n < 20) { return null; }
+const box = canvas.getBoundingClientRect(), scale = canvas.width / box.width;
+return [box.left + sx / n / scale, box.top + sy / n / scale];
+"""
+TILE_UNDER = """
+const x = arguments[0], y = arguments[1];
+const tile = Array.from(document.querySelectorAll('#rider-map img.leaflet-tile-loaded')).find(e => {
+  const b = e.getBoundingClientRect(); return b.left <= x && x < b.right && b.top <= y && y < b.bottom;
+});
+if (!tile) { return null; }
+const box = tile.getBoundingClientRect();
+return [tile.src, (x - box.left) / box.width, (y - box.top) / box.height];
+"""
+TAP = """
+const x = arguments[0], y = arguments[1], target = document.elementFromPoint(x, y);
+for (const type of ['mousedown', 'mouseup', 'click']) {
+  target.dispatchEvent(new MouseEvent(type, {clientX: x, clientY: y, bubbles: true, cancelable: true, button: 0}));
+}
+"""
+
+
+def tile_xy(lon, lat, z) -> tuple[float, float]:
+    """Web Mercator tile coordinates (fractional) of a point at zoom ``z``."""
+    n = 2 ** z
+    rad = math.radians(lat)
+    return (lon + 180) / 360 * n, (1 - math.asinh(math.tan(rad)) / math.pi) / 2 * n
+
+
+def test_on_gcj02_tiles_a_tap_on_the_riders_marker_is_the_riders_wgs84_position(dash_duo, working_tiles_app):
+    """Amap's tiles are GCJ-02 (300-600 m from WGS-84 in Chengdu): the map projects through GCJ-02, so what is drawn
+    over a tile and what a tap there answers are both the WGS-84 point."""
+    from tests.helpers import url_query
+
+    open_rider_page(dash_duo, working_tiles_app)
+    driver = dash_duo.driver
+    wait_until(dash_duo, lambda: url_query(driver).get("lat") == "30.658600")
+    marker = wait_until(dash_duo, lambda: driver.execute_script(HERE_MARKER), message=lambda: "no rider marker drawn")
+    # the marker sits on the tile where the GCJ-02 tiles draw the rider's place
+    src, fx, fy = driver.execute_script(TILE_UNDER, *marker)
+    z, x, y = (int(v) for v in src.rsplit(".", 1)[0].split("/")[-3:])
+    drawn = (x + fx, y + fy)
+    on_tiles = tile_xy(*wgs84_to_gcj02(104.0648, 30.6586), z)
+    plain = tile_xy(104.0648, 30.6586, z)
+    assert max(abs(a - b) for a, b in zip(drawn, on_tiles)) * 256 < 3, (drawn, on_tiles)
+    assert max(abs(a - b) for a, b in zip(drawn, plain)) * 256 > 20  # the shift is some 50 tile pixels here
+    driver.execute_script(TAP, *marker)
+    wait_until(dash_duo, lambda: "地图上选的点" in dash_duo.find_element("#rider-where-text").text)
+    where = wait_until(dash_duo, lambda: url_query(driver) if url_query(driver).get("lat") != "30.658600" else None)
+    # one screen pixel at zoom 14-16 is 2-10 m; the GCJ-02 shift would be some 50 pixels
+    assert abs(float(where["lat"]) - 30.6586) < 1.5e-4 and abs(float(where["lon"]) - 104.0648) < 1.5e-4, where
 
 
 def test_our_own_base_map_shows_where_its_roads_end(dash_duo, dash_app):
