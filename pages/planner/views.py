@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import html, no_update
+from dash import dcc, html, no_update
 from plotly.subplots import make_subplots
 
 from layers.common import geojson
@@ -38,6 +38,8 @@ from pages.ids import PLANNER, PLANNER_DOWNLOADS
 from pages.phrasing import number, pct, signed_pct
 from pages.planner.state import (
     MAX_EXTRA_STATIONS,
+    MAX_RADIUS_M,
+    MIN_RADIUS_M,
     PAGE_EXACT_MAX_CELLS,
     PAGE_EXACT_TIME_LIMIT_S,
     PlannerQuery,
@@ -45,6 +47,7 @@ from pages.planner.state import (
     clip_k,
     inside,
     query_time,
+    radius_asked,
     the_query,
 )
 
@@ -126,15 +129,26 @@ def when_text(query: PlannerQuery, lang: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # the question
 
-def question_view(radius, custom, mode, amenities, time_kind, weekday, hour, holiday_day, h3_res):
-    """The controls as one validated question (radius clipped, amenities known, a real date), and
-    which controls are disabled."""
-    radius_m = custom if radius == "custom" else radius
+def radius_message(radius_m: float, problem: str | None, custom: bool, lang: str):
+    """Beside the radius box: why its value is not used (with the range), or the radius a custom value gives."""
+    values = {"lo": f"{MIN_RADIUS_M:,.0f}", "hi": f"{MAX_RADIUS_M:,.0f}", "m": f"{radius_m:,.0f}"}
+    if problem is not None:
+        return html.Span(t(f"planner.radius.{problem}", lang, **values), className="warning radius-refused",
+                         role="alert")
+    if custom:
+        return html.Span(t("planner.radius.applied", lang, **values), className="radius-applied")
+    return None
+
+
+def question_view(radius, custom, mode, amenities, time_kind, weekday, hour, holiday_day, h3_res, state=None):
+    """The controls as one validated question (a custom radius only in range, amenities known, a real date),
+    which controls are disabled, and what the page says beside the radius box."""
+    radius_m, problem = radius_asked(radius, custom)
     at = query_time(time_kind, weekday, hour, holiday_day, today())
     query = PlannerQuery.model_validate({"radius_m": radius_m, "amenities": amenities, "at": at, "mode": mode,
                                          "h3_res": h3_res})
     return (query.model_dump(mode="json"), radius != "custom", time_kind != "week", time_kind == "any",
-            time_kind != "holiday")
+            time_kind != "holiday", radius_message(query.radius_m, problem, radius == "custom", lang_of(state)))
 
 # ---------------------------------------------------------------------------------------------
 # the figures, the table and the map's colours
@@ -407,7 +421,7 @@ def week_figure(normal: pd.DataFrame, holiday: pd.DataFrame | None, view: str, a
         fig = go.Figure(go.Heatmap(z=diff, x=hours, y=labels(holiday), colorscale="RdBu", zmid=0,
                                    zmin=-max(top, 0.1), zmax=max(top, 0.1),
                                    hovertemplate="%{y} %{x}:00 · %{z:+.1f}<extra></extra>",
-                                   colorbar={"title": {"text": "Δ"}}))
+                                   colorbar={"title": {"text": t("planner.axis.diff", lang), "side": "right"}}))
         fig.update_layout(title={"text": t("planner.week.difference", lang), "font": {"size": 14}})
         marked = None
     else:
@@ -420,11 +434,13 @@ def week_figure(normal: pd.DataFrame, holiday: pd.DataFrame | None, view: str, a
         for col, frame in enumerate(frames, start=1):
             fig.add_trace(go.Heatmap(z=frame.to_numpy(), x=hours, y=labels(frame), colorscale="YlOrRd_r",
                                      zmin=0, zmax=top, hovertemplate=hover, showscale=col == len(frames),
-                                     colorbar={"title": {"text": "%"}}), row=1, col=col)
+                                     colorbar={"title": {"text": t("planner.axis.share", lang), "side": "right"}}),
+                          row=1, col=col)
             fig.update_yaxes(autorange="reversed", row=1, col=col)
         marked = frames
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text=t("planner.week.hour", lang), dtick=3)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.layout.yaxis.title.text = t("planner.axis.day", lang)  # the first panel's: the days are the same rows
+    fig.update_xaxes(title_text=t("planner.axis.hour", lang), dtick=3, automargin=True)
     if at and marked:
         moment = dt.datetime.fromisoformat(at)
         for col, frame in enumerate(marked, start=1):
@@ -483,7 +499,57 @@ def site_name(candidate, lang: str) -> str:
     return t(key, lang, id=candidate["id"])
 
 
+def pick_names(picks: pd.DataFrame, candidates, lang: str) -> list[str]:
+    """Each pick's name: the result row's own (``name_en`` on the English page, else ``name``) when it carries
+    one, else the candidate's label (its name, or 网格点 and its id)."""
+    by_id = candidates.set_index("id")
+
+    def own(column):
+        return picks[column].tolist() if column in picks else [None] * len(picks)
+
+    names = []
+    for i, zh, en in zip(picks["id"], own("name"), own("name_en")):
+        name = next((n.strip() for n in ((en, zh) if lang == "en" else (zh,)) if isinstance(n, str) and n.strip()),
+                    None)
+        names.append(name or site_name({"id": i, "name": by_id.at[i, "name"], "source": by_id.at[i, "source"]}, lang))
+    return names
+
+
+def site_item(row: dict, name: str, lang: str):
+    """One pick in the list: its name and gain, and its coordinates (``lat, lon``) as plain text to select and copy."""
+    coords = row.get("coords")
+    coords = coords if isinstance(coords, str) and coords else f"{row['lat']:.6f}, {row['lon']:.6f}"
+    return html.Li([
+        html.Span(t("planner.sites.item", lang, rank=int(row["rank"]), name=name, gain=number(row["gain"]),
+                    share=pct(row["share"])), className="site-text"),
+        html.Span(coords, className="site-coords", title=t("planner.sites.coords", lang),
+                  **{"aria-label": f"{t('planner.sites.coords', lang)}: {coords}"}),
+    ], className="site-pick", **{"data-gain": f"{row['gain']:.6f}"})
+
+
+def gain_figure(picks: pd.DataFrame, names: list[str], lang: str):
+    """The marginal gain of each pick, in the order picked: both axes titled with their units."""
+    fig = go.Figure(go.Bar(x=picks["rank"].tolist(), y=picks["gain"].round(1).tolist(), marker_color="#c2410c",
+                           customdata=names, hovertemplate="%{x}. %{customdata}<br>+%{y:,.0f}<extra></extra>"))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 30}, font={"family": FONT, "size": 12},
+                      template="plotly_white", paper_bgcolor="rgba(0,0,0,0)", bargap=0.2,
+                      title={"text": t("planner.sites.gain", lang), "font": {"size": 14}},
+                      xaxis={"title": {"text": t("planner.axis.pick", lang)}, "dtick": 1 if len(picks) <= 20 else 5,
+                             "automargin": True},
+                      yaxis={"title": {"text": t("planner.axis.gain", lang)}, "automargin": True})
+    return fig
+
+
+def gain_chart(picks: pd.DataFrame, names: list[str], lang: str):
+    """The chart's place: the gain chart, or none when nothing was picked (the message says why)."""
+    if picks.empty:
+        return None
+    return dcc.Graph(id=PLANNER.sites_graph, figure=gain_figure(picks, names, lang), className="sites-graph",
+                     config={"displaylogo": False, "responsive": True}, style={"height": "280px"})
+
+
 def sites_view(k_value, query_data, state, demand=None, cands=None):
+    """(message, list, the chart's place, map layer): no chart without picks."""
     lang = lang_of(state)
     query = the_query(query_data)
     k = clip_k(k_value)
@@ -491,29 +557,20 @@ def sites_view(k_value, query_data, state, demand=None, cands=None):
     try:
         result = recommend_sites(demand_model(demand), candidates, query.question(), k)
     except LimitError as exc:
-        return too_costly(exc, lang), [], refused_figure(""), geojson.collection([])
-    by_id = candidates.set_index("id")
+        return too_costly(exc, lang), [], None, geojson.collection([])
     picks = result.picks
-    names = [site_name({"id": i, "name": by_id.at[i, "name"], "source": by_id.at[i, "source"]}, lang)
-             for i in picks["id"]]
+    names = pick_names(picks, candidates, lang)
     base = result.baseline / result.total_demand if result.total_demand > 0 else None
     msg = [html.P(t("planner.sites.summary", lang, n=len(picks), before=pct(base), after=pct(result.share)))]
     if cands_expired:
         msg.insert(0, html.P(t("planner.cands.expired", lang), className="warning"))
     if len(picks) < k:
         msg.append(html.P(t("planner.sites.fewer", lang, n=len(picks)), className="warning"))
-    items = [html.Li(t("planner.sites.item", lang, rank=int(r["rank"]), name=n, gain=number(r["gain"]),
-                       share=pct(r["share"])), className="site-pick", **{"data-gain": f"{r['gain']:.6f}"})
-             for r, n in zip(picks.to_dict("records"), names)]
-    fig = go.Figure(go.Bar(x=picks["rank"].tolist(), y=picks["gain"].round(1).tolist(), marker_color="#c2410c",
-                           customdata=names, hovertemplate="%{x}. %{customdata}<br>+%{y:,.0f}<extra></extra>"))
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 30}, font={"family": FONT, "size": 12},
-                      template="plotly_white", paper_bgcolor="rgba(0,0,0,0)", bargap=0.2,
-                      title={"text": t("planner.sites.gain", lang), "font": {"size": 14}},
-                      xaxis={"title": {"text": t("planner.sites.rank", lang)}, "dtick": 1 if len(picks) <= 20 else 5})
+    rows = picks.to_dict("records")
+    items = [site_item(r, n, lang) for r, n in zip(rows, names)]
     features = [geojson.feature(geojson.point(r["lon"], r["lat"]), {"rank": int(r["rank"]), "name": n})
-                for r, n in zip(picks.to_dict("records"), names)]
-    return msg, items, fig, geojson.collection(features)
+                for r, n in zip(rows, names)]
+    return msg, items, gain_chart(picks, names, lang), geojson.collection(features)
 
 
 def exact_view(adcode, k_value, query_data, state, demand=None, cands=None):
@@ -562,7 +619,7 @@ def report_links(query_data, k_value, adcode, demand=None, cands=None) -> list[s
         if key == "dl_sites_geojson":
             extra = {"k": str(clip_k(k_value))}
         if key == "dl_district_map":
-            extra = {"adcode": str(code)}
+            extra = {"adcode": str(code), "k": str(clip_k(k_value))}
         hrefs.append(f"{url}?{urlencode({**extra, **params})}")
     return hrefs
 
