@@ -151,19 +151,22 @@ def _candidates(body: m.SitingBody, crs: str):
     if body.candidates is None:
         return planning.candidates()
     try:
-        return planner_sites([c.lon for c in body.candidates], [c.lat for c in body.candidates], crs,
-                             planning.outline(), [c.name for c in body.candidates], [c.id for c in body.candidates])
+        sites = planner_sites([c.lon for c in body.candidates], [c.lat for c in body.candidates], crs,
+                              planning.outline(), [c.name for c in body.candidates], [c.id for c in body.candidates])
     except DemandUploadError as exc:
         raise ApiError(400, "invalid_rows", exc.message, "candidates", exc.problems) from None
+    return planning.site_namer().label_candidates(sites)
 
 
 def _picks(result, cands) -> dict:
+    """The siting answer; each pick named as every report names it (``name``, ``name_en``, ``coords``, ``adcode``)
+    with the candidate's own name and source."""
     out = result.to_dict()
     names = cands["name"].to_numpy(dtype=object) if "name" in cands else None
     sources = cands["source"].to_numpy(dtype=object) if "source" in cands else None
     for pick in out["picks"]:
         j = pick["candidate"]
-        pick["name"] = names[j] if names is not None and isinstance(names[j], str) else None
+        pick["candidate_name"] = names[j] if names is not None and isinstance(names[j], str) else None
         pick["source"] = sources[j] if sources is not None else None
     return out
 

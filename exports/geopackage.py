@@ -13,7 +13,8 @@ from layers.planning.siting import SitingResult
 
 
 def gaps_gpkg(result: CoverageResult, sites: SitingResult | None = None, min_uncovered: float = 0,
-              candidates: gpd.GeoDataFrame | None = None, within=None) -> bytes:
+              candidates: gpd.GeoDataFrame | None = None, within=None,
+              districts: gpd.GeoDataFrame | None = None) -> bytes:
     """Gap hexagons, and recommended sites when given, as one GeoPackage.
 
     Parameters
@@ -21,8 +22,9 @@ def gaps_gpkg(result: CoverageResult, sites: SitingResult | None = None, min_unc
     result : CoverageResult
     sites : SitingResult, optional
         Written as the layer ``recommended_sites``.
-    min_uncovered, within
-        See :func:`layers.planning.results.gap_hexagons`.
+    min_uncovered, within, districts
+        See :func:`layers.planning.results.gap_hexagons` (with ``districts`` each gap carries its
+        ``adcode``, ``district`` and ``district_en``).
     candidates : GeoDataFrame, optional
         See :func:`layers.planning.results.recommended_sites`.
 
@@ -34,7 +36,7 @@ def gaps_gpkg(result: CoverageResult, sites: SitingResult | None = None, min_unc
     """
     with tempfile.TemporaryDirectory(prefix="nuanxin-gpkg-") as tmp:
         path = Path(tmp) / "gaps.gpkg"
-        pyogrio.write_dataframe(gap_hexagons(result, min_uncovered, within), path, layer="gaps", driver="GPKG",
+        pyogrio.write_dataframe(gap_hexagons(result, min_uncovered, within, districts), path, layer="gaps", driver="GPKG",
                                 geometry_type="Polygon")
         if sites is not None:
             pyogrio.write_dataframe(recommended_sites(sites, candidates), path, layer="recommended_sites",

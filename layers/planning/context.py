@@ -13,6 +13,7 @@ from layers.common.caching import BoundedCache, Derived
 from layers.common.districts import chengdu_outline
 from layers.planning.coverage import CoverageModel
 from layers.planning.demand import DemandPoints
+from layers.planning.naming import SiteNamer
 from layers.planning.siting import candidate_sites
 from layers.rider.catalogue import StationCatalogue
 
@@ -22,6 +23,8 @@ MAX_UPLOADS = 4
 MAX_TOKEN_CHARS = 64
 #: The layers a coverage model of uploaded demand is built from (besides the upload itself).
 _MODEL_LAYERS = ("stations", "districts", "roads")
+#: The layers a site is named from (:class:`layers.planning.naming.SiteNamer`), and the default candidates made of.
+_NAMING_LAYERS = ("districts", "compounds", "places", "roads")
 
 
 @dataclass
@@ -88,7 +91,8 @@ class PlanningContext:
         self._model = Derived(store, ("demand", *_MODEL_LAYERS), self._build_model)
         self._districts = Derived(store, ("districts",), lambda: store.read("districts"))
         self._outline = Derived(store, ("districts",), self._build_outline)
-        self._candidates = Derived(store, ("districts", "compounds", "places"), self._build_candidates)
+        self._namer = Derived(store, _NAMING_LAYERS, self._build_namer)
+        self._candidates = Derived(store, _NAMING_LAYERS, self._build_candidates)
         self.uploads = RecentUploads(MAX_UPLOADS)
         self.candidate_uploads = RecentUploads(MAX_UPLOADS)
 
@@ -103,9 +107,14 @@ class PlanningContext:
         shapely.prepare(outline)
         return outline
 
+    def _build_namer(self) -> SiteNamer:
+        return SiteNamer(self.districts(), places=self.store.read("places"), roads=self.store.read("roads"),
+                         compounds=self.store.read("compounds"))
+
     def _build_candidates(self) -> gpd.GeoDataFrame:
-        return candidate_sites(self.districts(), compounds=self.store.read("compounds"),
-                               osm_places=self.store.read("places"))
+        sites = candidate_sites(self.districts(), compounds=self.store.read("compounds"),
+                                osm_places=self.store.read("places"))
+        return self.site_namer().label_candidates(sites)
 
     def model(self) -> CoverageModel:
         """The coverage model of the stored demand against the stored stations."""
@@ -119,8 +128,13 @@ class PlanningContext:
         return self._outline.get()
 
     def candidates(self) -> gpd.GeoDataFrame:
-        """Candidate sites for new stations: OSM places and compounds in the centre, a grid elsewhere."""
+        """Candidate sites for new stations: OSM places and compounds in the centre, a grid elsewhere; each
+        with its ``label`` and ``label_en`` (:meth:`layers.planning.naming.SiteNamer.label_candidates`)."""
         return self._candidates.get()
+
+    def site_namer(self) -> SiteNamer:
+        """Names a point by its district and the nearest named place, street or compound."""
+        return self._namer.get()
 
     def adcodes(self) -> list[int]:
         """The districts' adcodes, in the layer's order."""
@@ -165,7 +179,8 @@ class PlanningContext:
 
     def add_candidates(self, sites: gpd.GeoDataFrame, name: str | None = None, crs: str | None = None) -> str:
         """Keep a planner's own candidate sites (:func:`layers.planning.demand.parse_candidate_upload`); returns a token."""
-        frame = candidate_sites(self.districts(), spacing_m=None, planner_sites=sites)
+        frame = self.site_namer().label_candidates(candidate_sites(self.districts(), spacing_m=None,
+                                                                  planner_sites=sites))
         return self.candidate_uploads.add(Upload(frame, {"name": name, "rows": len(frame), "crs": crs}))
 
     def candidates_for_token(self, token) -> gpd.GeoDataFrame | None:

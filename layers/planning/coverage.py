@@ -68,7 +68,10 @@ class CoverageResult:
     radius_m, mode, at, amenities, h3_res
         The question.
     open_stations : int
-        Stations counted (amenities, opening hours, removals and additions applied).
+        Existing stations counted (amenities, opening hours and removals applied); a hypothetical
+        station is not a station and is not among them.
+    hypothetical_stations : int
+        Hypothetical stations added to the question (``extra_stations``), counted apart.
     network_points, fallback_points : int
         In ``mode="network"``: points measured on the road network, and points measured in a
         straight line because the network does not reach them or one of their stations; both 0
@@ -87,6 +90,7 @@ class CoverageResult:
     open_stations: int
     network_points: int = 0
     fallback_points: int = 0
+    hypothetical_stations: int = 0
 
     def to_dict(self) -> dict:
         """The API's JSON shape: ``overall``, ``districts``, ``hexagons`` and the ``query``."""
@@ -106,8 +110,8 @@ class CoverageResult:
             "query": {"radius_m": self.radius_m, "mode": self.mode,
                       "at": None if self.at is None else self.at.isoformat(),
                       "amenities": list(self.amenities), "h3_res": self.h3_res,
-                      "open_stations": self.open_stations, "network_points": self.network_points,
-                      "fallback_points": self.fallback_points},
+                      "open_stations": self.open_stations, "hypothetical_stations": self.hypothetical_stations,
+                      "network_points": self.network_points, "fallback_points": self.fallback_points},
         }
 
 
@@ -555,11 +559,11 @@ class CoverageModel:
             on, fallback = self._network_info
             network_points = int(on.sum())
             fallback_points = int(fallback.sum())
-        return self._result(covered, radius, mode, t, keys, h3_res, int(eligible.sum()) + n_extra,
-                            network_points, fallback_points)
+        return self._result(covered, radius, mode, t, keys, h3_res, int(eligible.sum()), network_points,
+                            fallback_points, n_extra)
 
     def _result(self, covered, radius, mode, t, keys, h3_res, open_stations, network_points,
-                fallback_points) -> CoverageResult:
+                fallback_points, hypothetical_stations: int = 0) -> CoverageResult:
         w = self.weight
         covered_w = np.where(covered, w, 0.0)
         total, got = self.total_demand, float(covered_w.sum())
@@ -594,7 +598,7 @@ class CoverageModel:
         hexes["uncovered"] = hexes["demand"] - hexes["covered"]
         hexes = hexes[["h3", "demand", "covered", "uncovered", "points", "points_covered"]]
         return CoverageResult(overall, frame, hexes, covered, radius, mode, t, keys, int(h3_res), open_stations,
-                              network_points, fallback_points)
+                              network_points, fallback_points, int(hypothetical_stations))
 
     @_serialised
     def week(self, radius_m: float, amenities=(), week_start: dt.date | None = None,

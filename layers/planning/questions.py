@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from layers.common.amenities import parse_amenities
 from layers.common.calendar import check_moment
 from layers.common.errors import LimitError, QuestionError
 from layers.common.geodesy import MAX_RADIUS_M
 from layers.planning.coverage import DEFAULT_H3_RES, MODES, CoverageModel, CoverageResult
+from layers.planning.naming import coords_text
 from layers.planning.siting import MAX_K, SitingResult, exact_mclp, greedy_mclp
 
 #: The most hexagons one answer lists (a JSON answer or a gap map of 100,000 hexagons is tens of MB).
@@ -133,10 +135,41 @@ def recommend_sites(model: CoverageModel, candidates: pd.DataFrame, question: Co
             candidates.geometry.y.to_numpy(), existing, question.radius_m, check_k(k))
     ids = candidates["id"].to_numpy(dtype=object)
     if method == "exact":
-        return exact_mclp(*args, candidate_ids=ids, time_limit_s=time_limit_s)
+        return name_picks(exact_mclp(*args, candidate_ids=ids, time_limit_s=time_limit_s), candidates)
     if method != "greedy":
         raise QuestionError("method", f"got {method!r}; expected greedy or exact")
-    return greedy_mclp(*args, candidate_ids=ids)
+    return name_picks(greedy_mclp(*args, candidate_ids=ids), candidates)
+
+
+#: What :func:`name_picks` adds to each pick.
+PICK_NAME_COLUMNS = ["name", "name_en", "coords", "adcode"]
+
+
+def name_picks(result: SitingResult, candidates: pd.DataFrame) -> SitingResult:
+    """``result`` with each pick named: ``name`` and ``name_en`` (the candidate's ``label`` and ``label_en``,
+    :meth:`layers.planning.naming.SiteNamer.label_candidates`: district and nearest named place, street or
+    compound; the candidate's own name or id when it has no label), ``coords`` (``"lat, lon"`` to 6 decimals)
+    and ``adcode`` (its district). ``picks["candidate"]`` are positions in ``candidates``; the result is
+    changed in place and returned."""
+    picks = result.picks
+    pos = picks["candidate"].to_numpy(dtype=np.int64)
+
+    def column(name):
+        if name not in candidates or len(pos) == 0:
+            return [None] * len(pos)
+        return [v if isinstance(v, str) and v else None for v in candidates[name].to_numpy(dtype=object)[pos]]
+
+    own = column("name")
+    ids = [c or (p if isinstance(p, str) else None) for c, p in zip(column("id"), picks["id"])]
+    fallback = [o or i for o, i in zip(own, ids)]
+    picks["name"] = [v or f for v, f in zip(column("label"), fallback)]
+    picks["name_en"] = [v or f for v, f in zip(column("label_en"), fallback)]
+    picks["coords"] = [coords_text(la, lo) for la, lo in zip(picks["lat"], picks["lon"])]
+    if "adcode" in candidates and len(pos):
+        picks["adcode"] = candidates["adcode"].to_numpy(dtype=np.int64)[pos]
+    else:
+        picks["adcode"] = pd.Series([None] * len(pos), dtype=object)
+    return result
 
 
 @dataclass
@@ -176,9 +209,11 @@ def compare_in_district(model: CoverageModel, candidates: pd.DataFrame, question
     args = (model.lon[sel], model.lat[sel], model.weight[sel], cands.geometry.x.to_numpy(),
             cands.geometry.y.to_numpy(), existing, question.radius_m, check_k(k))
     ids = cands["id"].to_numpy()
-    greedy = greedy_mclp(*args, candidate_ids=ids)
+    cands = cands.reset_index(drop=True)
+    greedy = name_picks(greedy_mclp(*args, candidate_ids=ids), cands)
     try:
-        exact = exact_mclp(*args, candidate_ids=ids, max_cells=max_cells, time_limit_s=time_limit_s)
+        exact = name_picks(exact_mclp(*args, candidate_ids=ids, max_cells=max_cells, time_limit_s=time_limit_s),
+                           cands)
         refused = None
     except ValueError as exc:
         exact, refused = None, str(exc)
@@ -202,10 +237,60 @@ class WhatIf:
         return int(self.changed.overall["points_covered"] - self.base.overall["points_covered"])
 
     def district_deltas(self) -> pd.Series:
-        """adcode → change of weighted share (NaN without demand)."""
-        a = self.base.districts.set_index("adcode")["share"]
-        b = self.changed.districts.set_index("adcode")["share"]
-        return b - a
+        """adcode → change of weighted share, a fraction (0.012 is 1.2 percentage points); NaN for a district
+        the what-if leaves untouched (its covered demand is the same) and for one without demand."""
+        a = self.base.districts.set_index("adcode")
+        b = self.changed.districts.set_index("adcode")
+        delta = b["share"] - a["share"]
+        tolerance = 1e-9 * np.maximum(a["demand"].to_numpy(dtype=float), 1.0)
+        untouched = np.abs(b["covered"].to_numpy(dtype=float) - a["covered"].to_numpy(dtype=float)) <= tolerance
+        return delta.where(~untouched)
+
+
+#: Hypothetical stations one what-if may add (the page's limit too).
+MAX_HYPOTHETICAL = 30
+#: Existing stations one what-if may remove.
+MAX_REMOVED = 500
+
+
+def parse_what_if(added_text: str | None, removed_text: str | None, station_ids, outline) -> tuple[list, list]:
+    """A what-if as a report's query gives it: ``added`` ``"lon,lat;lon,lat"`` (WGS-84, inside Chengdu, at most
+    :data:`MAX_HYPOTHETICAL`) and ``removed`` ``"id,id"`` (known station ids, at most :data:`MAX_REMOVED`).
+
+    Returns
+    -------
+    (added, removed)
+        ``[[lon, lat], …]`` rounded to 6 decimals, and the sorted distinct ids.
+
+    Raises
+    ------
+    QuestionError
+        Naming ``added`` or ``removed``.
+    """
+    added: list[list[float]] = []
+    for part in (added_text or "").split(";"):
+        if not part.strip():
+            continue
+        pieces = part.split(",")
+        try:
+            lon, lat = (float(v) for v in pieces)
+        except ValueError:
+            raise QuestionError("added", f"{part.strip()[:40]!r} is not lon,lat; write points as "
+                                         "lon,lat;lon,lat in WGS-84") from None
+        if not (np.isfinite(lon) and np.isfinite(lat)) or not shapely.contains_xy(outline, lon, lat):
+            raise QuestionError("added", f"({lon}, {lat}) lies outside Chengdu; hypothetical stations must lie "
+                                         "inside it (lon,lat in WGS-84)")
+        added.append([round(lon, 6), round(lat, 6)])
+        if len(added) > MAX_HYPOTHETICAL:
+            raise QuestionError("added", f"at most {MAX_HYPOTHETICAL} hypothetical stations")
+    known = {str(s) for s in station_ids}
+    removed = sorted({v.strip() for v in (removed_text or "").split(",") if v.strip()})
+    unknown = [v for v in removed if v not in known]
+    if unknown:
+        raise QuestionError("removed", f"no station with id {unknown[0][:40]!r}")
+    if len(removed) > MAX_REMOVED:
+        raise QuestionError("removed", f"at most {MAX_REMOVED} stations removed")
+    return added, removed
 
 
 def what_if(model: CoverageModel, question: CoverageQuestion, added, removed) -> WhatIf | None:

@@ -13,14 +13,18 @@ import pandas as pd
 import shapely
 
 from layers.common.amenities import amenity_mask, masks_for
+from layers.common.districts import district_index
 from layers.planning.coverage import CoverageResult
+from layers.planning.questions import name_picks
 from layers.planning.siting import SitingResult
 
 DISTRICT_COLUMNS = ["adcode", "name", "name_en", "demand", "covered", "uncovered", "share", "points",
                     "points_covered", "point_share"]
 HEXAGON_COLUMNS = ["h3", "demand", "covered", "uncovered", "share", "points", "points_covered"]
-SITE_COLUMNS = ["rank", "candidate", "id", "name", "source", "lon", "lat", "gain", "gain_points", "covered",
-                "share", "points_covered", "point_share"]
+#: What a gap hexagon carries of its district (the district its centre lies in) when asked.
+GAP_DISTRICT_COLUMNS = ["adcode", "district", "district_en"]
+SITE_COLUMNS = ["rank", "candidate", "id", "name", "name_en", "adcode", "coords", "lat", "lon", "candidate_name",
+                "source", "gain", "gain_points", "covered", "share", "points_covered", "point_share"]
 
 
 def _share(covered, demand):
@@ -91,7 +95,8 @@ def hexagon_polygons(cells) -> np.ndarray:
     return np.array([shapely.Polygon(r) for r in rings], dtype=object)
 
 
-def gap_hexagons(result: CoverageResult, min_uncovered: float = 0, within=None) -> gpd.GeoDataFrame:
+def gap_hexagons(result: CoverageResult, min_uncovered: float = 0, within=None,
+                 districts: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """The hexagons where demand is left uncovered.
 
     Parameters
@@ -102,12 +107,15 @@ def gap_hexagons(result: CoverageResult, min_uncovered: float = 0, within=None) 
         demand is all covered is never a gap.
     within : shapely geometry, optional
         WGS-84 area (a district): keep the hexagons whose centre lies in it.
+    districts : GeoDataFrame, optional
+        The ``districts`` layer: each hexagon then carries the district its centre lies in,
+        ``adcode``, ``district`` and ``district_en`` (:data:`GAP_DISTRICT_COLUMNS`).
 
     Returns
     -------
     GeoDataFrame
         EPSG:4326 polygons with ``h3``, ``demand``, ``covered``, ``uncovered``, ``share``,
-        ``points``, ``points_covered``, the largest gap first.
+        ``points``, ``points_covered`` (and the district's columns), the largest gap first.
     """
     hexes = result.hexagons
     # float sums can leave a fully covered cell with 1e-12 "uncovered"
@@ -121,32 +129,51 @@ def gap_hexagons(result: CoverageResult, min_uncovered: float = 0, within=None) 
     frame = hexes[keep].sort_values(["uncovered", "h3"], ascending=[False, True], kind="stable").copy()
     frame["share"] = _share(frame["covered"], frame["demand"])
     frame = frame[HEXAGON_COLUMNS].reset_index(drop=True)
+    if districts is not None:
+        centres = np.array([h3.cell_to_latlng(c) for c in frame["h3"]]).reshape(-1, 2)
+        pos = district_index(centres[:, 1], centres[:, 0], districts)
+        ok = pos >= 0
+        at = np.where(ok, pos, 0)
+
+        def column(name, dtype=object):
+            values = districts[name].to_numpy(dtype=dtype)[at] if len(districts) else np.full(len(pos), None)
+            return [v if good else None for v, good in zip(values, ok)]
+
+        frame["adcode"] = pd.array(column("adcode", np.int64), dtype="Int64")
+        frame["district"] = column("name")
+        frame["district_en"] = column("name_en") if "name_en" in districts else column("name")
     return gpd.GeoDataFrame(frame, geometry=hexagon_polygons(frame["h3"]), crs="EPSG:4326")
 
 
 def recommended_sites(siting_result: SitingResult, candidates: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """The picks of a siting result as points.
+    """The picks of a siting result as points, each named.
 
     Parameters
     ----------
     siting_result : SitingResult
+        As :func:`layers.planning.questions.recommend_sites` gives it (its picks named); a result
+        solved otherwise is named here from ``candidates``.
     candidates : GeoDataFrame, optional
         The candidate sites the result was solved over (``picks["candidate"]`` are positions
-        in it); their ``name`` and ``source`` are copied when present.
+        in it); their own ``name`` (as ``candidate_name``) and ``source`` are copied when present.
 
     Returns
     -------
     GeoDataFrame
-        EPSG:4326 points with the columns :data:`SITE_COLUMNS`, in pick order.
+        EPSG:4326 points with the columns :data:`SITE_COLUMNS`, in pick order: ``name`` / ``name_en``
+        the site's name (district and nearest named place, street or compound), ``coords`` its
+        ``"lat, lon"`` to 6 decimals, ``adcode`` its district.
     """
+    if not {"name", "name_en", "coords", "adcode"} <= set(siting_result.picks.columns):
+        name_picks(siting_result, candidates if candidates is not None else pd.DataFrame())
     picks = siting_result.picks.copy()
     n = len(picks)
-    for column in ("name", "source"):
+    for column, target in (("name", "candidate_name"), ("source", "source")):
         if candidates is not None and column in candidates and n:
             values = candidates[column].to_numpy(dtype=object)[picks["candidate"].to_numpy(dtype=np.int64)]
-            picks[column] = [v if isinstance(v, str) else None for v in values]
+            picks[target] = [v if isinstance(v, str) else None for v in values]
         else:
-            picks[column] = pd.Series([None] * n, dtype=object)
+            picks[target] = pd.Series([None] * n, dtype=object)
     picks = picks[SITE_COLUMNS]
     return gpd.GeoDataFrame(picks, geometry=gpd.points_from_xy(picks["lon"], picks["lat"]), crs="EPSG:4326")
 

@@ -318,7 +318,8 @@ def test_exact_siting_on_a_small_request_equals_or_beats_greedy(client):
     assert exact["greedy"]["objective"] == pytest.approx(greedy["objective"])
     assert exact["query"]["candidates"] == "given" and exact["query"]["n_candidates"] == len(SMALL_SITES)
     names = {s["name"] for s in SMALL_SITES}
-    assert all(p["name"] in names and p["source"] == "planner" for p in exact["picks"])
+    assert all(p["candidate_name"] in names and p["source"] == "planner" for p in exact["picks"])
+    assert all(p["name"].endswith(" · " + p["candidate_name"]) for p in exact["picks"])
 
 
 def test_exact_siting_is_refused_when_too_large(client):

@@ -121,9 +121,19 @@ def test_sites_geojson_lists_picks_in_order_with_names(sites):
     assert len(features) == len(siting.picks) > 0
     assert [f["properties"]["rank"] for f in features] == list(range(1, len(features) + 1))
     assert all(f["geometry"]["type"] == "Point" for f in features)
-    named = {k: v if isinstance(v, str) else None for k, v in cands.set_index("id")["name"].items()}
-    assert [f["properties"]["name"] for f in features] == [named[f["properties"]["id"]] for f in features]
-    assert any(f["properties"]["name"] for f in features)
+    # every site is named by its district and what is near it, the candidate's own name kept beside
+    labels = cands.set_index("id")
+    assert [f["properties"]["name"] for f in features] == [labels.at[f["properties"]["id"], "label"] for f in features]
+    assert [f["properties"]["name_en"] for f in features] == [labels.at[f["properties"]["id"], "label_en"]
+                                                              for f in features]
+    assert all(" · " in f["properties"]["name"] and f["properties"]["name"] != f["properties"]["id"] for f in features)
+    own = {k: v if isinstance(v, str) else None for k, v in labels["name"].items()}
+    assert [f["properties"]["candidate_name"] for f in features] == [own[f["properties"]["id"]] for f in features]
+    for f in features:
+        lon, lat = f["geometry"]["coordinates"]
+        text_lat, text_lon = f["properties"]["coords"].split(", ")
+        assert len(text_lat.split(".")[1]) == len(text_lon.split(".")[1]) == 6
+        assert float(text_lat) == pytest.approx(lat, abs=6e-7) and float(text_lon) == pytest.approx(lon, abs=6e-7)
 
 
 # ---------------------------------------------------------------------------------------------
