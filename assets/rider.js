@@ -47,37 +47,93 @@
   function tooltip(feature, layer) {
     const p = feature.properties || {};
     const name = p.name || p.text;
-    if (name) { layer.bindTooltip(textNode(name)); }
+    if (!name) { return; }
+    // the gate to use is labelled for good: the rider sees where to go in without hovering
+    if (p.kind === "gate_used") {
+      layer.bindTooltip(textNode(name), {permanent: true, direction: "top", offset: [0, -12],
+                                         className: "gate-used-label"});
+    } else {
+      layer.bindTooltip(textNode(name));
+    }
+  }
+
+  // A station that does not answer the rider's question (closed then, closed temporarily, lacking an asked
+  // amenity) is drawn small and grey. Which ones, and why, is the server's answer (hideout.muted: id -> code,
+  // hideout.notes: code -> words), judged for the stations within hideout.judged_m of hideout.here
+  // (all of them when that is null); a station further out keeps its plain look.
+  const MUTED = {radius: 4.5, weight: 1, color: "#f9fafb", opacity: 0.7, fillColor: "#9ca3af", fillOpacity: 0.45};
+
+  function judged(feature, answer) {
+    if (!answer || !answer.here) { return false; }
+    if (answer.judged_m == null) { return true; }
+    const c = (feature.geometry || {}).coordinates || [];
+    return L.latLng(c[1], c[0]).distanceTo(L.latLng(answer.here[0], answer.here[1])) <= answer.judged_m;
+  }
+
+  function gateIcon(kind) {
+    // built as elements with their style set here: the text in them is ours, never the data's
+    const el = document.createElement("div");
+    const used = kind === "gate_used";
+    el.className = "gate-pin " + kind;
+    el.textContent = used ? "\u2193" : "\u2715";  // ↓ enter here; ✕ riders refused
+    Object.assign(el.style, {
+      width: used ? "24px" : "20px", height: used ? "24px" : "20px", boxSizing: "border-box",
+      borderRadius: used ? "5px" : "50%", border: "2px solid #fff", display: "flex", alignItems: "center",
+      justifyContent: "center", color: "#fff", fontWeight: "700", fontSize: used ? "15px" : "12px",
+      lineHeight: "1", background: used ? COLOURS.gate_used : COLOURS.gate_refused,
+      boxShadow: "0 1px 4px rgba(0,0,0,.45)",
+    });
+    const size = used ? 24 : 20;
+    return L.divIcon({className: "gate-marker", html: el, iconSize: [size, size], iconAnchor: [size / 2, size / 2]});
+  }
+
+  function pointStyle(kind) {
+    const missing = kind === "sign_missing";
+    return {radius: kind.startsWith("sign") ? 6 : kind === "building" ? 8 : 7, weight: missing ? 3 : 2,
+            color: missing ? COLOURS[kind] : "#fff", fillColor: COLOURS[kind] || COLOURS.gate, fill: true,
+            fillOpacity: missing ? 0 : 1, opacity: 1, dashArray: missing ? "2 3" : null};
   }
 
   const map = {
     toGcj02: toGcj02,
-    stationMarker: function (feature, latlng) {
+    stationMarker: function (feature, latlng, context) {
       const p = feature.properties || {};
-      const m = L.circleMarker(latlng, {radius: 7, weight: 2, color: "#fff", fillOpacity: 0.95,
-                                        fillColor: COLOURS[p.status] || COLOURS.open});
-      m.bindTooltip(textNode(p.name));
+      const answer = context && context.hideout;
+      const seen = judged(feature, answer);
+      const code = seen ? (answer.muted || {})[p.id] : undefined;
+      let m;
+      if (code !== undefined) {
+        m = L.circleMarker(latlng, Object.assign({}, MUTED, {className: "station-muted"}));
+        const note = (answer.notes || {})[code];
+        m.bindTooltip(textNode(note ? p.name + " · " + note : p.name));
+      } else {
+        // judged and answering: drawn as open whatever its stored status (a closure that has ended)
+        const fill = seen ? COLOURS.open : COLOURS[p.status] || COLOURS.open;
+        m = L.circleMarker(latlng, {radius: 7, weight: 2, color: "#fff", opacity: 1, fillOpacity: 0.95,
+                                    fillColor: fill, className: "station-marker"});
+        m.bindTooltip(textNode(p.name));
+      }
       return m;
     },
     highlightMarker: function (feature, latlng) {
       const p = feature.properties || {};
+      // in the highlight pane: above the stations, their clusters and the compound's layers
       if (p.kind === "here") {
         return L.circleMarker(latlng, {radius: 9, weight: 3, color: "#fff", fillColor: COLOURS.here, fillOpacity: 1,
-                                       interactive: false, className: "here-marker"});
+                                       interactive: false, className: "here-marker", pane: "highlight"});
       }
       const rank = Number(p.rank) || "";
       const icon = L.divIcon({className: "result-pin", html: "<span>" + rank + "</span>", iconSize: [26, 26]});
-      const m = L.marker(latlng, {icon: icon, zIndexOffset: 1000, keyboard: false});
+      const m = L.marker(latlng, {icon: icon, zIndexOffset: 1000, keyboard: false, pane: "highlight"});
       m.bindTooltip(textNode(p.name));
       return m;
     },
     entryMarker: function (feature, latlng) {
-      const p = feature.properties || {};
-      const kind = p.kind || "gate";
-      const missing = kind === "sign_missing";
-      return L.circleMarker(latlng, {radius: kind.startsWith("sign") ? 6 : 8, weight: missing ? 3 : 2,
-        color: missing ? COLOURS[kind] : "#fff", fillColor: COLOURS[kind] || COLOURS.gate,
-        fillOpacity: missing ? 0 : 1, dashArray: missing ? "2 3" : null});
+      const kind = (feature.properties || {}).kind || "gate";
+      if (kind === "gate_used" || kind === "gate_refused") {
+        return L.marker(latlng, {icon: gateIcon(kind), keyboard: false, zIndexOffset: kind === "gate_used" ? 500 : 0});
+      }
+      return L.circleMarker(latlng, pointStyle(kind));
     },
     signMarker: function (feature, latlng) {
       const p = feature.properties || {};
@@ -85,8 +141,10 @@
       return L.circleMarker(latlng, {radius: 4, weight: 1, color: "#fff", fillColor: COLOURS[kind], fillOpacity: 1});
     },
     routeStyle: function (feature) {
+      // GeoJSON applies this to every layer, points too: a gate keeps its own look, not the outline's
       const kind = (feature.properties || {}).kind;
       if (kind === "route") { return {color: "#ea580c", weight: 6, opacity: 0.9}; }
+      if ((feature.geometry || {}).type === "Point") { return pointStyle(kind || "gate"); }
       return {color: "#7c3aed", weight: 2, fill: false, dashArray: "4 4"};
     },
     nameTooltip: tooltip,

@@ -12,16 +12,23 @@ from pages.rider import views
     Output(RIDER.highlight, "data"),
     Output(RIDER.suggest, "children"),
     Output(RIDER.where_text, "children"),
+    Output(RIDER.stations, "hideout"),
+    Output(RIDER.map, "viewport", allow_duplicate=True),
     Input(RIDER.where, "data"),
     Input(RIDER.chips, "value"),
     Input(RIDER.open_now, "value"),
     Input(RIDER.open_day, "value"),
     Input(RIDER.open_time, "value"),
     Input(RIDER.state, "data"),
+    State(RIDER.highlight, "data"),
     prevent_initial_call=True,  # the page is served with its first results already in it
 )
-def show_results(where, chips, open_now, day, time, state):
-    return views.results_view(where, chips, open_now, None if open_now else views.planned(day, time), state)
+def show_results(where, chips, open_now, day, time, state, shown):
+    """The list, its pins, the stations that do not answer (drawn muted), and the map fitted to a new answer."""
+    open_at = None if open_now else views.planned(day, time)
+    items, highlight, suggest, where_text = views.results_view(where, chips, open_now, open_at, state)
+    answer = views.map_answer(where, chips, open_now, open_at, state)
+    return items, highlight, suggest, where_text, answer, views.fit_view(highlight, shown, where)
 
 
 @callback(
@@ -86,15 +93,6 @@ def search_place(_clicks, _submit, query, state):
 )
 def take_search_alternative(_clicks, state):
     return views.search_alternative_view(ctx.triggered_id, ctx.inputs_list[0], state)
-
-
-@callback(
-    Output(RIDER.map, "viewport", allow_duplicate=True),
-    Input(RIDER.where, "data"),
-    prevent_initial_call=True,
-)
-def follow_location(where):
-    return views.follow_view(where)
 
 
 @callback(

@@ -297,6 +297,52 @@ class StationFinder:
             "address": self._address[i],
         } for i, dist, minutes, on_network, closing in zip(idx.tolist(), d, eta, net, closes)]
 
+    def answer_states(self, lat: float, lon: float, amenities=(), at=None, k: int = 2000) -> list[dict]:
+        """Whether each of the ``k`` stations nearest to the rider answers the question :meth:`nearest` answers,
+        and if not, why: what the map draws muted.
+
+        The same eligibility as :meth:`nearest` (the same open mask and amenity masks at ``at``), so a
+        station answers here exactly when :meth:`nearest` could list it; the distance cut-off is not applied.
+
+        Parameters
+        ----------
+        lat, lon, amenities, at
+            As for :meth:`nearest`.
+        k : int
+            How many of the nearest stations to judge (all of them when there are fewer).
+
+        Returns
+        -------
+        list of dict
+            Nearest first: ``id``; ``distance_m`` (great-circle); ``answers`` (bool); ``paused`` (closed temporarily at ``at``);
+            ``closed`` (not open at ``at`` for any other reason; both False when ``at`` is None);
+            ``lacking`` (asked amenities the station does not have) and ``out`` (asked amenities it has
+            but out of service then), in vocabulary order.
+        """
+        _check_query(lat, lon, k, None, "distance")
+        if len(self._ids) == 0:
+            return []
+        need = amenity_mask(amenities)
+        open_mask, t, _, masks = self._open_mask(at)
+        _, idx = self._tree.query(unit_vectors(float(lat), float(lon))[0], min(int(k), len(self._ids)))
+        idx = np.atleast_1d(idx)
+        answers = self._eligible(idx, need, (open_mask, masks))
+        d = haversine_m(float(lat), float(lon), self._lat[idx], self._lon[idx])
+        closed = np.zeros(len(idx), dtype=bool) if open_mask is None else ~open_mask[idx]
+        paused = np.zeros(len(idx), dtype=bool)
+        if t is not None:
+            status = self.stations["status"].to_numpy()[idx] == "closed_temporarily"
+            until = self.stations["status_until"].iloc[idx]
+            paused = status & (until.isna() | (until > pd.Timestamp(t))).to_numpy()
+        out = []
+        for j, i in enumerate(idx.tolist()):
+            lacking = need & ~int(self._masks[i])
+            broken = need & int(self._masks[i]) & ~int(masks[i])
+            out.append({"id": self._ids[i], "distance_m": round(float(d[j]), 1), "answers": bool(answers[j]),
+                        "paused": bool(paused[j] and closed[j]), "closed": bool(closed[j] and not paused[j]),
+                        "lacking": keys_of(lacking), "out": keys_of(broken)})
+        return out
+
     def rarest_amenity(self, amenities) -> str:
         """Of the asked amenities, the one the fewest stations have: the one to drop first."""
         return rarest(parse_amenities(amenities), self._masks)

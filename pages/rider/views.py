@@ -36,6 +36,8 @@ DEFAULT_REACH_M = 5000
 #: Widening steps offered when nothing is found within reach, in metres.
 WIDEN_STEPS_M = (10_000, 20_000, 50_000)
 MAX_RESULTS = 8
+#: How many of the stations nearest the rider the map is told the state of (answering the question or not).
+MAP_JUDGED = 2000
 WHERE_KINDS = ("gps", "tap", "centre", "remembered", "search", "link")
 MAX_QUERY_CHARS = 60
 
@@ -181,6 +183,14 @@ def _reach(state) -> float:
     return 5000.0 if value is None else min(max(value, 100.0), max(WIDEN_STEPS_M))
 
 
+def _chosen(chips) -> tuple[str, ...]:
+    """The amenity keys of the chips the client sent; a chip outside the vocabulary drops them all."""
+    try:
+        return parse_amenities([c for c in chips if isinstance(c, str)] if isinstance(chips, list) else ())
+    except ValueError:
+        return ()
+
+
 def results_view(where, chips, open_now, open_at, state):
     """The result list, the map highlights, the suggestions and the "where" line for a page state."""
     lang = lang_of(state)
@@ -191,10 +201,7 @@ def results_view(where, chips, open_now, open_at, state):
     lat, lon, kind = checked
     label = where.get("label")
     here = {"lat": lat, "lon": lon, "where": kind, "label": str(label)[:80] if label else None}
-    try:
-        keys = parse_amenities([c for c in chips if isinstance(c, str)] if isinstance(chips, list) else ())
-    except ValueError:
-        keys = ()
+    keys = _chosen(chips)
     at = query_time(open_now, open_at)
     catalogue = services().stations
     results = catalogue.finder.nearest(lat, lon, amenities=keys, at=at, k=MAX_RESULTS, max_distance_m=reach)
@@ -206,6 +213,81 @@ def results_view(where, chips, open_now, open_at, state):
     items = [result_item(r, status_text(s, lang), s.state, lang, i + 1)
              for i, (r, s) in enumerate(zip(results, states))]
     return items, highlight_collection(results, here), None, where_text
+
+
+def _muted_note(s: dict, planned_time: bool, lang: str) -> tuple[str, str]:
+    """(code, tooltip note) of why a station does not answer: closed, paused, lacking or out of service."""
+    codes, notes = [], []
+    if s["paused"]:
+        codes.append("paused")
+        notes.append(t("rider.map.paused", lang))
+    elif s["closed"]:
+        codes.append("closed")
+        notes.append(t("rider.map.closed_then" if planned_time else "rider.map.closed", lang))
+    sep = "、" if lang == "zh" else ", "
+    if s["lacking"]:
+        codes.append("lacking:" + ",".join(s["lacking"]))
+        notes.append(t("rider.map.lacking", lang, names=sep.join(t(f"amenity.{k}", lang) for k in s["lacking"])))
+    if s["out"]:
+        codes.append("out:" + ",".join(s["out"]))
+        notes.append(t("rider.map.out", lang, names=sep.join(t(f"amenity.{k}", lang) for k in s["out"])))
+    return "|".join(codes), " · ".join(notes)
+
+
+def map_answer(where, chips, open_now, open_at, state) -> dict:
+    """The station layer's ``hideout``: which stations near the rider do not answer the list's question, and why.
+
+    ``muted`` maps a station id to a reason code, ``notes`` a code to the tooltip's words; ``here`` and
+    ``judged_m`` say how far from the rider stations were judged (None: all of them). The judgement is
+    :meth:`StationFinder.answer_states`, the same eligibility the list is made by; the map only draws it.
+    """
+    checked = checked_location(where)
+    if checked is None:
+        return {"muted": {}, "notes": {}, "here": None, "judged_m": None}
+    lat, lon, _ = checked
+    at = query_time(open_now, open_at)
+    lang = lang_of(state)
+    finder = services().stations.finder
+    states = finder.answer_states(lat, lon, _chosen(chips), at, k=MAP_JUDGED)
+    muted, notes = {}, {}
+    for s in states:
+        if not s["answers"]:
+            code, note = _muted_note(s, bool(open_at) and not open_now, lang)
+            muted[s["id"]] = code
+            notes[code] = note
+    judged = math.floor(states[-1]["distance_m"]) if states and len(states) < len(finder) else None
+    return {"muted": muted, "notes": notes, "here": [lat, lon], "judged_m": judged}
+
+
+def fit_view(highlight, previous, where):
+    """Fit the map to the rider and the results when the answer changed (other results, or the rider moved).
+
+    With no result, a position found by locating is flown to; a tapped or searched one is on screen already.
+    """
+    def points(collection):
+        """(kind, id, coordinates) of each feature; None for anything that is not such a collection."""
+        features = collection.get("features") if isinstance(collection, dict) else None
+        try:
+            return [(f["properties"].get("kind"), f["properties"].get("id"), tuple(f["geometry"]["coordinates"]))
+                    for f in features] if isinstance(features, list) else None
+        except (KeyError, TypeError, AttributeError):
+            return None
+
+    now, before = points(highlight), points(previous)  # what the client shows is its word: only compared
+    if not now or now == before:
+        return no_update
+    if not any(kind == "result" for kind, _, _ in now):
+        return follow_view(where)
+    lons = [c[0] for _, _, c in now]
+    lats = [c[1] for _, _, c in now]
+    return {"bounds": [[min(lats), min(lons)], [max(lats), max(lons)]], "transition": "flyToBounds",
+            "options": {"padding": [36, 36], "maxZoom": 16}}
+
+
+def initial_bounds(highlight) -> list | None:
+    """The bounds of the rider and the results the page is first served with (None without results)."""
+    view = fit_view(highlight, None, None)
+    return view["bounds"] if isinstance(view, dict) and "bounds" in view else None
 
 
 def suggestions(lat, lon, keys, at, reach, lang):
@@ -531,10 +613,11 @@ def entry_collection(answer: dict, lang: str) -> dict:
         features.append(_feature(answer["route"], kind="route", name=f"{answer['length_m']:.0f} m"))
     gates = ([answer["gate"]] if answer["gate"] else []) + answer["other_gates"]
     for g in gates:
+        # the gate to use is labelled on the map for good; a gate refusing riders is marked so in its tooltip
+        used = bool(answer["gate"]) and g["id"] == answer["gate"]["id"]
         refused = g["refuses_riders"]
-        kind = "gate_used" if answer["gate"] and g["id"] == answer["gate"]["id"] else \
-            "gate_refused" if refused else "gate"
-        label = g["name"]
+        kind = "gate_used" if used else "gate_refused" if refused else "gate"
+        label = f"{t('rider.map.enter_here', lang)} · {g['name']}" if used else g["name"]
         if refused:
             label += " · " + t("rider.compound.refuses_riders", lang)
         elif g["refuses_e_bikes"]:

@@ -1,0 +1,307 @@
+"""The rider page's map agrees with its list, in headless Chromium on a phone, offline.
+
+Stations that do not answer the rider's question (closed then, closed temporarily, lacking a chosen
+amenity) are drawn muted with the reason in their tooltip; the numbered result pins are above
+everything; the map shows the rider and the results; the gate to use and a gate refusing riders
+are told apart. The stations are drawn on a canvas, so their look is read from Leaflet's own
+layers: a script put into every page before Leaflet loads keeps each map Leaflet makes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from layers.common.hours import HoursTable
+from layers.rider.catalogue import ENTRY_LAYERS
+from layers.rider.entry import entry_route
+from mapdata import clock
+from mapdata.store import Change, GeoPackageStore
+from tests.browser.test_rider_page import start
+from tests.helpers import clean, texts, wait_until
+
+#: Keeps every Leaflet map of the page in window.__leafletMaps (window.L is set when Leaflet loads).
+KEEP_MAPS = """
+(function () {
+  let leaflet;
+  window.__leafletMaps = [];
+  Object.defineProperty(window, "L", {configurable: true, enumerable: true,
+    get: function () { return leaflet; },
+    set: function (value) {
+      leaflet = value;
+      if (value && value.Map && !value.__kept) {
+        value.__kept = true;
+        value.Map.addInitHook(function () { window.__leafletMaps.push(this); });
+      }
+    }});
+})();
+"""
+
+#: Helpers run in the page: the rider map, a station's marker, a view with every station unclustered.
+PAGE_JS = """
+window.__riderMap = function () {
+  return (window.__leafletMaps || []).find(function (m) { return m.getContainer().id === "rider-map"; });
+};
+window.__tip = function (layer) {
+  const tip = layer.getTooltip && layer.getTooltip();
+  if (!tip) { return null; }
+  const content = tip.getContent();
+  return typeof content === "string" ? content : content.textContent;
+};
+window.__station = function (id) {
+  const map = window.__riderMap();
+  let found = null;
+  map.eachLayer(function (l) {
+    const p = l.feature && l.feature.properties;
+    if (p && p.id === id && !p.cluster && !p.kind && l instanceof L.CircleMarker) { found = l; }
+  });
+  if (!found) { return null; }
+  const o = found.options;
+  return {radius: o.radius, fillColor: o.fillColor, fillOpacity: o.fillOpacity, opacity: o.opacity,
+          tooltip: window.__tip(found)};
+};
+"""
+
+
+def open_map(dash_duo, dash_app, path):
+    """The rider page at ``path`` with its Leaflet maps kept, and the station layer loaded."""
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": KEEP_MAPS})
+    start(dash_duo, dash_app, path=path)
+    wait_until(dash_duo, lambda: dash_duo.driver.execute_script(
+        "return !!(window.__leafletMaps || []).find(m => m.getContainer().id === 'rider-map')"))
+    dash_duo.driver.execute_script(PAGE_JS)
+
+
+def station_look(dash_duo, station) -> dict:
+    """How the map draws ``station`` (a row of the stations layer), seen close up where nothing is clustered."""
+    driver = dash_duo.driver
+    driver.execute_script("window.__riderMap().setView([arguments[0], arguments[1]], 17, {animate: false})",
+                          station.geometry.y, station.geometry.x)
+    look = {}
+
+    def drawn():
+        look.update(driver.execute_script("return window.__station(arguments[0]) || {}", station["id"]))
+        return bool(look)
+
+    wait_until(dash_duo, drawn, message=lambda: f"no marker for {station['id']}")
+    return look
+
+
+def muted(look: dict, plain: dict) -> bool:
+    return (look["radius"] < plain["radius"] and look["fillOpacity"] < plain["fillOpacity"]
+            and look["fillColor"] != plain["fillColor"])
+
+
+def tomorrow_at(hhmm: str) -> str:
+    return f"{(clock.today() + dt.timedelta(days=1)).isoformat()}T{hhmm}"
+
+
+def nearest_to(candidates, station):
+    """The candidate nearest to ``station`` (plain degrees: near enough for a neighbour)."""
+    d = np.hypot(candidates.geometry.x - station.geometry.x, candidates.geometry.y - station.geometry.y)
+    return candidates.iloc[int(np.argmin(d.to_numpy()))]
+
+
+def hours_of(store):
+    stations = store.read("stations")
+    return stations, HoursTable(stations["opening_hours"], stations["status"], stations["status_until"])
+
+
+def test_at_three_in_the_morning_closed_stations_are_muted_and_say_so(dash_duo, dash_app, store, app_db):
+    at = tomorrow_at("03:00")
+    stations, hours = hours_of(store)
+    is_open = hours.open_at(dt.datetime.fromisoformat(at))
+    plain_hours = (stations["status"] == "open") & stations["amenities_out"].map(lambda s: not s)
+    closed = stations[plain_hours & (stations["opening_hours"] == "Mo-Su 08:00-22:00") & ~is_open].iloc[0]
+    # an open one near it, and another its staff closed for a while (no end announced)
+    opened = nearest_to(stations[plain_hours & is_open], closed)
+    paused = nearest_to(stations[plain_hours & is_open & (stations["id"] != opened["id"])], closed)
+    app_store = GeoPackageStore(app_db)
+    app_store.apply_changes("stations", [Change(paused["id"], {"status": "closed_temporarily", "status_note": "装修",
+                                                               "status_until": None})], user="test:map")
+    try:
+        open_map(dash_duo, dash_app, f"/?lat={closed.geometry.y:.6f}&lon={closed.geometry.x:.6f}&at={at}")
+        plain = station_look(dash_duo, opened)
+        assert plain["tooltip"] == opened["name"]
+        look = station_look(dash_duo, closed)
+        assert muted(look, plain), (look, plain)
+        assert look["tooltip"] == f"{closed['name']} · 那时已打烊"
+        away = station_look(dash_duo, paused)
+        assert muted(away, plain) and away["tooltip"] == f"{paused['name']} · 暂停服务", away
+        # the list agrees: neither muted one is in it
+        listed = dash_duo.find_element("#rider-results").text
+        assert closed["name"] not in listed and paused["name"] not in listed
+        clean(dash_duo)
+    finally:
+        app_store.apply_changes("stations", [Change(paused["id"], {
+            "status": paused["status"], "status_note": paused["status_note"] or None,
+            "status_until": None if pd.isna(paused["status_until"]) else paused["status_until"]})], user="test:map")
+
+
+def test_a_station_without_the_chosen_amenity_is_muted_in_english(dash_duo, dash_app, store):
+    stations, hours = hours_of(store)
+    is_open = hours.open_at(clock.now())
+    fine = (stations["status"] == "open") & stations["amenities_out"].map(lambda s: not s) & is_open
+    has = stations["amenities"].map(lambda a: "microwave" in a)
+    lacking = stations[fine & ~has].iloc[0]
+    having = nearest_to(stations[fine & has], lacking)
+    open_map(dash_duo, dash_app, f"/?lat={lacking.geometry.y:.6f}&lon={lacking.geometry.x:.6f}&lang=en")
+
+    before = station_look(dash_duo, lacking)
+    assert before["tooltip"] == lacking["name"], "with no chip chosen every open station answers"
+    chip = [c for c in dash_duo.find_elements("#rider-chips .chip") if c.text == "Microwave"][0]
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({inline: 'center'})", chip)
+    chip.click()
+    wait_until(dash_duo, lambda: dash_duo.driver.execute_script(
+        "return (window.__station(arguments[0]) || {}).tooltip", lacking["id"]) == f"{lacking['name']} · No Microwave")
+    plain = station_look(dash_duo, having)
+    look = station_look(dash_duo, lacking)
+    assert muted(look, plain), (look, plain)
+    assert plain["tooltip"] == having["name"]
+    clean(dash_duo)
+
+
+def _view(dash_duo) -> dict:
+    return dash_duo.driver.execute_script("""
+        const map = window.__riderMap(), b = map.getBounds();
+        return {s: b.getSouth(), w: b.getWest(), n: b.getNorth(), e: b.getEast(), moving: !!map._animatingZoom};
+    """)
+
+
+def _inside(view, lat, lon) -> bool:
+    return view["s"] <= lat <= view["n"] and view["w"] <= lon <= view["e"]
+
+
+def _listed(dash_duo) -> list[tuple[float, float]]:
+    """Where the map's numbered pins stand, in the list's order."""
+    return dash_duo.driver.execute_script("""
+        const out = [];
+        window.__riderMap().eachLayer(function (l) {
+          const p = l.feature && l.feature.properties;
+          if (p && p.kind === "result") { out.push([p.rank, l.getLatLng().lat, l.getLatLng().lng]); }
+        });
+        return out.sort(function (a, b) { return a[0] - b[0]; }).map(function (r) { return [r[1], r[2]]; });
+    """)
+
+
+def test_the_map_shows_the_rider_and_every_result_when_the_answer_changes(dash_duo, dash_app, store):
+    stations = store.read("stations")
+    here = stations[stations["opening_hours"] == "Mo-Su 08:00-22:00"].iloc[0].geometry
+    # at 03:00 few stations are open: the nearest are kilometres apart, more than a zoom-14 phone map shows
+    open_map(dash_duo, dash_app, f"/?lat={here.y:.6f}&lon={here.x:.6f}&at={tomorrow_at('03:00')}")
+    names = texts(dash_duo, "#rider-results .result-name")
+    assert len(names) >= 2
+
+    def all_shown():
+        view, pins = _view(dash_duo), _listed(dash_duo)
+        return (not view["moving"] and len(pins) == len(names) and _inside(view, here.y, here.x)
+                and all(_inside(view, lat, lon) for lat, lon in pins))
+
+    wait_until(dash_duo, all_shown, message=lambda: (_view(dash_duo), _listed(dash_duo)))
+    # a new answer (open now, in the afternoon): the map fits it again, from wherever the rider had moved it
+    dash_duo.driver.execute_script("window.__riderMap().setView([arguments[0], arguments[1]], 18, {animate: false})",
+                                   here.y + 0.02, here.x + 0.02)
+    assert not all_shown()
+    before = texts(dash_duo, "#rider-results .result-name")
+    dash_duo.find_element("#rider-open-now input").click()
+    wait_until(dash_duo, lambda: texts(dash_duo, "#rider-results .result-name") != before)
+    names = texts(dash_duo, "#rider-results .result-name")
+    assert names
+    wait_until(dash_duo, all_shown, message=lambda: (_view(dash_duo), _listed(dash_duo)))
+    clean(dash_duo)
+
+
+def test_the_numbered_pins_stand_above_the_stations_and_their_clusters(dash_duo, dash_app, store):
+    stations = store.read("stations")
+    here = stations.iloc[0].geometry
+    open_map(dash_duo, dash_app, f"/?lat={here.y:.6f}&lon={here.x:.6f}")
+    names = texts(dash_duo, "#rider-results .result-name")
+    wait_until(dash_duo, lambda: len(dash_duo.find_elements("#rider-map .result-pin")) == len(names))
+    pins = dash_duo.driver.execute_script("""
+        const panes = window.__riderMap().getPanes();
+        const z = function (el) { return Number(getComputedStyle(el).zIndex); };
+        return Array.from(document.querySelectorAll("#rider-map .result-pin")).map(function (pin) {
+          return {rank: pin.textContent, highlight: panes.highlight.contains(pin), z: z(pin.parentElement),
+                  markers: z(panes.markerPane), overlay: z(panes.overlayPane)};
+        });
+    """)
+    assert sorted(p["rank"] for p in pins) == [str(i + 1) for i in range(len(names))]
+    for pin in pins:
+        # in the highlight pane, above the station markers (canvas) and their clusters (marker pane)
+        assert pin["highlight"] and pin["z"] > pin["markers"] > pin["overlay"], pin
+    # the rider's own dot is there too, not under the stations' canvas
+    assert dash_duo.driver.execute_script("""
+        const map = window.__riderMap(); let pane = null;
+        map.eachLayer(function (l) { if (l.feature && l.feature.properties.kind === "here") { pane = l.options.pane; } });
+        return pane;
+    """) == "highlight"
+    clean(dash_duo)
+
+
+@pytest.fixture()
+def entry_case(store):
+    """A compound with a recorded route from its rider gate and a gate that refuses riders, uniquely named."""
+    compounds = store.read("compounds").set_index("id")
+    gates = store.read("gates")
+    names = compounds["name"].value_counts()
+    layers = {n: store.read(n) for n in ENTRY_LAYERS}
+    routes = store.read("entry_routes")
+    buildings = store.read("buildings").set_index("id")
+    mixed = gates.groupby("compound_id")["rider_access"].agg(lambda a: a.any() and not a.all())
+    for _, route in routes.iterrows():
+        cid = route["compound_id"]
+        if not mixed.get(cid, False) or names[compounds.loc[cid, "name"]] != 1:
+            continue
+        number = buildings.loc[route["building_id"], "number"]
+        answer = entry_route(layers, cid, number)
+        refused = [g for g in answer["other_gates"] if g["refuses_riders"]]
+        if answer["gate"] is not None and refused:
+            return compounds.loc[cid, "name"], number, answer["gate"], refused[0]
+    raise AssertionError("the demo data has a compound with a rider route and a gate refusing riders")
+
+
+def _gate_marks(dash_duo):
+    return dash_duo.driver.execute_script("""
+        const out = {};
+        window.__riderMap().eachLayer(function (l) {
+          const p = l.feature && l.feature.properties;
+          if (!p || !String(p.kind).startsWith("gate")) { return; }
+          // a gate drawn on the canvas has no element: it looks like any other point of the layer
+          const el = l.getElement && l.getElement();
+          const pin = el && (el.querySelector(".gate-pin") || el);
+          const tip = l.getTooltip && l.getTooltip();
+          out[p.kind] = {text: pin ? pin.textContent : null, background: pin ? getComputedStyle(pin).backgroundColor : null,
+                         radius: pin ? getComputedStyle(pin).borderTopLeftRadius : null, tooltip: window.__tip(l),
+                         permanent: !!(tip && tip.options.permanent), shown: !!(tip && tip.isOpen && tip.isOpen())};
+        });
+        return out;
+    """)
+
+
+@pytest.mark.parametrize("lang,enter,refuses", [("zh", "从这里进", "不让骑手进入"), ("en", "Enter here", "no riders")])
+def test_the_gate_to_use_and_a_gate_refusing_riders_are_told_apart(dash_duo, dash_app, entry_case, lang, enter,
+                                                                    refuses):
+    name, number, gate, refused = entry_case
+    open_map(dash_duo, dash_app, "/" + ("?lang=en" if lang == "en" else ""))
+    # located first (the map then shows the rider's results), then the rider asks the way into a compound
+    dash_duo.wait_for_contains_text("#rider-where-text", "我的位置" if lang == "zh" else "My location", timeout=10)
+    dash_duo.find_element("#rider-compound-title").click()
+    dash_duo.find_element("#rider-compound-name").send_keys(name)
+    dash_duo.find_element("#rider-compound-building").send_keys(str(number))
+    dash_duo.find_element("#rider-compound-go").click()
+    dash_duo.wait_for_element("#rider-compound-msg .gate-used", timeout=10)
+    marks = {}
+    wait_until(dash_duo, lambda: marks.update(_gate_marks(dash_duo)) or {"gate_used", "gate_refused"} <= set(marks),
+               message=lambda: marks)
+    used, bad = marks["gate_used"], marks["gate_refused"]
+    assert used["background"] != bad["background"] and used["radius"] != bad["radius"], (used, bad)
+    assert used["text"] != bad["text"] and bad["text"] == "✕"
+    # the gate to use says so on the map without a tap; the refusing one says it refuses riders
+    assert used["permanent"] and used["shown"] and used["tooltip"].startswith(f"{enter} · {gate['name']}")
+    assert bad["tooltip"].startswith(f"{refused['name']} · {refuses}")
+    # and it is on the map the rider sees once the map has flown to the compound
+    wait_until(dash_duo, lambda: dash_duo.find_element("#rider-map .gate-used-label").is_displayed())
+    assert dash_duo.find_element("#rider-map .gate-used-label").text.startswith(f"{enter} · {gate['name']}")
+    clean(dash_duo)
