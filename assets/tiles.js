@@ -69,9 +69,35 @@
   /* Amap's tiles are drawn in GCJ-02. The map projects through GCJ-02 (crs="Gcj02"), so every layer, tap and
      viewport stays in WGS-84 and lands where the tiles draw it (a tap answers the WGS-84 point under the finger).
      Unproject inverts the shift by fixed-point iteration (three steps: well under a metre in Chengdu). */
+  // WGS-84 -> GCJ-02, the published formula as in mapdata/crs.py (tested there against reference pairs)
+  const A = 6378245.0, EE = 0.00669342162296594323;
+  function shiftLat(x, y) {
+    let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
+    r += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
+    return r;
+  }
+  function shiftLon(x, y) {
+    let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
+    r += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
+    return r;
+  }
+  function wgs84ToGcj02(lat, lon) {
+    let dLat = shiftLat(lon - 105, lat - 35), dLon = shiftLon(lon - 105, lat - 35);
+    const rad = lat / 180 * Math.PI;
+    let magic = Math.sin(rad); magic = 1 - EE * magic * magic;
+    const sq = Math.sqrt(magic);
+    dLat = (dLat * 180) / ((A * (1 - EE)) / (magic * sq) * Math.PI);
+    dLon = (dLon * 180) / (A / sq * Math.cos(rad) * Math.PI);
+    return L.latLng(lat + dLat, lon + dLon);
+  }
+
   if (window.L && L.CRS && L.Projection && !L.CRS.Gcj02) {
     const mercator = L.Projection.SphericalMercator;
-    const toGcj = function (latlng) { return window.nuanxin.map.toGcj02([latlng.lng, latlng.lat]); };
+    const toGcj = function (latlng) { return wgs84ToGcj02(latlng.lat, latlng.lng); };
     const fromGcj = function (gcj) {
       let lat = gcj.lat, lng = gcj.lng;
       for (let i = 0; i < 3; i++) {
