@@ -9,10 +9,6 @@ from mapdata.vocabulary import AMENITIES
 
 #: Label of the city-wide row that closes the district tables.
 TOTAL_NAME, TOTAL_NAME_EN = "成都市合计", "Chengdu total"
-HEADERS = {"adcode": "行政区划代码 adcode", "name": "区县 district", "name_en": "District (EN)",
-           "demand": "需求 demand", "covered": "已覆盖 covered", "uncovered": "未覆盖 uncovered",
-           "share": "覆盖率 share", "points": "需求点 points", "points_covered": "已覆盖点 points covered",
-           "point_share": "点覆盖率 point share", "h3": "H3 cell", "lat": "纬度 lat", "lon": "经度 lon"}
 AMENITY_ZH = {a.key: a.zh for a in AMENITIES}
 AMENITY_EN = {a.key: a.en for a in AMENITIES}
 LANGUAGES = ("zh", "en")

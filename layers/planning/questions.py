@@ -293,6 +293,17 @@ def parse_what_if(added_text: str | None, removed_text: str | None, station_ids,
     return added, removed
 
 
+def what_if_params(added, removed) -> dict:
+    """The report query parameters of a what-if (the inverse of :func:`parse_what_if`): ``added``
+    ``"lon,lat;lon,lat"`` (6 decimals) and ``removed`` ``"id,id"``, each left out when empty."""
+    params = {}
+    if added:
+        params["added"] = ";".join(f"{float(lon):.6f},{float(lat):.6f}" for lon, lat in added)
+    if removed:
+        params["removed"] = ",".join(sorted({str(s) for s in removed}))
+    return params
+
+
 def what_if(model: CoverageModel, question: CoverageQuestion, added, removed) -> WhatIf | None:
     """The coverage change of adding stations at ``added`` [(lon, lat)] and removing ``removed`` ids
     (None when it changes nothing)."""

@@ -9,7 +9,7 @@ import pytest
 from layers.common.districts import chengdu_outline
 from layers.common.errors import QuestionError
 from layers.planning.coverage import CoverageModel
-from layers.planning.questions import MAX_HYPOTHETICAL, CoverageQuestion, parse_what_if, what_if
+from layers.planning.questions import MAX_HYPOTHETICAL, CoverageQuestion, parse_what_if, what_if, what_if_params
 from tests.unit.layers.planning.test_coverage import TIANFU, make_stations
 
 #: Demand in two far-apart places: central Chengdu and 简阳 (Jianyang), 50 km east.
@@ -74,6 +74,15 @@ def test_a_reports_what_if_is_parsed_and_checked(districts):
     with pytest.raises(QuestionError) as err:
         parse_what_if(None, "st-0001,st-9999", ids, outline)
     assert err.value.field == "removed" and "st-9999" in err.value.message
+
+
+def test_a_what_if_goes_into_a_reports_query_and_back(districts):
+    outline = chengdu_outline(districts)
+    added, removed = [[104.0648, 30.6586], [104.1, 30.7]], ["st-0002", "st-0001"]
+    params = what_if_params(added, removed)
+    assert params == {"added": "104.064800,30.658600;104.100000,30.700000", "removed": "st-0001,st-0002"}
+    assert parse_what_if(params["added"], params["removed"], removed, outline) == (added, sorted(removed))
+    assert what_if_params([], []) == {}
 
 
 def test_deltas_are_nan_without_demand(model):
