@@ -664,6 +664,10 @@ class ReportWithSitesQuery(ReportQuery):
 
 class DistrictMapQuery(ReportQuery):
     adcode: QueryInt = Field(description="the district the map shows")
+    k: QueryInt | None = Field(None, ge=1, le=MAX_K, description="the planner page's k: the map draws and lists the "
+                                                                 "page's k recommended sites (over every candidate, "
+                                                                 "those in the district marked); none without k",
+                               **_blank_or("integer"))
 
 
 # --- staff: editing stations ------------------------------------------------------------------------
