@@ -14,6 +14,9 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.axis.diff": {"zh": "差值（百分点）", "en": "Difference (percentage points)"},
     "planner.axis.pick": {"zh": "新站（推荐顺序）", "en": "New station (order picked)"},
     "planner.axis.gain": {"zh": "新增覆盖需求（加权点）", "en": "Demand added (weighted points)"},
+    "planner.k.not_used": {"zh": "新站数量须为 1–{max} 的整数，按 {k} 个推荐",
+                           "en": "The number of new stations must be a whole number from 1 to {max}; "
+                                 "{k} recommended"},
     "planner.sites.empty": {"zh": "点“推荐”后，这里列出新站，并画出每个新站新增覆盖的需求。",
                             "en": "Press Recommend: the new sites are listed here, with a chart of the demand "
                                   "each one adds."},

@@ -8,7 +8,6 @@ from dash_extensions.javascript import Namespace
 
 from layers.planning.dates import default_holiday, holidays_on_offer, today
 from layers.planning.demand import MAX_ROWS, MAX_SITE_ROWS
-from layers.planning.siting import MAX_K
 from mapdata.vocabulary import AMENITY_KEYS, INPUT_CRS
 from pages.context import services
 from pages.i18n import holiday, language, t
@@ -221,7 +220,8 @@ def sites_section(lang: str, c: dict) -> html.Section:
         html.P(t("planner.sites.hint", lang), className="hint"),
         html.Div([
             html.Label(t("planner.k", lang), htmlFor=PLANNER.k, className="field-label"),
-            dcc.Input(id=PLANNER.k, type="number", min=1, max=MAX_K, step=1, value=c["k"], className="number-input"),
+            # no min/max: the browser would send an out-of-range value as empty; the page says what it used
+            dcc.Input(id=PLANNER.k, type="number", step="any", value=c["k"], className="number-input"),
             html.Button(t("planner.recommend", lang), id=PLANNER.recommend, className="btn btn-primary", n_clicks=0),
         ], className="row"),
         html.Div([

@@ -112,6 +112,15 @@ def clip_k(value) -> int:
     return int(min(max(int(k), 1), MAX_K))
 
 
+def k_asked(value) -> tuple[int, bool]:
+    """(how many new stations are recommended, whether that is not what the box says): the box's value when
+    it is a whole number from 1 to :data:`MAX_K`, else :func:`clip_k` of it, which the page then states."""
+    k = clip_k(value)
+    exact = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and value == k
+    return k, not exact
+
+
 def query_time(kind, weekday, hour, holiday_day, today: dt.date) -> str | None:
     """The moment asked about, as a naive local ISO time, or None for any time.
 

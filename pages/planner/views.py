@@ -31,6 +31,7 @@ from layers.planning.demand import (
 )
 from layers.planning.questions import check_hexagons, compare_in_district, coverage, recommend_sites, what_if
 from layers.planning.results import hexagon_rings
+from layers.planning.siting import MAX_K
 from mapdata.vocabulary import INPUT_CRS
 from pages.context import services
 from pages.i18n import TEXT, holiday, language, t
@@ -46,6 +47,7 @@ from pages.planner.state import (
     clean_what_if,
     clip_k,
     inside,
+    k_asked,
     query_time,
     radius_asked,
     the_query,
@@ -552,7 +554,7 @@ def sites_view(k_value, query_data, state, demand=None, cands=None):
     """(message, list, the chart's place, map layer): no chart without picks."""
     lang = lang_of(state)
     query = the_query(query_data)
-    k = clip_k(k_value)
+    k, k_changed = k_asked(k_value)
     candidates, cands_expired = candidates_in_use(cands)
     try:
         result = recommend_sites(demand_model(demand), candidates, query.question(), k)
@@ -564,6 +566,8 @@ def sites_view(k_value, query_data, state, demand=None, cands=None):
     msg = [html.P(t("planner.sites.summary", lang, n=len(picks), before=pct(base), after=pct(result.share)))]
     if cands_expired:
         msg.insert(0, html.P(t("planner.cands.expired", lang), className="warning"))
+    if k_changed:
+        msg.insert(0, html.P(t("planner.k.not_used", lang, max=MAX_K, k=k), className="warning k-refused"))
     if len(picks) < k:
         msg.append(html.P(t("planner.sites.fewer", lang, n=len(picks)), className="warning"))
     rows = picks.to_dict("records")

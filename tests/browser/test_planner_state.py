@@ -299,3 +299,18 @@ def test_a_link_that_cannot_hold_every_removed_station_says_so(dash_duo, dash_ap
     wait_until(dash_duo, lambda: url_params(dash_duo).get("removed") == ",".join(sorted(ids)))
     assert not text(dash_duo, "#planner-url-note")
     clean(dash_duo)
+
+
+def test_a_number_of_new_stations_out_of_range_says_what_was_recommended(dash_duo, dash_app):
+    start(dash_duo, dash_app)
+    k = dash_duo.find_element("#planner-k")
+    k.send_keys(Keys.CONTROL, "a")
+    k.send_keys("0", Keys.ENTER)
+    dash_duo.wait_for_contains_text("#planner-sites-msg", "新站数量须为 1–100 的整数，按 1 个推荐", timeout=20)
+    wait_until(dash_duo, lambda: len(dash_duo.find_elements("#planner-sites-list .site-pick")) == 1)
+    assert link_query(dash_duo, "planner-dl-sites-geojson")["k"] == "1"
+    k.send_keys(Keys.CONTROL, "a")
+    k.send_keys("3", Keys.ENTER)
+    wait_until(dash_duo, lambda: len(dash_duo.find_elements("#planner-sites-list .site-pick")) == 3, timeout=20)
+    assert "须为" not in text(dash_duo, "#planner-sites-msg")
+    clean(dash_duo)
