@@ -210,10 +210,12 @@
     return el("table", {"class": "week"}, [el("tbody", {}, rows)]);
   }
 
-  function closeCard() {
+  // the card is a dialog with a Back entry of its own, as the online card is: Back closes it, not the page
+  function closeCard(fromBack) {
     const card = document.getElementById("rider-offline-card");
     if (!card || card.hidden) { return false; }
     card.hidden = true;
+    if (!fromBack && window.history.state && window.history.state.nuanxinOfflineCard) { window.history.back(); }
     const back = opener && document.getElementById(opener);
     if (back) { back.focus({preventScroll: true}); }
     return true;
@@ -245,6 +247,7 @@
     body.appendChild(el("p", {"class": "offline-hours-note",
                               text: fill(T["offline.hours_note"], {time: savedAt(answer, now, T)})}));
     opener = "rider-offline-row-" + row.id;
+    if (card.hidden) { window.history.pushState({nuanxinOfflineCard: true}, "", window.location.href); }
     card.hidden = false;
     card.focus({preventScroll: true});
   }
@@ -293,7 +296,7 @@
     panel.appendChild(retry);
     const close = el("button", {"class": "card-close", type: "button", title: T["rider.card.close"],
                                 "aria-label": T["rider.card.close"], text: "×"});
-    close.addEventListener("click", closeCard);
+    close.addEventListener("click", function () { closeCard(false); });
     panel.appendChild(el("aside", {id: "rider-offline-card", "class": "card offline-card", role: "dialog",
                                    tabindex: "-1", hidden: "", "aria-labelledby": "rider-offline-card-title"},
                          [close, el("div", {"class": "offline-card-body"})]));
@@ -322,8 +325,11 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && closeCard()) { event.preventDefault(); }
+    if (event.key === "Escape" && closeCard(false)) { event.preventDefault(); }
   });
+  window.addEventListener("popstate", function (event) {
+    if (closeCard(true)) { event.stopImmediatePropagation(); }
+  }, true);
   window.addEventListener("offline", showOffline);
   window.addEventListener("online", hideOffline);
   if ("serviceWorker" in navigator) {

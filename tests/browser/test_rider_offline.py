@@ -121,6 +121,12 @@ def test_with_no_signal_the_last_stations_open_with_their_hours_read_on_the_phon
     dash_duo.find_element("#rider-offline-card .card-close").click()
     wait_until(dash_duo, lambda: not card.is_displayed())
     assert driver.execute_script("return document.activeElement.id") == f"rider-offline-row-{ids[0]}"
+    # Back closes a card opened offline and stays on the page
+    dash_duo.find_elements("#rider-offline-results .result")[1].click()
+    wait_until(dash_duo, lambda: dash_duo.find_element("#rider-offline-card .card-title").text == names[1])
+    driver.back()
+    wait_until(dash_duo, lambda: not dash_duo.find_element("#rider-offline-card").is_displayed())
+    assert dash_duo.find_element("#rider-offline-badge").is_displayed()
     assert dash_duo.get_logs() == []  # with no network the page fails nothing: Dash's requests find no update
 
     # later, still underground: the phone's clock moves on and the same kept hours say otherwise
