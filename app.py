@@ -15,10 +15,10 @@ import api
 from layers.planning.context import PlanningContext
 from layers.rider.catalogue import MAP_FIELDS, StationCatalogue
 from layers.services import EXTENSION, Services, services_of
-from mapdata.config import TILE_SOURCES, Settings
+from mapdata.config import Settings
 from mapdata.schemas import SPECS
 from mapdata.store import StoreError, open_store
-from pages import auth, guard, security, short_links
+from pages import auth, guard, offline, security, short_links
 from pages.html_lang import add_html_lang
 
 #: Flask-Compress skips types it does not know; GeoJSON is most of what the map loads.
@@ -85,10 +85,12 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.before_request(guard.no_dev_tools_in_production(settings.debug))
     server.register_error_handler(DependencyException, guard.not_found)
     app.layout = dash.html.Div([dash.page_container], id="app-root")
-    tiles = TILE_SOURCES.get(settings.tile_source)
-    policy = functools.cache(lambda: security.content_security_policy(app.csp_hashes(), tiles and tiles["url"]))
-    server.after_request(security.add_security_headers(policy))
+    # images from the tile host of the settings the pages draw with (NUANXIN_TILES=auto too)
+    policy_for = functools.cache(lambda tile_url: security.content_security_policy(app.csp_hashes(), tile_url))
+    server.after_request(security.add_security_headers(
+        lambda: policy_for((services_of(server).settings.tiles or {}).get("url"))))
     server.after_request(add_html_lang)
+    offline.init_offline(app)  # /sw.js, /manifest.webmanifest and their links in the page head
     return app
 
 

@@ -21,6 +21,8 @@ def content_security_policy(script_hashes, tile_url: str | None = None) -> str:
         "img-src": images,
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
+        "worker-src": ["'self'"],  # the rider page's service worker (/sw.js)
+        "manifest-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
