@@ -642,8 +642,9 @@ class ReportQuery(CoverageQuery):
                                    description="the token of candidate sites uploaded on the planner page; "
                                                "default: the default set")
     lang: Literal["zh", "en"] | None = Field(None, description="the language of a table's headings and labels "
-                                                               "(CSV and Excel, the Excel week sheet); default: "
-                                                               "the CSV's column keys, Excel's both languages")
+                                                               "(CSV and Excel, the Excel week sheet) and of the "
+                                                               "district map; default: the CSV's column keys, Excel's "
+                                                               "and the map's both languages")
     added: str | None = Field(None, max_length=_MAX_ADDED_CHARS,
                               description="what-if: hypothetical stations as lon,lat;lon,lat (WGS-84, inside "
                                           f"Chengdu, at most {MAX_HYPOTHETICAL}); they are never counted as stations",

@@ -162,7 +162,7 @@ def report_district_map():
         counted &= ~model.stations["id"].astype(str).isin(r.removed).to_numpy()
     page = district_map_html(r.q.adcode, model.stations, r.result, sites, districts=services().planning.districts(),
                              counted=counted, candidates=cands, generated=clock.now(), hypothetical=r.added,
-                             unit=r.unit)
+                             unit=r.unit, lang=r.q.lang)
     response = _download(page.encode("utf-8"), "text/html", f"nuanxin-map-{r.q.adcode}-{r.name}.html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response

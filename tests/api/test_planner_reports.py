@@ -103,7 +103,7 @@ def test_the_district_map_shows_the_pages_k_sites(client):
         picks = _api_picks(client, k)
         ranks = re.findall(r"class='nx-site-row[^']*' data-rank='(\d+)'", page)
         assert ranks == [str(i) for i in range(1, k + 1)] == [str(p["rank"]) for p in picks]
-        assert f"（k = {k}）" in page
+        assert f"（k = {k}）" in page  # the bilingual map without lang
 
 
 @pytest.mark.parametrize("k", [0, 101, "three", 2.5])
@@ -254,3 +254,18 @@ def test_removing_a_station_is_a_what_if_too(client, planning):
     before, after = overall(), overall(removed=sid)
     assert after["Stations counted"] == before["Stations counted"] - 1
     assert after["Share covered"] <= before["Share covered"]
+
+
+def test_the_district_map_speaks_the_pages_language(client):
+    picks = _api_picks(client, 3)
+    en = _get(client, "district_map.html", adcode=JINJIANG, k=3, lang="en").get_data(as_text=True)
+    panel = en[en.index("nx-panel nx-title"):]
+    assert "<b style='font-size:15px'>Jinjiang</b>" in panel and "stations counted" in panel
+    assert "覆盖率" not in panel and "计入驿站" not in panel and "建议新址" not in panel
+    assert all(p["name_en"] in en for p in picks)
+    assert "Jinjiang: station coverage" in en
+    zh = _get(client, "district_map.html", adcode=JINJIANG, k=3, lang="zh").get_data(as_text=True)
+    panel = zh[zh.index("nx-panel nx-title"):]
+    assert "<b style='font-size:15px'>锦江区</b>" in panel and "计入驿站" in panel
+    assert "stations counted" not in panel and "coverage:" not in panel
+    assert all(p["name"] in zh for p in picks)
