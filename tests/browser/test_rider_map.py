@@ -284,9 +284,9 @@ def _gate_marks(dash_duo):
 def test_the_gate_to_use_and_a_gate_refusing_riders_are_told_apart(dash_duo, dash_app, entry_case, lang, enter,
                                                                     refuses):
     name, number, gate, refused = entry_case
-    open_map(dash_duo, dash_app, "/" + ("?lang=en" if lang == "en" else ""))
-    # located first (the map then shows the rider's results), then the rider asks the way into a compound
-    dash_duo.wait_for_contains_text("#rider-where-text", "我的位置" if lang == "zh" else "My location", timeout=10)
+    # the rider stands in front of the compound (the link says where), and asks the way in
+    where = gate["geometry"]
+    open_map(dash_duo, dash_app, f"/?lat={where.y:.6f}&lon={where.x:.6f}" + ("&lang=en" if lang == "en" else ""))
     dash_duo.find_element("#rider-compound-title").click()
     dash_duo.find_element("#rider-compound-name").send_keys(name)
     dash_duo.find_element("#rider-compound-building").send_keys(str(number))
