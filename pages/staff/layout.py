@@ -7,9 +7,9 @@ import dash
 import dash_leaflet as dl
 from dash import dcc, html
 
-from mapdata.config import TILE_SOURCES
 from mapdata.vocabulary import AMENITY_KEYS
 from pages.auth import csrf_token, current_account
+from pages.base_map import base_layers, map_crs
 from pages.components import amenity_chip
 from pages.context import services
 from pages.i18n import language, t
@@ -45,13 +45,7 @@ def hours_form(lang: str) -> html.Div:
 
 
 def editor(lang: str, settings, admin: bool = False) -> html.Div:
-    tiles = TILE_SOURCES.get(settings.tile_source if settings else "none")
-    layers = [dl.TileLayer(url=tiles["url"], attribution=tiles["attribution"])] if tiles else []
-    layers += [dl.GeoJSON(url="/api/v1/layers/districts?simplify_m=30", interactive=False,
-                          style={"color": "#8a8f98", "weight": 1.2, "fill": False}),
-               dl.GeoJSON(url="/api/v1/layers/roads?highway=motorway,trunk,primary,secondary,tertiary",
-                          interactive=False, style={"color": "#c9c3b6", "weight": 2}),
-               dl.LayerGroup(id=STAFF.marker)]
+    layers = [*base_layers(settings), dl.LayerGroup(id=STAFF.marker)]
     chips = [amenity_chip(k, lang) for k in AMENITY_KEYS]
     return html.Div([
         _field("name", lang, dcc.Input(id=STAFF.name, type="text", maxLength=100, debounce=True)),
@@ -82,6 +76,7 @@ def editor(lang: str, settings, admin: bool = False) -> html.Div:
             html.Legend(t("staff.field.position", lang)),
             html.P(t("staff.map_hint", lang), className="staff-note"),
             html.Div(dl.Map(layers, id=STAFF.map, center=[30.6586, 104.0648], zoom=16, minZoom=8, maxZoom=19,
+                            crs=map_crs(settings),
                             style={"height": "100%", "width": "100%"}), className="staff-map"),
             html.P(id=STAFF.moved, className="staff-note"),
         ]),
@@ -188,9 +183,8 @@ def accounts_section(lang: str) -> html.Section:
 
 
 def create_section(lang: str) -> html.Section:
-    base = [dl.GeoJSON(url="/api/v1/layers/districts?simplify_m=30", interactive=False,
-                       style={"color": "#8a8f98", "weight": 1.2, "fill": False}),
-            dl.LayerGroup(id=STAFF.create_marker)]
+    settings = services().settings
+    base = [*base_layers(settings, roads=False), dl.LayerGroup(id=STAFF.create_marker)]
     return html.Section([
         html.H2(t("staff.create", lang)),
         dcc.Store(id=STAFF.create_position, data=None),
@@ -201,6 +195,7 @@ def create_section(lang: str) -> html.Section:
         _field("opening_hours", lang, dcc.Input(id=STAFF.create_hours, type="text", maxLength=500, debounce=True,
                                                 value="Mo-Su 09:00-21:00")),
         html.Div(dl.Map(base, id=STAFF.create_map, center=[30.6586, 104.0648], zoom=12, minZoom=8, maxZoom=19,
+                        crs=map_crs(settings),
                         style={"height": "100%", "width": "100%"}), className="staff-map"),
         html.Button(t("staff.create.go", lang), id=STAFF.create_go, n_clicks=0, className="btn btn-primary"),
         html.Div(id=STAFF.create_message, **{"aria-live": "polite"}),

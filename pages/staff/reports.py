@@ -27,11 +27,10 @@ from layers.staff import reports as ledger
 from layers.staff.access import editable_mask, may_edit_station
 from layers.staff.accounts import Account
 from mapdata import clock
-from mapdata.config import TILE_SOURCES
-from mapdata.crs import from_wgs84
 from mapdata.store.reports import PointsRefused, ReportConflict
 from mapdata.vocabulary import REPORT_KIND_KEYS, REPORT_STATES
 from pages.auth import current_account
+from pages.base_map import base_layers, map_crs
 from pages.context import services
 from pages.i18n import language, t
 from pages.ids import STAFF
@@ -272,17 +271,9 @@ def paged(filters: QueueFilter | None, trigger, offset) -> QueueFilter | None:
 def _map(view: dict) -> html.Div:
     """The report's place on a small map: our own base layers (no tiles unless configured) and a marker."""
     settings = services().settings
-    tiles = TILE_SOURCES.get(settings.tile_source if settings else "none")
     lon, lat = float(view["lon"]), float(view["lat"])
-    if tiles and tiles["crs"] == "gcj02":  # Amap tiles are GCJ-02: shift for display only
-        lon, lat = (float(v) for v in from_wgs84(lon, lat, "gcj02"))
-    layers = [dl.TileLayer(url=tiles["url"], attribution=tiles["attribution"])] if tiles else []
-    layers += [dl.GeoJSON(url="/api/v1/layers/districts?simplify_m=30", interactive=False,
-                          style={"color": "#8a8f98", "weight": 1.2, "fill": False}),
-               dl.GeoJSON(url="/api/v1/layers/roads?highway=motorway,trunk,primary,secondary,tertiary",
-                          interactive=False, style={"color": "#c9c3b6", "weight": 2}),
-               dl.Marker(position=[lat, lon], children=dl.Tooltip(view["place"] or view["ref"]))]
-    return html.Div(dl.Map(layers, center=[lat, lon], zoom=16, minZoom=8, maxZoom=19,
+    layers = [*base_layers(settings), dl.Marker(position=[lat, lon], children=dl.Tooltip(view["place"] or view["ref"]))]
+    return html.Div(dl.Map(layers, center=[lat, lon], zoom=16, minZoom=8, maxZoom=19, crs=map_crs(settings),
                            style={"height": "100%", "width": "100%"}), className="staff-map sreports-map")
 
 

@@ -47,7 +47,7 @@ def clip_db(tmp_path_factory):
 
 def test_the_road_extent_is_that_of_the_stores_roads(dash_app, app_db, clip_db):
     from mapdata.store import GeoPackageStore
-    from pages.rider.base_map import road_extent_geojson
+    from pages.base_map import road_extent_geojson
 
     sizes = []
     for db in (app_db, clip_db):
@@ -62,7 +62,7 @@ def test_the_road_extent_is_that_of_the_stores_roads(dash_app, app_db, clip_db):
 
 
 def test_own_base_map_extent_and_notes_by_tile_setting(dash_app, app_db):
-    from pages.rider.base_map import EXTENT_PANE, own_base_map
+    from pages.base_map import EXTENT_PANE, own_base_map
 
     for source, pane_hidden, notes_expected in (("none", False, [("road-extent-note", False)]),
                                                 ("auto", True, [("tiles-failed-note", True),

@@ -1,4 +1,5 @@
-"""The rider map's base: the tile layer when one is configured, and on our own base map where its roads end.
+"""Every map's base: the tile layer when one is configured, our own districts and roads, and on our own base
+map where its roads end (the rider map).
 
 With ``NUANXIN_TILES=auto`` the browser (``assets/tiles.js``) removes a tile layer whose tiles do not load and
 shows what is drawn here hidden: the extent of our road data and the notes saying so.
@@ -34,6 +35,23 @@ def tile_layer(tiles: dict) -> dl.TileLayer:
                                       "tileerror": TILES_JS("tileError")}}
     return dl.TileLayer(url=tiles["url"], attribution=tiles["attribution"], maxZoom=19, className="base-tiles",
                         **handlers)
+
+
+#: Our own base layers: district outlines and the main roads (the riding network's roads are more).
+DISTRICTS_URL = "/api/v1/layers/districts?simplify_m=30"
+ROADS_URL = "/api/v1/layers/roads?highway=motorway,trunk,primary,secondary,tertiary"
+
+
+def base_layers(settings, roads: bool = True) -> list:
+    """The tiles of ``settings`` (watched for a fallback under ``auto``), then our district outlines and main roads,
+    for a small map of the staff pages; pair it with ``crs=map_crs(settings)``."""
+    tiles = settings.tiles if settings else None
+    layers = [tile_layer(tiles)] if tiles is not None else []
+    layers.append(dl.GeoJSON(url=DISTRICTS_URL, interactive=False,
+                             style={"color": "#8a8f98", "weight": 1.2, "fill": False}))
+    if roads:
+        layers.append(dl.GeoJSON(url=ROADS_URL, interactive=False, style={"color": "#c9c3b6", "weight": 2}))
+    return layers
 
 
 def road_extent_geojson() -> dict | None:
