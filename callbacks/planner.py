@@ -208,12 +208,14 @@ def run_exact(n_clicks, adcode, k_value, query_data, state, demand, cands):
     Input(PLANNER.map_district, "value"),
     Input(PLANNER.demand, "data"),
     Input(PLANNER.cands, "data"),
+    Input(PLANNER.whatif, "data"),
     State(PLANNER.state, "data"),
 )
-def download_links(query_data, k_value, adcode, demand, cands, state):
+def download_links(query_data, k_value, adcode, demand, cands, whatif, state):
     if query_data is None:
         return [no_update] * len(PLANNER_DOWNLOADS) + [no_update]
-    return views.report_links(query_data, k_value, adcode, demand, cands) + [views.downloads_note(demand, state)]
+    return views.report_links(query_data, k_value, adcode, demand, cands, whatif, views.lang_of(state)) + \
+        [views.downloads_note(demand, state)]
 
 
 

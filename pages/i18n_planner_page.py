@@ -13,7 +13,8 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.axis.share": {"zh": "覆盖率（%）", "en": "Share covered (%)"},
     "planner.axis.diff": {"zh": "差值（百分点）", "en": "Difference (percentage points)"},
     "planner.axis.pick": {"zh": "新站（推荐顺序）", "en": "New station (order picked)"},
-    "planner.axis.gain": {"zh": "新增覆盖需求（加权点）", "en": "Demand added (weighted points)"},
+    "planner.axis.gain.orders_per_day": {"zh": "新增覆盖需求（单/日）", "en": "Demand added (orders/day)"},
+    "planner.axis.gain.weight": {"zh": "新增覆盖需求（权重）", "en": "Demand added (weight)"},
     "planner.k.not_used": {"zh": "新站数量须为 1–{max} 的整数，按 {k} 个推荐",
                            "en": "The number of new stations must be a whole number from 1 to {max}; "
                                  "{k} recommended"},

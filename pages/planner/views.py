@@ -29,7 +29,14 @@ from layers.planning.demand import (
     parse_candidate_upload,
     parse_demand_upload,
 )
-from layers.planning.questions import check_hexagons, compare_in_district, coverage, recommend_sites, what_if
+from layers.planning.questions import (
+    check_hexagons,
+    compare_in_district,
+    coverage,
+    recommend_sites,
+    what_if,
+    what_if_params,
+)
 from layers.planning.results import hexagon_rings
 from layers.planning.siting import MAX_K
 from mapdata.vocabulary import INPUT_CRS
@@ -529,8 +536,9 @@ def site_item(row: dict, name: str, lang: str):
     ], className="site-pick", **{"data-gain": f"{row['gain']:.6f}"})
 
 
-def gain_figure(picks: pd.DataFrame, names: list[str], lang: str):
-    """The marginal gain of each pick, in the order picked: both axes titled with their units."""
+def gain_figure(picks: pd.DataFrame, names: list[str], lang: str, unit: str = "orders_per_day"):
+    """The marginal gain of each pick, in the order picked: both axes titled with their units (the stored
+    demand counts orders a day, an upload its own weights)."""
     fig = go.Figure(go.Bar(x=picks["rank"].tolist(), y=picks["gain"].round(1).tolist(), marker_color="#c2410c",
                            customdata=names, hovertemplate="%{x}. %{customdata}<br>+%{y:,.0f}<extra></extra>"))
     fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 30}, font={"family": FONT, "size": 12},
@@ -538,15 +546,15 @@ def gain_figure(picks: pd.DataFrame, names: list[str], lang: str):
                       title={"text": t("planner.sites.gain", lang), "font": {"size": 14}},
                       xaxis={"title": {"text": t("planner.axis.pick", lang)}, "dtick": 1 if len(picks) <= 20 else 5,
                              "automargin": True},
-                      yaxis={"title": {"text": t("planner.axis.gain", lang)}, "automargin": True})
+                      yaxis={"title": {"text": t(f"planner.axis.gain.{unit}", lang)}, "automargin": True})
     return fig
 
 
-def gain_chart(picks: pd.DataFrame, names: list[str], lang: str):
+def gain_chart(picks: pd.DataFrame, names: list[str], lang: str, unit: str):
     """The chart's place: the gain chart, or none when nothing was picked (the message says why)."""
     if picks.empty:
         return None
-    return dcc.Graph(id=PLANNER.sites_graph, figure=gain_figure(picks, names, lang), className="sites-graph",
+    return dcc.Graph(id=PLANNER.sites_graph, figure=gain_figure(picks, names, lang, unit), className="sites-graph",
                      config={"displaylogo": False, "responsive": True}, style={"height": "280px"})
 
 
@@ -556,8 +564,9 @@ def sites_view(k_value, query_data, state, demand=None, cands=None):
     query = the_query(query_data)
     k, k_changed = k_asked(k_value)
     candidates, cands_expired = candidates_in_use(cands)
+    model, upload, _ = demand_in_use(demand)
     try:
-        result = recommend_sites(demand_model(demand), candidates, query.question(), k)
+        result = recommend_sites(model, candidates, query.question(), k)
     except LimitError as exc:
         return too_costly(exc, lang), [], None, geojson.collection([])
     picks = result.picks
@@ -574,7 +583,8 @@ def sites_view(k_value, query_data, state, demand=None, cands=None):
     items = [site_item(r, n, lang) for r, n in zip(rows, names)]
     features = [geojson.feature(geojson.point(r["lon"], r["lat"]), {"rank": int(r["rank"]), "name": n})
                 for r, n in zip(rows, names)]
-    return msg, items, gain_chart(picks, names, lang), geojson.collection(features)
+    unit = "orders_per_day" if upload is None else "weight"
+    return msg, items, gain_chart(picks, names, lang, unit), geojson.collection(features)
 
 
 def exact_view(adcode, k_value, query_data, state, demand=None, cands=None):
@@ -607,10 +617,14 @@ def exact_view(adcode, k_value, query_data, state, demand=None, cands=None):
 # ---------------------------------------------------------------------------------------------
 # downloads
 
-def report_links(query_data, k_value, adcode, demand=None, cands=None) -> list[str]:
-    """The download links of the page's question, of the demand and candidate sites the page uses."""
+def report_links(query_data, k_value, adcode, demand=None, cands=None, whatif=None, lang=None) -> list[str]:
+    """The download links of the page's question, of the demand, candidate sites and what-if the page uses,
+    with its language (the reports' headings)."""
     query = the_query(query_data)
     params = query.report_params()
+    whatif = clean_what_if(whatif, planning().model().station_ids, planning().outline())
+    params.update(what_if_params(whatif["added"], whatif["removed"]))
+    params["lang"] = language(lang)
     _, upload, _ = demand_in_use(demand)
     if upload is not None:
         params["demand"] = demand["token"]

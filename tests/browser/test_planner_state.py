@@ -113,7 +113,7 @@ def test_charts_have_axis_titles_with_units(dash_duo, dash_app):
         "return document.querySelector('#planner-week-graph .colorbar .cbtitle').textContent") == "覆盖率（%）"
     recommend(dash_duo)
     wait_until(dash_duo, lambda: len(axis_titles(dash_duo, "planner-sites-graph")) == 2)
-    assert axis_titles(dash_duo, "planner-sites-graph") == {"xtitle": "新站（推荐顺序）", "ytitle": "新增覆盖需求（加权点）"}
+    assert axis_titles(dash_duo, "planner-sites-graph") == {"xtitle": "新站（推荐顺序）", "ytitle": "新增覆盖需求（单/日）"}
     clean(dash_duo)
 
 
@@ -243,7 +243,7 @@ def test_the_language_switch_keeps_the_controls(dash_duo, dash_app):
     added = set_controls(dash_duo)
     wait_until(dash_duo, lambda: "d=" + QINGYANG in (link_href(dash_duo, "planner-lang-btn") or ""))
     wait_until(dash_duo, lambda: "added=" in (link_href(dash_duo, "planner-lang-btn") or ""))
-    question = link_query(dash_duo, "planner-dl-coverage-csv")
+    question = {**link_query(dash_duo, "planner-dl-coverage-csv"), "lang": "en"}  # the reports' headings follow
     dash_duo.find_element("#planner-lang-btn").click()
     dash_duo.wait_for_text_to_equal("#planner-title", "Warm-station coverage planner", timeout=20)
     assert url_params(dash_duo)["lang"] == "en"
@@ -313,4 +313,24 @@ def test_a_number_of_new_stations_out_of_range_says_what_was_recommended(dash_du
     k.send_keys("3", Keys.ENTER)
     wait_until(dash_duo, lambda: len(dash_duo.find_elements("#planner-sites-list .site-pick")) == 3, timeout=20)
     assert "须为" not in text(dash_duo, "#planner-sites-msg")
+    clean(dash_duo)
+
+
+def test_the_downloads_carry_the_what_if_and_the_page_language(dash_duo, dash_app, client):
+    start(dash_duo, dash_app)
+    lat, lon = (float(v) for v in add_hypothetical_station(dash_duo).split(","))
+    wait_until(dash_duo, lambda: "added" in link_query(dash_duo, "planner-dl-coverage-csv"))
+    share = text(dash_duo, "#planner-overall-share")
+    for element_id in ("planner-dl-coverage-csv", "planner-dl-coverage-xlsx", "planner-dl-gaps-geojson",
+                       "planner-dl-gaps-gpkg", "planner-dl-sites-geojson", "planner-dl-district-map"):
+        q = link_query(dash_duo, element_id)
+        assert (q["added"], q["lang"]) == (f"{lon:.6f},{lat:.6f}", "zh"), element_id
+        assert client.get(link_href(dash_duo, element_id)).status_code == 200, element_id
+    # the table describes what the page shows: the what-if's city-wide share, headings in Chinese
+    rows = client.get(link_href(dash_duo, "planner-dl-coverage-csv")).get_data(as_text=True).lstrip("\ufeff")
+    lines = [line.split(",") for line in rows.splitlines()]
+    head = lines[0]
+    assert "假设变化（个百分点）" in head and "覆盖率" in head
+    total = next(line for line in lines if "成都市合计" in line)
+    assert pct(float(total[head.index("覆盖率")])) == share
     clean(dash_duo)
