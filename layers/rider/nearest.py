@@ -334,14 +334,20 @@ class StationFinder:
             status = self.stations["status"].to_numpy()[idx] == "closed_temporarily"
             until = self.stations["status_until"].iloc[idx]
             paused = status & (until.isna() | (until > pd.Timestamp(t))).to_numpy()
-        out = []
-        for j, i in enumerate(idx.tolist()):
-            lacking = need & ~int(self._masks[i])
-            broken = need & int(self._masks[i]) & ~int(masks[i])
-            out.append({"id": self._ids[i], "distance_m": round(float(d[j]), 1), "answers": bool(answers[j]),
-                        "paused": bool(paused[j] and closed[j]), "closed": bool(closed[j] and not paused[j]),
-                        "lacking": keys_of(lacking), "out": keys_of(broken)})
-        return out
+        want = np.uint32(need)
+        lacking = want & ~self._masks[idx]
+        broken = want & self._masks[idx] & ~masks[idx]
+        names: dict[int, list[str]] = {}  # few distinct masks: each spelled out once
+
+        def keys(mask: int) -> list[str]:
+            if mask not in names:
+                names[mask] = keys_of(mask)
+            return list(names[mask])
+
+        return [{"id": self._ids[i], "distance_m": round(dist, 1), "answers": a, "paused": p and c,
+                 "closed": c and not p, "lacking": keys(lk), "out": keys(br)}
+                for i, dist, a, p, c, lk, br in zip(idx.tolist(), d.tolist(), answers.tolist(), paused.tolist(),
+                                                    closed.tolist(), lacking.tolist(), broken.tolist())]
 
     def rarest_amenity(self, amenities) -> str:
         """Of the asked amenities, the one the fewest stations have: the one to drop first."""
