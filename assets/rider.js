@@ -61,6 +61,7 @@
   // amenity) is drawn small and grey. Which ones, and why, is the server's answer (hideout.muted: id -> code,
   // hideout.notes: code -> words), judged for the stations within hideout.judged_m of hideout.here
   // (all of them when that is null); a station further out keeps its plain look.
+  const MAX_JUDGED_CLUSTER = 5000;
   const MUTED = {radius: 4.5, weight: 1, color: "#f9fafb", opacity: 0.7, fillColor: "#9ca3af", fillOpacity: 0.45};
 
   function judged(feature, answer) {
@@ -114,6 +115,31 @@
         m.bindTooltip(textNode(p.name));
       }
       return m;
+    },
+    // A cluster of stations none of which answers is muted too: its answering count comes from the same
+    // hideout (a cluster over MAX_JUDGED_CLUSTER stations keeps its plain look: counting it would cost too much).
+    stationCluster: function (feature, latlng, index, context) {
+      const p = feature.properties || {};
+      const answer = context && context.hideout;
+      const n = Number(p.point_count) || 0;
+      let answering = n;
+      if (answer && answer.here && index && index.getLeaves && n <= MAX_JUDGED_CLUSTER) {
+        answering = 0;
+        index.getLeaves(p.cluster_id, Infinity).forEach(function (leaf) {
+          if (!(judged(leaf, answer) && (answer.muted || {})[(leaf.properties || {}).id] !== undefined)) {
+            answering += 1;
+          }
+        });
+      }
+      const inner = document.createElement("div");
+      inner.appendChild(textNode(p.point_count_abbreviated));
+      let className = "marker-cluster marker-cluster-" + (n > 1000 ? "large" : n > 100 ? "medium" : "small");
+      if (answering === 0) {
+        className = "marker-cluster station-cluster-muted";
+        Object.assign(inner.style, {backgroundColor: "rgba(156, 163, 175, 0.6)", color: "#fff"});
+      }
+      return L.marker(latlng, {icon: L.divIcon({html: inner, className: className, iconSize: L.point(40, 40)}),
+                               answering: answering});
     },
     highlightMarker: function (feature, latlng) {
       const p = feature.properties || {};

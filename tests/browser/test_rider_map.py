@@ -163,6 +163,55 @@ def test_a_station_without_the_chosen_amenity_is_muted_in_english(dash_duo, dash
     clean(dash_duo)
 
 
+CLUSTERS_JS = """
+    const map = window.__riderMap(), out = {clusters: [], singles: []};
+    map.setView([arguments[0], arguments[1]], arguments[2], {animate: false});
+    map.eachLayer(function (l) {
+      const p = l.feature && l.feature.properties;
+      if (!p || p.kind) { return; }
+      if (p.cluster) {
+        const el = l.getElement(), inner = el && el.firstElementChild;
+        out.clusters.push({n: p.point_count, answering: l.options.answering, muted: el.classList.contains(
+          "station-cluster-muted"), background: inner ? getComputedStyle(inner).backgroundColor : null});
+      } else if (l instanceof L.CircleMarker) {
+        out.singles.push({id: p.id, tooltip: window.__tip(l)});
+      }
+    });
+    return out;
+"""
+
+
+def test_a_cluster_of_stations_none_of_which_answers_is_muted(dash_duo, dash_app, store):
+    at = tomorrow_at("03:00")
+    stations, hours = hours_of(store)
+    both = stations["amenities"].map(lambda a: {"microwave", "legal_counselling"} <= a)
+    out = stations["amenities_out"].map(lambda o: bool(o & {"microwave", "legal_counselling"}))
+    answering = set(stations.loc[both & ~out & hours.open_at(dt.datetime.fromisoformat(at)), "id"])
+    assert answering, "the demo data has stations open at 03:00 with both"
+    centre = stations.geometry.y.median(), stations.geometry.x.median()
+    open_map(dash_duo, dash_app, f"/?lat={centre[0]:.6f}&lon={centre[1]:.6f}&at={at}&a=microwave,legal_counselling")
+
+    def drawn(zoom):
+        seen = {}
+        wait_until(dash_duo, lambda: seen.update(dash_duo.driver.execute_script(CLUSTERS_JS, *centre, zoom)) or
+                   sum(c["n"] for c in seen["clusters"]) + len(seen["singles"]) > 0)
+        return seen
+
+    # the whole city in view: every station in a cluster or alone, and the answering ones are the list's
+    whole = drawn(8)
+    assert sum(c["n"] for c in whole["clusters"]) + len(whole["singles"]) == len(stations)
+    alone = {s["id"] for s in whole["singles"] if s["tooltip"] == stations.set_index("id").loc[s["id"], "name"]}
+    assert sum(c["answering"] for c in whole["clusters"]) + len(alone) == len(answering)
+    # closer in, clusters of only closed or unfit stations are grey; one holding an answer keeps its colour
+    looks = [c for zoom in (11, 12, 13) for c in drawn(zoom)["clusters"]]
+    grey = [c for c in looks if c["answering"] == 0]
+    lit = [c for c in looks if c["answering"] > 0]
+    assert grey and lit, looks
+    assert all(c["muted"] for c in grey) and not any(c["muted"] for c in lit)
+    assert {c["background"] for c in grey}.isdisjoint({c["background"] for c in lit})
+    clean(dash_duo)
+
+
 def _view(dash_duo) -> dict:
     return dash_duo.driver.execute_script("""
         const map = window.__riderMap(), b = map.getBounds();
