@@ -93,10 +93,19 @@ TEXT: dict[str, dict[str, str]] = {
     "sign.missing": {"zh": "缺失", "en": "missing"},
     "map.zoom_in": {"zh": "放大", "en": "Zoom in"},
     "map.zoom_out": {"zh": "缩小", "en": "Zoom out"},
+    "map.tiles_failed": {"zh": "地图底图加载失败，已改用离线底图",
+                         "en": "The map tiles did not load: showing the offline base map"},
+    "map.road_extent": {"zh": "此范围外没有道路底图", "en": "No roads drawn outside this area"},
     "layer.stations": {"zh": "驿站", "en": "Stations"},
     "layer.compounds": {"zh": "小区", "en": "Compounds"},
     "layer.routes": {"zh": "进入路线", "en": "Entry routes"},
     "layer.signs": {"zh": "指示牌", "en": "Signs"},
+    "rider.map.closed": {"zh": "已打烊", "en": "Closed now"},
+    "rider.map.closed_then": {"zh": "那时已打烊", "en": "Closed at that time"},
+    "rider.map.paused": {"zh": "暂停服务", "en": "Temporarily closed"},
+    "rider.map.lacking": {"zh": "没有{names}", "en": "No {names}"},
+    "rider.map.out": {"zh": "{names}暂停使用", "en": "{names} out of service"},
+    "rider.map.enter_here": {"zh": "从这里进", "en": "Enter here"},
     "planner.link": {"zh": "规划", "en": "Planning"},
     "planner.title": {"zh": "暖新驿站覆盖规划", "en": "Warm-station coverage planner"},
     "planner.tagline": {"zh": "骑手需求有多少在驿站服务半径内，缺口在哪里，新站建在哪里",
@@ -107,7 +116,6 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.radius.500": {"zh": "500 米", "en": "500 m"},
     "planner.radius.1000": {"zh": "1 公里", "en": "1 km"},
     "planner.radius.custom": {"zh": "自定义", "en": "Custom"},
-    "planner.radius_custom": {"zh": "米（100–2000）", "en": "metres (100–2000)"},
     "planner.mode": {"zh": "距离", "en": "Distance"},
     "planner.mode.straight": {"zh": "直线", "en": "Straight line"},
     "planner.mode.network": {"zh": "道路网", "en": "Road network"},
@@ -177,8 +185,6 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.week.normal": {"zh": "普通一周（{start} 起）", "en": "Ordinary week (from {start})"},
     "planner.week.holiday": {"zh": "节假日一周（{start} 起）", "en": "Holiday week (from {start})"},
     "planner.week.difference": {"zh": "节假日周 − 普通周（百分点）", "en": "Holiday week − ordinary week (points)"},
-    "planner.week.hour": {"zh": "时", "en": "Hour"},
-    "planner.week.share": {"zh": "覆盖率 %", "en": "Share %"},
     "planner.week.no_holiday": {"zh": "日历中没有可用的节假日。", "en": "The calendar knows no holiday nearby."},
     "planner.sites": {"zh": "新站建在哪里", "en": "Where to add stations"},
     "planner.k": {"zh": "新站数量（1–100）", "en": "New stations (1–100)"},
@@ -188,7 +194,6 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.sites.summary": {"zh": "{n} 个新站：加权覆盖率 {before} → {after}", "en": "{n} new stations: weighted share {before} → {after}"},
     "planner.sites.fewer": {"zh": "只有 {n} 个候选点还能增加覆盖。", "en": "Only {n} candidate sites add any demand."},
     "planner.sites.gain": {"zh": "新增覆盖需求", "en": "Demand added"},
-    "planner.sites.rank": {"zh": "第几个", "en": "Pick"},
     "planner.sites.item": {"zh": "{rank}. {name}：+{gain}（累计 {share}）", "en": "{rank}. {name}: +{gain} (total {share})"},
     "planner.sites.grid": {"zh": "网格点 {id}", "en": "grid point {id}"},
     "planner.exact": {"zh": "精确解（小问题）", "en": "Exact (small problems)"},
@@ -446,11 +451,15 @@ TEXT.update({
     "staff.ledger.too_big": {"zh": "文件太大（最多 {mb} MB）。", "en": "The file is too large (at most {mb} MB)."},
 })
 # the reports' labels live beside, one module per page, merged here
+from pages.i18n_offline import TEXT as _OFFLINE  # noqa: E402
+from pages.i18n_planner_page import TEXT as _PLANNER_PAGE  # noqa: E402
 from pages.i18n_rider_reports import TEXT as _RIDER_REPORTS  # noqa: E402
 from pages.i18n_staff_reports import TEXT as _STAFF_REPORTS  # noqa: E402
 
 TEXT.update(_RIDER_REPORTS)
 TEXT.update(_STAFF_REPORTS)
+TEXT.update(_OFFLINE)
+TEXT.update(_PLANNER_PAGE)
 for _a in AMENITIES:
     TEXT[f"amenity.{_a.key}"] = {"zh": _a.zh, "en": _a.en}
 # holidays by chinesecalendar's key (its English name), in its own Chinese and English
