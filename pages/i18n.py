@@ -225,6 +225,7 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.dl.gaps_geojson": {"zh": "缺口六边形 GeoJSON", "en": "Gap hexagons GeoJSON"},
     "planner.dl.gaps_gpkg": {"zh": "缺口六边形 GeoPackage", "en": "Gap hexagons GeoPackage"},
     "planner.dl.sites_geojson": {"zh": "推荐新站 GeoJSON", "en": "Recommended sites GeoJSON"},
+    "planner.dl.sites_csv": {"zh": "推荐新站表 CSV", "en": "Recommended sites CSV"},
     "planner.dl.district_map": {"zh": "区地图 HTML", "en": "District map HTML"},
     "planner.map_district": {"zh": "区地图：", "en": "District map:"},
     "planner.demand": {"zh": "需求数据", "en": "Demand data"},

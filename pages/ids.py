@@ -69,7 +69,7 @@ PLANNER = page_ids(
     "hexagons", "stations", "whatif_layer", "sites_layer", "legend", "click_mode", "panel", "whatif",
     "whatif_reset", "whatif_summary", "week_graph", "week_view", "k", "recommend", "sites_graph", "sites_list",
     "sites_msg", "exact_district", "exact_go", "exact_result", "map_district", "dl_coverage_csv",
-    "dl_coverage_xlsx", "dl_gaps_geojson", "dl_gaps_gpkg", "dl_sites_geojson", "dl_district_map", "attribution",
+    "dl_coverage_xlsx", "dl_gaps_geojson", "dl_gaps_gpkg", "dl_sites_geojson", "dl_sites_csv", "dl_district_map", "attribution",
     "demand", "demand_label", "demand_upload", "demand_crs", "demand_reset", "demand_msg", "demand_errors",
     "cands", "cands_label", "cands_upload", "cands_crs", "cands_reset", "cands_msg", "cands_errors",
     "downloads_note",
@@ -82,6 +82,7 @@ PLANNER_DOWNLOADS = {
     "dl_gaps_geojson": "/api/v1/reports/gaps.geojson",
     "dl_gaps_gpkg": "/api/v1/reports/gaps.gpkg",
     "dl_sites_geojson": "/api/v1/reports/sites.geojson",
+    "dl_sites_csv": "/api/v1/reports/sites.csv",
     "dl_district_map": "/api/v1/reports/district_map.html",
 }
 

@@ -634,7 +634,7 @@ def report_links(query_data, k_value, adcode, demand=None, cands=None, whatif=No
     hrefs = []
     for key, url in PLANNER_DOWNLOADS.items():
         extra = {}
-        if key == "dl_sites_geojson":
+        if key in ("dl_sites_geojson", "dl_sites_csv"):
             extra = {"k": str(clip_k(k_value))}
         if key == "dl_district_map":
             extra = {"adcode": str(code), "k": str(clip_k(k_value))}

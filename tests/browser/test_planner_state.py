@@ -1,6 +1,8 @@
 """The planner page's custom radius, chart axes and the page's state in its URL, in headless Chromium at a desk."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from urllib.parse import parse_qs, urlparse
@@ -166,6 +168,16 @@ def test_each_recommended_site_shows_its_name_and_coordinates_to_copy(dash_duo, 
         assert line.startswith(f"{p['rank']}. {p['name']}：+"), (line, p)  # the site's name, as the report has it
         lon, lat = f["geometry"]["coordinates"]
         assert coords == f"{lat:.6f}, {lon:.6f}"
+    # the sites' table has the same sites, names and coordinates, in the page's language
+    table = client.get(link_href(dash_duo, "planner-dl-sites-csv"))
+    assert table.status_code == 200, table.get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(table.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 1 + len(shown)
+    body = "\n".join(",".join(r) for r in rows[1:])
+    for (_line, coords), f in zip(shown, features):
+        assert f["properties"]["name"] in body
+        lat, lon = coords.split(", ")
+        assert lat in body and lon in body
     # the coordinates are plain text one selection takes whole
     box = dash_duo.find_element("#planner-sites-list .site-pick .site-coords")
     assert box.value_of_css_property("user-select") == "all"
