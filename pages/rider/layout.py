@@ -7,30 +7,40 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from layers.rider.catalogue import MAP_FIELDS
-from mapdata.config import TILE_SOURCES
 from mapdata.vocabulary import AMENITY_KEYS
+from pages.base_map import map_crs, own_base_map, tile_layer
 from pages.components import amenity_chip
 from pages.context import services
 from pages.i18n import t
 from pages.ids import RIDER, RIDER_REPORT
 from pages.rider.reports import code_panel, report_button, report_panel
 from pages.rider.reports import stores as report_stores
-from pages.rider.views import card_view, day_options, entry_view, initial_state, page_state, results_view, time_options
+from pages.rider.views import (
+    card_view,
+    day_options,
+    entry_view,
+    initial_bounds,
+    initial_state,
+    map_answer,
+    page_state,
+    results_view,
+    time_options,
+)
 
 dash.register_page(__name__, path="/", title="暖新地图 Nuanxin Map")
 
 MAP_JS = Namespace("nuanxin", "map")
 
 
-def map_children(state: dict, settings, highlight=None, routes=None) -> list:
+def map_children(state: dict, settings, highlight=None, routes=None, answer=None) -> list:
     lang = state["lang"]
     layers = []  # compounds and signs are fetched when their overlay is first switched on
-    tiles = TILE_SOURCES.get(settings.tile_source if settings else "none")
+    tiles = settings.tiles if settings else None
     common = {}
     if tiles is not None:
-        layers.append(dl.TileLayer(url=tiles["url"], attribution=tiles["attribution"], maxZoom=19))
-        if tiles["crs"] == "gcj02":  # Amap tiles are GCJ-02: shift our WGS-84 data for display only
-            common = {"coordsToLatLng": MAP_JS("toGcj02")}
+        # auto: tiles.js falls back to our own base map when they fail; Amap's GCJ-02 tiles: the map projects
+        # through GCJ-02 (base_map.map_crs), so our WGS-84 data, taps and viewports need no shift
+        layers.append(tile_layer(tiles))
     layers += [
         dl.GeoJSON(id=RIDER.base_districts, url="/api/v1/layers/districts?simplify_m=30",
                    style={"color": "#8a8f98", "weight": 1.2, "fill": False},
@@ -41,7 +51,8 @@ def map_children(state: dict, settings, highlight=None, routes=None) -> list:
         dl.LayersControl([
             dl.Overlay(dl.GeoJSON(id=RIDER.stations, url="/api/v1/stations?fields=" + ",".join(MAP_FIELDS), cluster=True,
                                   zoomToBoundsOnClick=True, superClusterOptions={"radius": 60, "maxZoom": 15},
-                                  pointToLayer=MAP_JS("stationMarker"), **common),
+                                  pointToLayer=MAP_JS("stationMarker"), clusterToLayer=MAP_JS("stationCluster"),
+                                  hideout=answer, **common),
                        name=t("layer.stations", lang), checked=True),
             dl.Overlay(dl.GeoJSON(id=RIDER.compounds, url=None,
                                   style={"color": "#7a5c99", "weight": 1, "fillOpacity": 0.08},
@@ -61,6 +72,7 @@ def map_children(state: dict, settings, highlight=None, routes=None) -> list:
         dl.ScaleControl(position="bottomleft", imperial=False),
         dl.AttributionControl(position="bottomright", prefix=t("attribution", lang)),
     ]
+    layers += own_base_map(tiles, lang, common)  # where our roads end, on our own base map
     return layers
 
 
@@ -85,7 +97,10 @@ def layout(**query):
     open_now = [] if state["open_at"] else ["now"]
     results, highlight, suggest, where_text = results_view(state["location"], state["amenities"], open_now,
                                                            state["open_at"], stored)
+    answer = map_answer(state["location"], state["amenities"], open_now, state["open_at"], stored)
     card, card_hidden, card_centre = card_view(stored, state["open_at"])
+    # a card from the link centres its station; else the map shows the rider and the results
+    bounds = None if card_centre else initial_bounds(highlight)
     routes, entry_msg, _ = entry_view(state["compound"], state["building"], lang) if state["compound"] \
         else (None, None, None)
     centre = card_centre or [state["location"]["lat"], state["location"]["lon"]]
@@ -140,8 +155,12 @@ def layout(**query):
                          id=RIDER.planned, className="open-at", hidden=not state["open_at"]),
             ], className="row time-row"),
         ], className="controls"),
-        html.Div(dl.Map(map_children(state, settings, highlight, routes), id=RIDER.map, center=centre,
-                        zoom=15 if card_centre else 14,
+        # fitted to the bounds when given: with a zoom the map would take centre and zoom instead (and set that
+        # zoom again after); the centre is theirs, which the map tracks the viewport from
+        html.Div(dl.Map(map_children(state, settings, highlight, routes, answer), id=RIDER.map, crs=map_crs(settings),
+                        **({"bounds": bounds, "boundsOptions": {"padding": [36, 36], "maxZoom": 16},
+                            "center": [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]}
+                           if bounds else {"center": centre, "zoom": 15 if card_centre else 14}),
                         minZoom=8, maxZoom=19, style={"height": "100%", "width": "100%"},
                         attributionControl=False, zoomControl=False, preferCanvas=True),
                  className="map-wrap"),

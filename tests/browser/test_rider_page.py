@@ -69,18 +69,19 @@ def test_denied_location_says_so_and_falls_back_to_the_map_centre(dash_duo, dash
 
 def test_amenities_tap_search_card_and_navigation(dash_duo, dash_app, client, store):
     start(dash_duo, dash_app)
-    for label in ("微波炉", "法律咨询"):
-        chip = [c for c in dash_duo.find_elements("#rider-chips .chip") if c.text == label][0]
-        dash_duo.driver.execute_script("arguments[0].scrollIntoView({inline: 'center'})", chip)
-        chip.click()
-    wait_until(dash_duo, lambda: url_query(dash_duo.driver).get("a") == "microwave,legal_counselling")
-
-    # tap the map near its lower left corner (away from the markers in the middle)
+    # tap the map near its lower left corner (away from the markers in the middle), before choosing amenities:
+    # the map then fits their rarer answer, farther out, and a corner tap would land kilometres away
+    dash_duo.wait_for_contains_text("#rider-where-text", "我的位置", timeout=10)
     leaflet = dash_duo.find_element("#rider-map")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView()", leaflet)
     # selenium 4.2 measures the offset from the element's top left corner
     ActionChains(dash_duo.driver).move_to_element_with_offset(leaflet, 60, leaflet.size["height"] - 70).click().perform()
     dash_duo.wait_for_contains_text("#rider-where-text", "地图上选的点", timeout=10)
+    for label in ("微波炉", "法律咨询"):
+        chip = [c for c in dash_duo.find_elements("#rider-chips .chip") if c.text == label][0]
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({inline: 'center'})", chip)
+        chip.click()
+    wait_until(dash_duo, lambda: url_query(dash_duo.driver).get("a") == "microwave,legal_counselling")
     q = url_query(dash_duo.driver)
     expected = api_nearest(client, float(q["lat"]), float(q["lon"]), amenities="microwave,legal_counselling")
     assert expected, "the demo data has stations with both amenities near the centre"
