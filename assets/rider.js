@@ -11,33 +11,6 @@
     return el;
   }
 
-  // WGS-84 -> GCJ-02, for drawing our data on GCJ-02 tiles (Amap) only; same formula as mapdata/crs.py.
-  const A = 6378245.0, EE = 0.00669342162296594323;
-  function tLat(x, y) {
-    let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
-    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
-    r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
-    r += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
-    return r;
-  }
-  function tLon(x, y) {
-    let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
-    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
-    r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
-    r += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
-    return r;
-  }
-  function toGcj02(coords) {
-    const lon = coords[0], lat = coords[1];
-    let dLat = tLat(lon - 105, lat - 35), dLon = tLon(lon - 105, lat - 35);
-    const rad = lat / 180 * Math.PI;
-    let magic = Math.sin(rad); magic = 1 - EE * magic * magic;
-    const sq = Math.sqrt(magic);
-    dLat = (dLat * 180) / ((A * (1 - EE)) / (magic * sq) * Math.PI);
-    dLon = (dLon * 180) / (A / sq * Math.cos(rad) * Math.PI);
-    return L.latLng(lat + dLat, lon + dLon);
-  }
-
   const COLOURS = {
     open: "#c2410c", closed_temporarily: "#9ca3af", result: "#b91c1c", here: "#1d4ed8",
     gate_used: "#15803d", gate: "#6b7280", gate_refused: "#dc2626", building: "#7c3aed",
@@ -96,7 +69,6 @@
   }
 
   const map = {
-    toGcj02: toGcj02,
     stationMarker: function (feature, latlng, context) {
       const p = feature.properties || {};
       const answer = context && context.hideout;
@@ -176,7 +148,9 @@
     nameTooltip: tooltip,
   };
 
-  function ask(state) {
+  // unasked: the first visit's own request (its fix may come late: then it does not move the map away from
+  // what the rider turned to meanwhile, such as a compound's way in)
+  function ask(state, unasked) {
     const ids = state.ids, texts = state.texts;
     if (!navigator.geolocation) {
       dash_clientside.set_props(ids.locate_msg, {children: texts["rider.locate_unavailable"]});
@@ -184,7 +158,8 @@
     }
     navigator.geolocation.getCurrentPosition(function (pos) {
       dash_clientside.set_props(ids.where, {data: {lat: Math.round(pos.coords.latitude * 1e6) / 1e6,
-                                                   lon: Math.round(pos.coords.longitude * 1e6) / 1e6, where: "gps"}});
+                                                   lon: Math.round(pos.coords.longitude * 1e6) / 1e6, where: "gps",
+                                                   unasked: !!unasked}});
       dash_clientside.set_props(ids.locate_msg, {children: ""});
     }, function (err) {
       const key = err && err.code === 1 ? "rider.locate_denied" : "rider.locate_unavailable";
@@ -216,7 +191,7 @@
     }
     if (!window.localStorage.getItem(ASKED)) {
       window.localStorage.setItem(ASKED, "1");
-      ask(state);
+      ask(state, true);
       return state.texts["rider.locating"];
     }
     return "";
@@ -231,23 +206,13 @@
   }
 
   function writeUrl(where, chips, openNow, openAt, state, compound, building) {
-    const q = new URLSearchParams();
-    if (where && where.where !== "centre") {
-      q.set("lat", Number(where.lat).toFixed(6));
-      q.set("lon", Number(where.lon).toFixed(6));
-    }
-    if (chips && chips.length) { q.set("a", chips.join(",")); }
-    if (!(openNow && openNow.length) && openAt) { q.set("at", openAt); }
-    if (state && state.station) { q.set("s", state.station); }
-    if (compound) { q.set("c", compound); }
-    if (building) { q.set("b", building); }
-    const lang = (state && state.lang) || "zh";
-    if (lang !== "zh") { q.set("lang", lang); }
-    const text = q.toString();
-    // keep the entry's state: it says whether a dialog's Back entry is the current one
-    window.history.replaceState(window.history.state, "", window.location.pathname + (text ? "?" + text : ""));
-    q.set("lang", lang === "zh" ? "en" : "zh");
-    return window.location.pathname + "?" + q.toString();
+    const at = where && where.where !== "centre";
+    return window.nuanxin.writeQuery([
+      ["lat", at ? Number(where.lat).toFixed(6) : null], ["lon", at ? Number(where.lon).toFixed(6) : null],
+      ["a", chips && chips.length ? chips.join(",") : null],
+      ["at", !(openNow && openNow.length) && openAt ? openAt : null],
+      ["s", state && state.station], ["c", compound], ["b", building],
+    ], (state && state.lang) || "zh");
   }
 
   // The station card, the report form and 我的暖新码 are dialogs over the map: when one opens, focus moves

@@ -21,14 +21,16 @@ from pages.rider import views
     Input(RIDER.open_time, "value"),
     Input(RIDER.state, "data"),
     State(RIDER.highlight, "data"),
+    State(RIDER.routes, "data"),
     prevent_initial_call=True,  # the page is served with its first results already in it
 )
-def show_results(where, chips, open_now, day, time, state, shown):
+def show_results(where, chips, open_now, day, time, state, shown, routes):
     """The list, its pins, the stations that do not answer (drawn muted), and the map fitted to a new answer."""
     open_at = None if open_now else views.planned(day, time)
     items, highlight, suggest, where_text = views.results_view(where, chips, open_now, open_at, state)
     answer = views.map_answer(where, chips, open_now, open_at, state)
-    return items, highlight, suggest, where_text, answer, views.fit_view(highlight, shown, where)
+    entry_shown = isinstance(routes, dict) and bool(routes.get("features"))
+    return items, highlight, suggest, where_text, answer, views.fit_view(highlight, shown, where, entry_shown)
 
 
 @callback(

@@ -259,11 +259,15 @@ def map_answer(where, chips, open_now, open_at, state) -> dict:
     return {"muted": muted, "notes": notes, "here": [lat, lon], "judged_m": judged}
 
 
-def fit_view(highlight, previous, where):
+def fit_view(highlight, previous, where, entry_shown=False):
     """Fit the map to the rider and the results when the answer changed (other results, or the rider moved).
 
     With no result, a position found by locating is flown to; a tapped or searched one is on screen already.
+    While the map shows a compound's way in (``entry_shown``), the first visit's own position fix, arriving
+    late, leaves the map where the rider is looking.
     """
+    if entry_shown and isinstance(where, dict) and where.get("where") == "gps" and where.get("unasked") is True:
+        return no_update
     def points(collection):
         """(kind, id, coordinates) of each feature; None for anything that is not such a collection."""
         features = collection.get("features") if isinstance(collection, dict) else None

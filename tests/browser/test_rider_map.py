@@ -354,3 +354,36 @@ def test_the_gate_to_use_and_a_gate_refusing_riders_are_told_apart(dash_duo, das
     wait_until(dash_duo, lambda: dash_duo.find_element("#rider-map .gate-used-label").is_displayed())
     assert dash_duo.find_element("#rider-map .gate-used-label").text.startswith(f"{enter} · {gate['name']}")
     clean(dash_duo)
+
+
+#: The phone's position fix is late: the page's request waits until the test calls window.__fix(lat, lon).
+LATE_FIX = """
+navigator.geolocation.getCurrentPosition = function (ok) {
+  window.__fix = function (lat, lon) { ok({coords: {latitude: lat, longitude: lon, accuracy: 15}}); };
+};
+"""
+
+
+def test_a_late_first_position_fix_leaves_the_map_on_the_compound_the_rider_asked_for(dash_duo, dash_app,
+                                                                                      entry_case):
+    name, number, gate, _ = entry_case
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LATE_FIX})
+    open_map(dash_duo, dash_app, "/")
+    wait_until(dash_duo, lambda: dash_duo.driver.execute_script("return typeof window.__fix === 'function'"))
+    # before the phone has a fix, the rider asks the way into a compound: the map flies there
+    dash_duo.find_element("#rider-compound-title").click()
+    dash_duo.find_element("#rider-compound-name").send_keys(name)
+    dash_duo.find_element("#rider-compound-building").send_keys(str(number))
+    dash_duo.find_element("#rider-compound-go").click()
+    dash_duo.wait_for_element("#rider-compound-msg .gate-used", timeout=10)
+    where = gate["geometry"]
+    wait_until(dash_duo, lambda: (v := _view(dash_duo)) and not v["moving"] and _inside(v, where.y, where.x))
+    # then the fix arrives, 10 km away: the list follows the rider, the map stays on the compound
+    shown = _listed(dash_duo)
+    dash_duo.driver.execute_script("window.__fix(arguments[0], arguments[1])", where.y + 0.09, where.x)
+    wait_until(dash_duo, lambda: "我的位置" in dash_duo.find_element("#rider-where-text").text)
+    wait_until(dash_duo, lambda: _listed(dash_duo) != shown)
+    dash_duo.driver.execute_script("return new Promise(r => setTimeout(r, 1500))")  # a flight would be under way
+    view = _view(dash_duo)
+    assert _inside(view, where.y, where.x), view
+    clean(dash_duo)

@@ -37,14 +37,16 @@ def in_app(dash_app):
 
 
 def test_callbacks_validate_what_any_client_sends(dash_app, in_app):
-    query, *_ = cb.question_view("custom", -1, "teleport", ["microwave", "<script>", 7], "week", 99, -5,
-                                 "1999-01-01", 42)
-    assert query["radius_m"] == 100 and query["mode"] == "straight" and query["h3_res"] == 8
-    assert "100 米" in cb.when_text(cb.the_query(query), "zh")
+    query, *_, said = cb.question_view("custom", -1, "teleport", ["microwave", "<script>", 7], "week", 99, -5,
+                                       "1999-01-01", 42)
+    # a custom radius out of range is not applied, and the box says so with the range
+    assert query["radius_m"] == 1000 and query["mode"] == "straight" and query["h3_res"] == 8
+    assert "100–2,000" in str(said) and "1,000" in str(said)
+    assert "1,000 米" in cb.when_text(cb.the_query(query), "zh")
     assert query["amenities"] == ["microwave"]
     assert query["at"].endswith("T12:00")  # an impossible weekday and hour fall back to Wednesday noon
     huge, *_ = cb.question_view("custom", 10 ** 9, "straight", "microwave,unknown", "holiday", 0, 3, "1999-01-01", 9)
-    assert huge["radius_m"] == 2000 and huge["amenities"] == ["microwave"] and huge["h3_res"] == 9
+    assert huge["radius_m"] == 1000 and huge["amenities"] == ["microwave"] and huge["h3_res"] == 9
     assert huge["at"] is not None  # an unknown holiday falls back to a real one
 
     model = model_of(dash_app)
