@@ -7,6 +7,10 @@ from pages.ids import PLANNER, PLANNER_DOWNLOADS
 from pages.planner import views
 from pages.planner.ids import PLANNER_MORE
 
+#: The controls that make the planner's question, in the order question_view takes them.
+QUESTION_INPUTS = [Input(getattr(PLANNER, name), "value") for name in
+                   ("radius", "radius_custom", "mode", "amenities", "time_kind", "weekday", "hour", "holiday", "h3_res")]
+
 
 @callback(
     Output(PLANNER.query, "data"),
@@ -15,15 +19,7 @@ from pages.planner.ids import PLANNER_MORE
     Output(PLANNER.hour, "disabled"),
     Output(PLANNER.holiday, "disabled"),
     Output(PLANNER_MORE.radius_msg, "children"),
-    Input(PLANNER.radius, "value"),
-    Input(PLANNER.radius_custom, "value"),
-    Input(PLANNER.mode, "value"),
-    Input(PLANNER.amenities, "value"),
-    Input(PLANNER.time_kind, "value"),
-    Input(PLANNER.weekday, "value"),
-    Input(PLANNER.hour, "value"),
-    Input(PLANNER.holiday, "value"),
-    Input(PLANNER.h3_res, "value"),
+    *QUESTION_INPUTS,
     State(PLANNER.state, "data"),
 )
 def read_question(radius, custom, mode, amenities, time_kind, weekday, hour, holiday, h3_res, state):
@@ -40,15 +36,7 @@ clientside_callback(
     }""",
     Output(PLANNER.lang_btn, "href"),
     Output(PLANNER_MORE.url_note, "children"),
-    Input(PLANNER.radius, "value"),
-    Input(PLANNER.radius_custom, "value"),
-    Input(PLANNER.mode, "value"),
-    Input(PLANNER.amenities, "value"),
-    Input(PLANNER.time_kind, "value"),
-    Input(PLANNER.weekday, "value"),
-    Input(PLANNER.hour, "value"),
-    Input(PLANNER.holiday, "value"),
-    Input(PLANNER.h3_res, "value"),
+    *QUESTION_INPUTS,
     Input(PLANNER.week_view, "value"),
     Input(PLANNER.k, "value"),
     Input(PLANNER.exact_district, "value"),
