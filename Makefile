@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 DB      ?= var/nuanxin.gpkg
 export NUANXIN_DB ?= $(DB)
 
-.PHONY: run serve test lint bench data install install-test system-deps poster-deps clean FORCE
+.PHONY: run serve test lint bench data install install-test system-deps poster-deps postgis-deps clean FORCE
 
 # Debian's python3 needs python3-venv for `-m venv`; install it if the first try fails.
 $(BIN)/python:
@@ -73,7 +73,15 @@ lint: $(VENV)/.installed-test
 test: install-test lint
 	$(BIN)/python -m pytest -q --headless
 
-bench: $(VENV)/.installed-test $(DB)
+# PostgreSQL 15 and PostGIS 3 for the KNN comparison (bench/bench_knn.py): a throwaway cluster is started from
+# these binaries (tests/pg_cluster.py); the packages' own system cluster is never started.
+POSTGIS_PKGS := postgresql-15 postgresql-15-postgis-3
+postgis-deps:
+	@if ! dpkg -s $(POSTGIS_PKGS) >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(POSTGIS_PKGS) >/dev/null; \
+	fi
+
+bench: $(VENV)/.installed-test $(DB) postgis-deps
 	$(BIN)/python -m bench
 
 clean:
