@@ -108,11 +108,10 @@ def private_app(dash_app, writable_db):
     """The session's app answering from a private copy of the data, for a test that writes (Dash registers
     the page callbacks with the first app a process makes, so tests of callbacks share that one app)."""
     import app as app_module
+    from layers.common.calendar import use_calendar
     from layers.services import EXTENSION
     from mapdata.config import Settings
     from pages.auth import limiter
-
-    from layers.common.calendar import use_calendar
 
     limiter.reset()  # failed-login counts of another test's accounts
     saved = dash_app.server.extensions[EXTENSION]
