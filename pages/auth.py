@@ -3,15 +3,14 @@
 A session is a signed cookie (HttpOnly, SameSite=Lax, Secure when configured) holding the account id,
 the account's session epoch and a CSRF token; every request re-reads the account, so a disabled
 account or a changed password ends its sessions at once. Failed logins are limited per account
-name and per address (Flask-Limiter); a state-changing request from another origin is refused.
+name and per address, counted in the store (:mod:`mapdata.store.throttle`), so every worker and every
+server on the same store counts alike; a state-changing request from another origin is refused.
 """
 from __future__ import annotations
 
 from urllib.parse import urlencode, urlparse
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, request, session
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from layers.services import services_of
 from layers.staff.accounts import (
@@ -23,15 +22,14 @@ from layers.staff.accounts import (
     csrf_matches,
     session_values,
 )
+from mapdata.store.throttle import Limit
 
 bp = Blueprint("auth", __name__)
-#: Failed logins allowed per account name and per address; a success costs nothing.
-FAILED_LOGINS_PER_ACCOUNT = "5 per 15 minutes"
-FAILED_LOGINS_PER_ADDRESS = "20 per 15 minutes"
+#: Failed logins allowed per account name and per address (count, window in seconds); a success costs nothing.
+FAILED_LOGINS_PER_ACCOUNT = (5, 15 * 60)
+FAILED_LOGINS_PER_ADDRESS = (20, 15 * 60)
 SESSION_HOURS = 12
 _STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
-
-limiter = Limiter(get_remote_address, storage_uri="memory://", strategy="fixed-window")
 
 
 def current_account() -> Account | None:
@@ -45,12 +43,11 @@ def csrf_token() -> str | None:
     return session.get(SESSION_CSRF)
 
 
-def _failed(response: Response) -> bool:
-    return response.status_code == 303 and "error=" in response.headers.get("Location", "")
-
-
-def _account_key() -> str:
-    return "login-name:" + str(request.form.get("name", ""))[:64]
+def _login_limits(name, address: str) -> list[Limit]:
+    """The failed-login limits this attempt counts against: its account name's and its address's."""
+    per_name, per_address = FAILED_LOGINS_PER_ACCOUNT, FAILED_LOGINS_PER_ADDRESS
+    return [Limit("login-name:" + (name if isinstance(name, str) else "")[:64], *per_name),
+            Limit("login-address:" + address, *per_address)]
 
 
 def safe_next(value) -> str:
@@ -68,20 +65,19 @@ def _back_to_login(error: str) -> Response:
     return redirect("/login?" + urlencode(query), code=303)
 
 
-def _too_many(_limit) -> Response:
-    return _back_to_login("throttled")
-
-
 @bp.post("/login")
-@limiter.limit(FAILED_LOGINS_PER_ACCOUNT, key_func=_account_key, deduct_when=_failed, on_breach=_too_many)
-@limiter.limit(FAILED_LOGINS_PER_ADDRESS, deduct_when=_failed, on_breach=_too_many)
 def login():
-    table = services_of(current_app).store.accounts
+    store = services_of(current_app).store
+    name, address = request.form.get("name"), request.remote_addr or ""
+    # counted as failed before the password is checked (parallel guesses cannot overtake the count), forgiven on success
+    attempt = store.throttle.reserve(_login_limits(name, address))
+    if attempt is None:
+        return _back_to_login("throttled")
     try:
-        account = authenticate(table, request.form.get("name"), request.form.get("password"),
-                               address=get_remote_address() or "")
+        account = authenticate(store.accounts, name, request.form.get("password"), address=address)
     except AuthError:
         return _back_to_login("wrong")
+    store.throttle.forgive(attempt)
     session.clear()  # a new session for a new sign-in: no fixation
     session.update(session_values(account))
     session.permanent = True
@@ -133,7 +129,6 @@ def init_auth(server: Flask, secure_cookies: bool) -> None:
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=secure_cookies, SESSION_COOKIE_NAME="nuanxin_session",
                          PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
-    limiter.init_app(server)
     server.before_request(_same_origin)
     server.before_request(_sign_in_first)
     server.register_blueprint(bp)

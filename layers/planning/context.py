@@ -1,12 +1,21 @@
 """The planning context: the coverage model over the stored stations and demand, the candidate sites, and
-planners' recent uploads, each rebuilt only when the layers it is made of change."""
+planners' recent uploads, each rebuilt only when the layers it is made of change.
+
+Uploads are kept in the store (``store.uploads``) under their token, so whichever worker or server
+answers the planner's next request finds them; each process keeps the ones it used last, decoded
+and with their coverage model, and asks the store only whether they are still kept.
+"""
 from __future__ import annotations
 
+import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 
 from layers.common.caching import BoundedCache, Derived
@@ -19,6 +28,8 @@ from layers.rider.catalogue import StationCatalogue
 
 #: Uploaded demands (and candidate lists) kept on the server at once; the oldest goes first.
 MAX_UPLOADS = 4
+#: The kinds of upload in the store's table of uploads.
+DEMAND_KIND, CANDIDATES_KIND = "demand", "candidates"
 #: Tokens are 22 URL-safe characters; anything longer is refused without a lookup.
 MAX_TOKEN_CHARS = 64
 #: The layers a coverage model of uploaded demand is built from (besides the upload itself).
@@ -67,8 +78,93 @@ class RecentUploads:
             return None
         return self._items.get(token)
 
+    def put(self, token: str, upload: Upload) -> None:
+        self._items.put(token, upload)
+
+    def drop(self, token) -> None:
+        self._items.pop(token)
+
     def __len__(self) -> int:
         return len(self._items)
+
+
+class StoredUploads:
+    """Uploads of one kind kept in the store under random tokens (the ``size`` newest), shared by every
+    process on that store, with this process's recently used ones decoded in a :class:`RecentUploads`.
+
+    Parameters
+    ----------
+    table : mapdata.store.uploads.UploadTable
+    kind : str
+    encode : callable
+        The upload's value as named numpy arrays (no objects).
+    decode : callable
+        ``(arrays, summary)`` back to the value.
+    """
+
+    def __init__(self, table, kind: str, encode: Callable[[object], dict], decode: Callable[[dict, dict], object],
+                 size: int = MAX_UPLOADS):
+        self.table, self.kind, self.size = table, kind, size
+        self._encode, self._decode = encode, decode
+        self._cache = RecentUploads(size)
+
+    def add(self, upload: Upload) -> str:
+        token = secrets.token_urlsafe(16)
+        self.table.put(self.kind, token, self._encode(upload.value), upload.summary, keep=self.size)
+        self._cache.put(token, upload)
+        return token
+
+    def get(self, token) -> Upload | None:
+        """The upload under ``token``, or None for anything else (unknown, dropped by any process, not a token)."""
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS:
+            return None
+        if not self.table.has(self.kind, token):
+            self._cache.drop(token)
+            return None
+        hit = self._cache.get(token)
+        if hit is not None:
+            return hit
+        stored = self.table.get(self.kind, token)
+        if stored is None:
+            return None
+        upload = Upload(self._decode(stored.arrays, stored.summary), stored.summary)
+        self._cache.put(token, upload)
+        return upload
+
+    def __len__(self) -> int:
+        return len(self.table.tokens(self.kind))
+
+
+def _demand_arrays(points: DemandPoints) -> dict:
+    arrays = {"lon": points.lon, "lat": points.lat, "weight": points.weight, "row_numbers": points.row_numbers}
+    if points.time is not None:
+        arrays["time"] = points.time
+    return arrays
+
+
+def _demand_of(arrays: dict, summary: dict) -> DemandPoints:
+    return DemandPoints(lon=arrays["lon"], lat=arrays["lat"], weight=arrays["weight"], time=arrays.get("time"),
+                        row_numbers=arrays["row_numbers"], crs=summary["crs"])
+
+
+def _site_arrays(frame: gpd.GeoDataFrame) -> dict:
+    """Candidate sites as arrays: the points' coordinates, numeric columns as they are, the others as JSON text."""
+    geometry = frame.geometry.name
+    numeric = [c for c in frame.columns if c != geometry and pd.api.types.is_numeric_dtype(frame[c])]
+    text = {c: frame[c].tolist() for c in frame.columns if c != geometry and c not in numeric}
+    layout = {"columns": [str(c) for c in frame.columns], "geometry": geometry, "text": text}
+    return {"lon": shapely.get_x(frame.geometry.values.to_numpy()), "lat": shapely.get_y(frame.geometry.values.to_numpy()),
+            **{f"col:{c}": frame[c].to_numpy() for c in numeric},
+            "layout": np.frombuffer(json.dumps(layout, ensure_ascii=False).encode(), dtype=np.uint8)}
+
+
+def _sites_of(arrays: dict, summary: dict) -> gpd.GeoDataFrame:
+    layout = json.loads(arrays["layout"].tobytes().decode())
+    geometry = layout["geometry"]
+    data = {c: (gpd.points_from_xy(arrays["lon"], arrays["lat"]) if c == geometry else
+                pd.Series(layout["text"][c], dtype=object) if c in layout["text"] else arrays[f"col:{c}"])
+            for c in layout["columns"]}
+    return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")
 
 
 class PlanningContext:
@@ -93,8 +189,8 @@ class PlanningContext:
         self._outline = Derived(store, ("districts",), self._build_outline)
         self._namer = Derived(store, _NAMING_LAYERS, self._build_namer)
         self._candidates = Derived(store, _NAMING_LAYERS, self._build_candidates)
-        self.uploads = RecentUploads(MAX_UPLOADS)
-        self.candidate_uploads = RecentUploads(MAX_UPLOADS)
+        self.uploads = StoredUploads(store.uploads, DEMAND_KIND, _demand_arrays, _demand_of, MAX_UPLOADS)
+        self.candidate_uploads = StoredUploads(store.uploads, CANDIDATES_KIND, _site_arrays, _sites_of, MAX_UPLOADS)
 
     # -- derived structures ------------------------------------------------------------------
     def _build_model(self) -> CoverageModel:
@@ -152,7 +248,7 @@ class PlanningContext:
     def add_upload(self, points: DemandPoints, name: str | None = None) -> str:
         """Keep a planner's uploaded demand and build its model; returns the token :meth:`upload` takes.
 
-        Only the :data:`MAX_UPLOADS` most recently used uploads are kept.
+        Only the :data:`MAX_UPLOADS` newest uploads are kept (in the store, for every process on it).
         """
         versions = self._versions()
         model = self.model_for(points.lon, points.lat, points.weight)

@@ -32,6 +32,8 @@ from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
 from mapdata.store.calendar import CalendarTable, create_calendar
 from mapdata.store.columns import deserialise, jsonable, serialise
 from mapdata.store.reports import ReportTable
+from mapdata.store.throttle import ThrottleTable
+from mapdata.store.uploads import UploadTable
 from mapdata.vocabulary import TIMEZONE
 
 META_TABLE = "dataset_meta"
@@ -87,6 +89,8 @@ class GeoPackageStore:
         self._accounts = AccountTable(self.path)
         self._reports = ReportTable(self.path)
         self._calendar = CalendarTable(self.path)
+        self._throttle = ThrottleTable(self.path)
+        self._uploads = UploadTable(self.path)
         self._outline_cache: tuple[str, object] | None = None
 
     # -- reading ------------------------------------------------------------------------
@@ -293,6 +297,16 @@ class GeoPackageStore:
     def reports(self) -> ReportTable:
         """Riders' reports, their photos, the points ledger and the rewards, kept in this same file."""
         return self._reports
+
+    @property
+    def throttle(self) -> ThrottleTable:
+        """Failed logins per account name and per address, kept in this same file (every worker counts alike)."""
+        return self._throttle
+
+    @property
+    def uploads(self) -> UploadTable:
+        """Planners' recent uploads under their tokens, kept in this same file (any worker answers them)."""
+        return self._uploads
 
     # -- edits ----------------------------------------------------------------------------
     def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
