@@ -151,8 +151,10 @@ def _site_arrays(frame: gpd.GeoDataFrame) -> dict:
     """Candidate sites as arrays: the points' coordinates, numeric columns as they are, the others as JSON text."""
     geometry = frame.geometry.name
     numeric = [c for c in frame.columns if c != geometry and pd.api.types.is_numeric_dtype(frame[c])]
-    text = {c: frame[c].tolist() for c in frame.columns if c != geometry and c not in numeric}
-    layout = {"columns": [str(c) for c in frame.columns], "geometry": geometry, "text": text}
+    text = {c: [None if v is None or v is pd.NA or v != v else v for v in frame[c].tolist()]  # missing: null
+            for c in frame.columns if c != geometry and c not in numeric}
+    dtypes = {c: str(frame[c].dtype) for c in text}
+    layout = {"columns": [str(c) for c in frame.columns], "geometry": geometry, "text": text, "dtypes": dtypes}
     return {"lon": shapely.get_x(frame.geometry.values.to_numpy()), "lat": shapely.get_y(frame.geometry.values.to_numpy()),
             **{f"col:{c}": frame[c].to_numpy() for c in numeric},
             "layout": np.frombuffer(json.dumps(layout, ensure_ascii=False).encode(), dtype=np.uint8)}
@@ -162,7 +164,7 @@ def _sites_of(arrays: dict, summary: dict) -> gpd.GeoDataFrame:
     layout = json.loads(arrays["layout"].tobytes().decode())
     geometry = layout["geometry"]
     data = {c: (gpd.points_from_xy(arrays["lon"], arrays["lat"]) if c == geometry else
-                pd.Series(layout["text"][c], dtype=object) if c in layout["text"] else arrays[f"col:{c}"])
+                pd.Series(layout["text"][c], dtype=layout["dtypes"][c]) if c in layout["text"] else arrays[f"col:{c}"])
             for c in layout["columns"]}
     return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")
 

@@ -45,8 +45,12 @@ class StoredUpload:
 
 def pack(arrays: Mapping[str, np.ndarray]) -> bytes:
     """Named arrays as the bytes of one ``.npz`` file (numbers, datetimes and fixed-width text; no objects)."""
+    arrays = {name: np.asarray(a) for name, a in arrays.items()}
+    for name, a in arrays.items():
+        if a.dtype.hasobject:
+            raise ValueError(f"array {name!r} holds Python objects; an upload keeps numbers, times and text only")
     buf = io.BytesIO()
-    np.savez(buf, **{name: np.asarray(a) for name, a in arrays.items()})
+    np.savez(buf, **arrays)
     return buf.getvalue()
 
 
