@@ -67,7 +67,15 @@ def test_a_failing_statement_names_the_error():
 
 def test_postgis_knn_gives_the_finders_answer_at_426_stations():
     psycopg = pytest.importorskip("psycopg", reason="psycopg (the test extra: pip install -e '.[test]')")
-    from bench.bench_knn import amenity_masks_at, disagreement, load_stations, plan_kind, plan_of, postgis_nearest
+    from bench.bench_knn import (
+        amenity_masks_at,
+        disagreement,
+        load_stations,
+        plan_kind,
+        plan_of,
+        postgis_nearest,
+        refresh_open_now,
+    )
 
     stations = synthetic_stations(426, seed=7)
     # an evening in the week: the office-hours stations closed, the night ones open, temporary closures in force
@@ -99,4 +107,13 @@ def test_postgis_knn_gives_the_finders_answer_at_426_stations():
                 theirs = postgis_nearest(conn, lat, lon, amenity_mask(need), k=5)
                 assert disagreement(ours, theirs) is None, (lat, lon, need, seqscan)
         kitchens = postgis_nearest(conn, 30.66, 104.06, amenity_mask((RARE_AMENITY,)), k=5)
+        # at 22:00 the 08:00-22:00 stations close: the refreshed column gives the finder's answers then
+        later = datetime(2025, 3, 12, 22, 0, tzinfo=SHANGHAI)
+        refresh_open_now(conn, stations, np.asarray(hours.open_at(later), dtype=bool))
+        changed = 0
+        for lat, lon, need in queries:
+            ours = finder.nearest(lat, lon, need, at=later, k=5)
+            changed += [r["id"] for r in ours] != [r["id"] for r in finder.nearest(lat, lon, need, at=at, k=5)]
+            assert disagreement(ours, postgis_nearest(conn, lat, lon, amenity_mask(need), k=5)) is None, (lat, lon, need)
+        assert changed > 0
     assert 0 < len(kitchens) <= 3  # only three stations have a kitchen
