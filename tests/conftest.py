@@ -111,9 +111,8 @@ def private_app(dash_app, writable_db):
     from layers.common.calendar import use_calendar
     from layers.services import EXTENSION
     from mapdata.config import Settings
-    from pages.auth import limiter
 
-    limiter.reset()  # failed-login counts of another test's accounts
+    # a private copy starts with no failed logins: the throttle counts in the store
     saved = dash_app.server.extensions[EXTENSION]
     dash_app.server.extensions[EXTENSION] = app_module.create_services(
         Settings(db_path=writable_db, secret_key="test", tile_source="none"))
