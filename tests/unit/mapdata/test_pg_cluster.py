@@ -116,4 +116,16 @@ def test_postgis_knn_gives_the_finders_answer_at_426_stations():
             changed += [r["id"] for r in ours] != [r["id"] for r in finder.nearest(lat, lon, need, at=at, k=5)]
             assert disagreement(ours, postgis_nearest(conn, lat, lon, amenity_mask(need), k=5)) is None, (lat, lon, need)
         assert changed > 0
+        # twelve open stations on one spot: the tie runs past the rows first fetched, and is still broken by id
+        stacked = stations.copy()
+        pile = np.flatnonzero(open_now)[:12]
+        spot = stacked.geometry.iloc[pile[0]]
+        stacked.loc[stacked.index[pile], "geometry"] = spot
+        stacked_finder = StationFinder(stacked, hours=hours)
+        load_stations(conn, stacked, amenity_masks_at(stacked, at), open_now)
+        conn.execute("SET enable_seqscan = off")  # the GiST order, in which tied rows come in no id order
+        for k in (1, 5, 12):
+            ours = stacked_finder.nearest(spot.y, spot.x, (), at=at, k=k)
+            assert {r["distance_m"] for r in ours} == {0.0}
+            assert disagreement(ours, postgis_nearest(conn, spot.y, spot.x, 0, k=k)) is None, k
     assert 0 < len(kitchens) <= 3  # only three stations have a kitchen
