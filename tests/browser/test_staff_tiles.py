@@ -24,9 +24,7 @@ def staff_on_tiles(dash_app, writable_db, tile_server):  # noqa: F811
     from layers.common.calendar import use_calendar
     from layers.services import EXTENSION
     from mapdata.config import Settings
-    from pages.auth import limiter
 
-    limiter.reset()
     saved = dash_app.server.extensions[EXTENSION]
     dash_app.server.extensions[EXTENSION] = app_module.create_services(
         Settings(db_path=writable_db, secret_key="test", tile_source="auto", tile_url=tile_server))
