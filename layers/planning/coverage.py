@@ -187,6 +187,66 @@ class _Pairs:
             np.concatenate([self.station[:lo], self.station[edge]])
 
 
+def h3_codes(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
+    """The H3 cell (as uint64) of each point at resolution ``res``: about 1.6 µs a point."""
+    to_cell = h3.api.basic_int.latlng_to_cell
+    return np.fromiter((to_cell(a, b, res) for a, b in zip(lat.tolist(), lon.tolist())),
+                       dtype=np.uint64, count=len(lat))
+
+
+class StationReach:
+    """Which points lie within ``r`` great-circle metres of a set of stations: the coverage kernel
+    that needs no pair table (radii beyond it, and :mod:`layers.planning.national`'s chunks).
+
+    One KD-tree query per point finds its nearest station by chord (monotone in the great circle)
+    within a bound a hair above ``r``; that station's haversine decides (``<=``), as
+    :func:`layers.common.geodesy.pairs_within` does. The few points whose nearest station lies in
+    that hair above ``r`` have every station within the bound measured, so a rounding tie between
+    two stations cannot hide one that is within ``r``.
+
+    Parameters
+    ----------
+    lat, lon : array_like of float
+        The stations, WGS-84 degrees.
+    """
+
+    def __init__(self, lat, lon):
+        self.lat = np.asarray(lat, dtype=float)
+        self.lon = np.asarray(lon, dtype=float)
+        self._tree = cKDTree(unit_vectors(self.lat, self.lon)) if len(self.lat) else None
+
+    def __len__(self) -> int:
+        return len(self.lat)
+
+    def covered(self, lat, lon, radius: float, xyz: np.ndarray | None = None, workers: int = 1) -> np.ndarray:
+        """Per point, whether a station lies within ``radius`` great-circle metres (``<=``).
+
+        ``xyz`` are the points' :func:`unit_vectors` when the caller keeps them; ``workers`` as in
+        :meth:`scipy.spatial.cKDTree.query` (-1: every core).
+        """
+        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+        covered = np.zeros(len(lat), dtype=bool)
+        if self._tree is None or len(lat) == 0:
+            return covered
+        if xyz is None:
+            xyz = unit_vectors(lat, lon)
+        bound = float(chord_for(radius)) * (1 + 1e-9) + 1e-9
+        _, idx = self._tree.query(xyz, k=1, distance_upper_bound=bound, workers=workers)
+        near = np.flatnonzero(idx < len(self.lat))
+        d = haversine_m(lat[near], lon[near], self.lat[idx[near]], self.lon[idx[near]])
+        inside = d <= radius
+        covered[near[inside]] = True
+        doubt = near[~inside]
+        if len(doubt):
+            found = self._tree.query_ball_point(xyz[doubt], r=bound, workers=workers)
+            counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(doubt))
+            point = np.repeat(doubt, counts)
+            station = np.fromiter((j for f in found for j in f), dtype=np.int64, count=int(counts.sum()))
+            hit = haversine_m(lat[point], lon[point], self.lat[station], self.lon[station]) <= radius
+            covered[point[hit]] = True
+        return covered
+
+
 def _serialised(method):
     """Run a query under the model's lock: queries fill caches and may extend the pair table,
     and one model serves every request thread of the app."""
@@ -274,7 +334,6 @@ class CoverageModel:
             })
         self.network = network
         self.max_radius_m = self._table_radius(check_radius(max_radius_m))
-        self._station_xyz = unit_vectors(self.station_lat, self.station_lon)
         self._xyz: np.ndarray | None = None  # the points' unit vectors, for radii beyond the table
         self._straight = _Pairs.sorted(*pairs_within(self.lon, self.lat, self.station_lon, self.station_lat,
                                                      self.max_radius_m), self.max_radius_m)
@@ -335,25 +394,34 @@ class CoverageModel:
     def _nearest_within(self, radius: float, eligible: np.ndarray, extra_lon=None, extra_lat=None) -> np.ndarray:
         """Per point, whether an eligible (or extra) station lies within ``radius`` great-circle metres.
 
-        For radii beyond the pair table: one KD-tree query per point for its nearest such station
-        (the chord is monotone in the great circle), memory linear in the points whatever the radius.
+        For radii beyond the pair table: :class:`StationReach`, one KD-tree query per point,
+        memory linear in the points whatever the radius.
         """
-        xyz = self._station_xyz[eligible]
-        lat, lon = self.station_lat[eligible], self.station_lon[eligible]
-        if extra_lon is not None and len(extra_lon):
-            xyz = np.vstack([xyz, unit_vectors(extra_lat, extra_lon)])
-            lat, lon = np.concatenate([lat, extra_lat]), np.concatenate([lon, extra_lon])
-        covered = np.zeros(self.n_points, dtype=bool)
-        if len(xyz) == 0 or self.n_points == 0:
-            return covered
+        if self.n_points == 0:
+            return np.zeros(0, dtype=bool)
         if self._xyz is None:
             self._xyz = unit_vectors(self.lat, self.lon)
-        bound = float(chord_for(radius)) * (1 + 1e-9) + 1e-9
-        _, idx = cKDTree(xyz).query(self._xyz, k=1, distance_upper_bound=bound)
-        near = idx < len(xyz)
-        d = haversine_m(self.lat[near], self.lon[near], lat[idx[near]], lon[idx[near]])
-        covered[np.flatnonzero(near)[d <= radius]] = True
-        return covered
+        return self._reach(eligible, extra_lon, extra_lat).covered(self.lat, self.lon, radius, xyz=self._xyz)
+
+    def _reach(self, eligible: np.ndarray, extra_lon=None, extra_lat=None) -> StationReach:
+        lat, lon = self.station_lat[eligible], self.station_lon[eligible]
+        if extra_lon is not None and len(extra_lon):
+            lat, lon = np.concatenate([lat, extra_lat]), np.concatenate([lon, extra_lon])
+        return StationReach(lat, lon)
+
+    def reach(self, eligible: np.ndarray, extra_stations=None) -> tuple[StationReach, int]:
+        """(the eligible stations and any hypothetical ones as a :class:`StationReach`, how many
+        hypothetical ones): what decides coverage beyond the pair table, for points the model does not hold."""
+        elon, elat = self._extra_xy(extra_stations)
+        return self._reach(np.asarray(eligible, dtype=bool), elon, elat), len(elon)
+
+    @_serialised
+    def eligible(self, amenities=(), at=None, removed_station_ids=None
+                 ) -> tuple[np.ndarray, tuple[str, ...], dt.datetime | None]:
+        """(which stations count, the amenity keys, the minute asked) for a question, as :meth:`coverage` counts them."""
+        static, keys = self._static_eligible(amenities, removed_station_ids)
+        open_mask, t = self._open(at)
+        return static & open_mask, keys, t
 
     def _check_far(self, radius: float, mode: str, lookups: int) -> None:
         """A radius beyond the pair table: straight line only, and a bounded number of point lookups."""
@@ -373,10 +441,7 @@ class CoverageModel:
             raise ValueError(f"h3_res must be an integer from 0 to 15, got {res!r}")
         hit = self._h3.get(int(res))
         if hit is None:
-            to_cell = h3.api.basic_int.latlng_to_cell
-            codes = np.fromiter((to_cell(a, b, res) for a, b in zip(self.lat.tolist(), self.lon.tolist())),
-                                dtype=np.uint64, count=len(self.lat))
-            uniq, inverse = np.unique(codes, return_inverse=True)
+            uniq, inverse = np.unique(h3_codes(self.lat, self.lon, res), return_inverse=True)
             hit = self._h3[int(res)] = (np.array([h3.int_to_str(int(c)) for c in uniq], dtype=object),
                                         inverse.reshape(-1))
         return hit
