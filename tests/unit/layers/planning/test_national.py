@@ -95,6 +95,15 @@ def test_points_on_the_radius_edge_are_covered_and_the_next_float_out_is_not(dem
         assert got.overall["points_covered"] == expected
     reach = StationReach(stations.geometry.y.to_numpy(), stations.geometry.x.to_numpy())
     assert reach.covered(lat, inside, RADIUS).all() and not reach.covered(lat, outside, RADIUS).any()
+    # each radius set to its point's own distance, to the bit: "within r" counts the point at r
+    slat, slon = stations.geometry.y.to_numpy(), stations.geometry.x.to_numpy()
+    for i in range(4):
+        exact = float(haversine_m(lat[i], inside[i], slat, slon).min())
+        assert model.covered_mask(exact)[i] and not model.covered_mask(np.nextafter(exact, 0))[i]
+        for radius, expected in ((exact, 1), (np.nextafter(exact, 0), 0)):
+            got = national_coverage(chunks_of(inside[i:i + 1], lat[i:i + 1]), stations, radius,
+                                    districts=districts, hours=model.hours)
+            assert got.overall["points_covered"] == expected
 
 
 def test_the_file_path_gives_the_same_tables(demo, tmp_path):
@@ -207,3 +216,15 @@ def test_the_command_line_names_the_bad_row(demo_db, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"error: {path}, row 2, field weight: not a number: 'x'" in err
     assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_a_gzipped_file_gives_the_same_tables_as_the_plain_one(demo, tmp_path):
+    stations, demand, districts = demo
+    frame = pd.DataFrame({"lon": demand.geometry.x, "lat": demand.geometry.y, "weight": demand["weight"]})
+    frame.to_csv(tmp_path / "trips.csv", index=False)
+    frame.to_csv(tmp_path / "trips.csv.gz", index=False, compression="gzip")
+    plain = national_coverage(DemandFile(tmp_path / "trips.csv", 3_000), stations, RADIUS, districts=districts)
+    packed = DemandFile(tmp_path / "trips.csv.gz", 3_000)
+    got = national_coverage(packed, stations, RADIUS, districts=districts)
+    assert_same_tables(got, plain)
+    assert packed.bytes_read == packed.total_bytes < (tmp_path / "trips.csv").stat().st_size
