@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 DB      ?= var/nuanxin.gpkg
 export NUANXIN_DB ?= $(DB)
 
-.PHONY: run serve test lint bench data install install-test system-deps poster-deps postgis-deps clean FORCE
+.PHONY: run serve test lint bench data install install-test system-deps poster-deps postgis-deps load-deps clean FORCE
 
 # Debian's python3 needs python3-venv for `-m venv`; install it if the first try fails.
 $(BIN)/python:
@@ -81,7 +81,13 @@ postgis-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(POSTGIS_PKGS) >/dev/null; \
 	fi
 
-bench: $(VENV)/.installed-test $(DB) postgis-deps
+# wrk, the HTTP load generator of bench/bench_load.py (Debian, as root).
+load-deps:
+	@if ! command -v wrk >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+bench: $(VENV)/.installed-test $(DB) postgis-deps load-deps
 	$(BIN)/python -m bench
 
 clean:
