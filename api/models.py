@@ -19,6 +19,12 @@ from layers.planning.coverage import DEFAULT_H3_RES
 from layers.planning.questions import H3_RES_RANGE, MAX_HYPOTHETICAL
 from layers.planning.siting import MAX_K
 from layers.rider.catalogue import PUBLIC_LAYERS, PUBLIC_PROPERTIES, SIMPLIFY_STEPS_M
+from layers.rider.viewport import CELL_PX as VIEW_CELL_PX
+from layers.rider.viewport import MAX_FEATURES as VIEW_MAX_FEATURES
+from layers.rider.viewport import MAX_ZOOM as VIEW_MAX_ZOOM
+from layers.rider.viewport import MIN_ZOOM as VIEW_MIN_ZOOM
+from layers.rider.viewport import STATIONS_ZOOM as VIEW_STATIONS_ZOOM
+from layers.rider.viewport import check_view
 from mapdata.vocabulary import AMENITY_KEYS, REPORT_KIND_KEYS, REPORT_STATES, SIGN_CONDITIONS, SIGN_KINDS, STATION_STATUSES
 
 Crs = Literal["wgs84", "gcj02", "bd09"]
@@ -240,6 +246,71 @@ class StationCollection(BaseModel):
 class StationsQuery(_Query):
     fields: str = Field("", description="comma-separated properties to include (default: all); the map asks "
                                         "for id,name,status to stay small at national scale", **_text(FIELDS_PATTERN))
+
+
+_BBOX_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+#: ``bbox``: four plain decimals separated by commas, as Leaflet's ``getBounds().toBBoxString()`` writes them.
+BBOX_PATTERN = rf"^{_BBOX_NUMBER},{_BBOX_NUMBER},{_BBOX_NUMBER},{_BBOX_NUMBER}$"
+
+
+class StationsViewQuery(_Query):
+    """Parameters of ``GET /api/v1/stations/view``: what a map shows of its viewport."""
+
+    bbox: str = Field(max_length=200, pattern=BBOX_PATTERN, examples=["104.05,30.64,104.08,30.68"],
+                      description="min lon,min lat,max lon,max lat (WGS-84): longitudes within -180..180, "
+                                  "latitudes within -90..90, each min below its max")
+    zoom: QueryInt = Field(ge=VIEW_MIN_ZOOM, le=VIEW_MAX_ZOOM,
+                           description=f"the map's zoom; from {VIEW_STATIONS_ZOOM} the stations themselves, below "
+                                       f"it clusters on a {VIEW_CELL_PX} px grid of that zoom")
+    fields: str = Field("", description="comma-separated properties of each station (default: id,name,status)",
+                        **_text(FIELDS_PATTERN))
+
+    @field_validator("bbox")
+    @classmethod
+    def _box(cls, v: str) -> str:
+        try:
+            check_view(v.split(","), VIEW_MIN_ZOOM)
+        except QuestionError as exc:
+            raise ValueError(exc.message) from None
+        return v
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return tuple(float(x) for x in self.bbox.split(","))  # type: ignore[return-value]
+
+
+class ViewStationProperties(ListedStationProperties):
+    cluster: Literal[False] = Field(description="false: one station")
+
+
+class ClusterProperties(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cluster: Literal[True] = Field(description="true: stations grouped in one cell of the zoom's pixel grid")
+    point_count: int = Field(ge=2, description="stations in the cell")
+    open_count: int | None = Field(ge=0, description="of them, open now")
+
+
+class ViewFeature(BaseModel):
+    type: Literal["Feature"]
+    id: str = Field(description="a station's id, or cluster-{zoom}-{cell px}-{column}-{row} for a cluster")
+    bbox: list[float] | None = Field(None, min_length=4, max_length=4,
+                                     description="a cluster's members' extent: min lon, min lat, max lon, max lat")
+    geometry: PointGeometry = Field(description="the station, or the centroid of a cluster's members")
+    properties: ViewStationProperties | ClusterProperties
+
+
+class StationsView(BaseModel):
+    """The stations of a viewport, at most 2,000 features whatever the box."""
+
+    type: Literal["FeatureCollection"]
+    bbox: list[float] = Field(min_length=4, max_length=4, description="the box asked about")
+    zoom: int
+    count: int = Field(ge=0, description="stations inside the box")
+    clustered: bool = Field(description="whether features are clusters (or single stations alone in their cell)")
+    cell_px: int | None = Field(description="the side of a cluster cell in pixels at this zoom; null when not "
+                                            "clustered")
+    features: list[ViewFeature] = Field(max_length=VIEW_MAX_FEATURES)
 
 
 class StationPath(BaseModel):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 
 from flask import Response, jsonify, request
 
@@ -13,7 +14,7 @@ from layers.common import geojson
 from layers.common.calendar import ScheduleSource, schedule_source, to_minute
 from layers.common.errors import QuestionError
 from layers.common.hours_ahead import open_intervals
-from layers.rider.catalogue import PUBLIC_PROPERTIES
+from layers.rider.catalogue import MAP_FIELDS, PUBLIC_PROPERTIES
 from mapdata import clock
 from mapdata.vocabulary import AMENITIES
 
@@ -55,6 +56,26 @@ def stations():
         return Response(catalogue.feature_collection_json(fields), mimetype=GEOJSON)
     except QuestionError as exc:
         raise from_question(exc) from None
+
+
+@bp.operation("GET", f"{PREFIX}/stations/view", query=m.StationsViewQuery, response=m.StationsView,
+              response_type=GEOJSON,
+              summary="The stations of a map's viewport: the stations from zoom 14, clusters on the zoom's pixel "
+                      "grid below it; at most 2,000 features whatever the box")
+def stations_view():
+    q = parse_query(m.StationsViewQuery)
+    fields = tuple(f for f in q.fields.split(",") if f) if q.fields else MAP_FIELDS
+    try:
+        doc = _catalogue().stations_view(q.box, q.zoom, fields, at=clock.now())
+    except QuestionError as exc:
+        raise from_question(exc) from None
+    body = geojson.dumps(doc)
+    if "gzip" in request.accept_encodings:
+        resp = Response(gzip.compress(body, compresslevel=6, mtime=0), mimetype=GEOJSON)
+        resp.headers["Content-Encoding"] = "gzip"
+        resp.vary.add("Accept-Encoding")
+        return resp
+    return Response(body, mimetype=GEOJSON)
 
 
 @bp.operation("GET", f"{PREFIX}/stations/nearest", query=m.NearestQuery, response=m.NearestResponse,

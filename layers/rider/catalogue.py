@@ -5,15 +5,18 @@ import gzip
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 
 from layers.common import geojson
 from layers.common.caching import BoundedCache, Derived
+from layers.common.calendar import as_local, calendar_generation, to_minute
 from layers.common.errors import QuestionError
 from layers.common.hours import StationState, station_state
 from layers.common.network import RoadNetwork
 from layers.rider.compound_names import CompoundNames
 from layers.rider.nearest import StationFinder
 from layers.rider.search import PlaceIndex
+from layers.rider.viewport import MAX_FEATURES, ViewIndex, check_view, view
 from mapdata.store import Store
 
 #: The properties of a station as the API and the map publish it.
@@ -44,6 +47,8 @@ class Snapshot:
     finder: StationFinder
     by_id: dict[str, int]
     bodies: BoundedCache = field(default_factory=lambda: BoundedCache(2 * COLLECTION_CACHE_SIZE))
+    #: the viewport index, the columns it reads and the open masks of recent minutes (:meth:`stations_view`)
+    views: BoundedCache = field(default_factory=lambda: BoundedCache(2 * COLLECTION_CACHE_SIZE))
 
 
 class StationCatalogue:
@@ -169,6 +174,33 @@ class StationCatalogue:
         snap = self.snapshot()
         return snap.bodies.get_or_build(("gzip", fields), lambda: gzip.compress(
             self.feature_collection_json(fields), compresslevel=6, mtime=0))
+
+    def stations_view(self, bbox, zoom: int, fields: tuple[str, ...] = MAP_FIELDS, at=None,
+                      max_features: int = MAX_FEATURES) -> dict:
+        """The stations inside ``bbox`` (min lon, min lat, max lon, max lat) at ``zoom``, as a GeoJSON
+        FeatureCollection dict: the stations themselves (their ``fields``) from zoom 14, clusters on the
+        zoom's pixel grid below it, never more than ``max_features`` features
+        (:func:`layers.rider.viewport.view`). Clusters count the members open at ``at`` (None: not counted).
+
+        Raises
+        ------
+        QuestionError
+            Naming ``bbox``, ``zoom`` or ``fields``.
+        """
+        bbox, zoom = check_view(bbox, zoom)
+        fields = self._check_fields(tuple(fields))
+        snap = self.snapshot()
+        st = snap.stations
+        index = snap.views.get_or_build("index", lambda: ViewIndex.build(st.geometry.x.to_numpy(),
+                                                                          st.geometry.y.to_numpy()))
+        columns = {f: snap.views.get_or_build(("column", f), lambda f=f: st[f].to_numpy()) for f in fields}
+        ids = snap.views.get_or_build(("column", "id"), lambda: st["id"].astype(str).to_numpy())
+        mask = None
+        if at is not None:
+            t = to_minute(as_local(at))
+            mask = snap.views.get_or_build(("open", calendar_generation(), t), lambda: np.asarray(
+                snap.finder.hours.open_at(t), dtype=bool))
+        return view(index, bbox, zoom, columns, ids, open_mask=mask, max_features=max_features)
 
     def highway_classes(self) -> tuple[str, ...]:
         """The OSM ``highway`` values the roads layer holds (what a roads filter may name)."""

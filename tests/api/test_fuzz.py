@@ -13,6 +13,7 @@ field, and the check counts that 400 as expected only for these fields:
 - a day that is not in the calendar (``2026-02-30``) in ``at`` and the week parameters;
 - the rows of a posted demand or of candidate sites (points inside Chengdu, a CSV's header and cells);
 - ``highway`` on a layer that is not ``roads``;
+- a viewport's ``bbox``: longitudes within -180..180, latitudes within -90..90, each min below its max;
 - a report's what-if: hypothetical stations (``added``) inside Chengdu, removed stations (``removed``) that exist;
 - the place of an Open311 report (a point inside Chengdu's districts, a station or compound that exists, the
   kinds a place takes, an amenity the station has) and its photo's content (a JPEG or PNG that opens).
@@ -36,6 +37,7 @@ EXAMPLES_PER_OPERATION = 40
 DAYS = {"at", "week_start", "normal_week", "holiday_week", "start_date", "end_date"}
 ROWS = {"POST /api/v1/coverage": {"invalid_rows", "invalid_body"}, "POST /api/v1/siting": {"invalid_rows"}}
 HIGHWAY_ON_ANOTHER_LAYER = ("GET /api/v1/layers/{layer}", "highway")
+VIEW_BBOX = ("GET /api/v1/stations/view", "bbox")
 REPORT_WHAT_IF = ("GET /api/v1/reports/", {"added", "removed"})
 OPEN311_PLACE = ("POST /api/open311/v2/requests.json",
                  {"lat", "long", "attribute[station_id]", "attribute[compound_id]", "attribute[amenity]", "media"})
@@ -55,7 +57,7 @@ def _stated_in_words(case, response) -> bool:
     error = _error(response)
     label, field = case.operation.label, str(error.get("field") or "")
     return (field in DAYS or error.get("code") in ROWS.get(label, ())
-            or (label, field) == HIGHWAY_ON_ANOTHER_LAYER
+            or (label, field) in (HIGHWAY_ON_ANOTHER_LAYER, VIEW_BBOX)
             or (label.startswith(REPORT_WHAT_IF[0]) and field in REPORT_WHAT_IF[1])
             or (label == OPEN311_PLACE[0] and field in OPEN311_PLACE[1]))
 
