@@ -76,7 +76,8 @@ class GeoPackageStore:
     """The embedded store: every layer in one GeoPackage file.
 
     Several processes (gunicorn workers) can share one file: a read checks the layer's version
-    (a cheap ``stat`` of the file, then its ``layer_versions`` row when the file changed) and
+    on every call (a cheap ``stat`` of the file and its SQLite change counter, then its ``layer_versions``
+    rows when either moved) and
     reloads only when it moved. Writes of edits go through one SQLite transaction: the rows,
     their versions and the audit entries land together or not at all.
     """
@@ -84,7 +85,7 @@ class GeoPackageStore:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self._cache: dict[str, tuple[str, gpd.GeoDataFrame]] = {}
-        self._versions: tuple[int, dict[str, str]] | None = None  # (file mtime, layer -> version)
+        self._versions: tuple[tuple, dict[str, str]] | None = None  # (file key, layer -> version)
         self._lock = threading.RLock()
         self._accounts = AccountTable(self.path)
         self._reports = ReportTable(self.path)
@@ -103,35 +104,48 @@ class GeoPackageStore:
         stored = {str(name) for name, _ in pyogrio.list_layers(self.path)}
         return [name for name in SPECS if name in stored]
 
-    def _mtime(self) -> int:
+    def _file_key(self) -> tuple[int, int, int, int, bytes]:
+        """What moves with every write to the file, whichever process made it: its inode (a rebuilt file is
+        swapped in), size and modification time, and SQLite's own file change counter (header bytes 24-27,
+        bumped by every committed transaction in the rollback-journal mode the store uses). The counter is
+        what counts when the clock does not move: file times tick coarsely on many filesystems (a few
+        milliseconds, a second on some), so two writes within one tick leave the time as it was.
+
+        A ``stat`` and a 28-byte read: cheap enough to ask on every request.
+        """
         try:
-            return self.path.stat().st_mtime_ns
+            with open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                header = f.read(28)
         except FileNotFoundError:
             raise StoreError(f"no data store at {self.path}; build it with `make data` "
                              "(python -m mapdata.build)") from None
+        return st.st_ino, st.st_size, st.st_mtime_ns, st.st_dev, header[24:28]
 
     def version(self, layer: str | None = None) -> str:
         """The version of ``layer`` (or of the whole dataset): it changes with every write to it.
 
         The token joins the dataset's id (new with every build) and the layer's write counter,
         so a rebuilt file never repeats an earlier version. A file written before versions were
-        kept answers with its modification time, which changes with every write too.
+        kept answers with its modification time and SQLite change counter, which change with every
+        write too. Every call looks at the file (:meth:`_file_key`): no worker answers from a version
+        older than the last write committed before the call.
         """
-        mtime = self._mtime()
+        file_key = self._file_key()
         with self._lock:
-            if self._versions is None or self._versions[0] != mtime:
-                self._versions = (mtime, self._read_versions(mtime))
+            if self._versions is None or self._versions[0] != file_key:
+                self._versions = (file_key, self._read_versions(file_key))
             versions = self._versions[1]
         key = DATASET if layer is None else layer
         return versions.get(key, versions[DATASET])
 
-    def _read_versions(self, mtime: int) -> dict[str, str]:
+    def _read_versions(self, key: tuple) -> dict[str, str]:
         with closing(sqlite3.connect(self.path)) as conn:
             try:
                 dataset_id = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'dataset_id'").fetchone()
                 rows = conn.execute(f"SELECT layer, version FROM {VERSION_TABLE}").fetchall()
             except sqlite3.OperationalError:  # a store from before versions were kept
-                return {DATASET: f"mtime:{mtime}"}
+                return {DATASET: f"mtime:{key[2]}:{int.from_bytes(key[4], 'big')}"}
         prefix = dataset_id[0] if dataset_id else "dataset"
         versions = {name: f"{prefix}:{n}" for name, n in rows}
         versions.setdefault(DATASET, f"{prefix}:0")
