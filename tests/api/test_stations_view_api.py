@@ -167,6 +167,12 @@ def test_130000_stations_give_at_most_2000_features_at_every_zoom(national, layo
             assert len(doc["features"]) <= MAX_FEATURES, (layout, zoom, box)
             assert doc["count"] == inside == _members(doc["features"]), (layout, zoom, box)
             assert doc["clustered"] or zoom >= STATIONS_ZOOM
+    # the clusters' open counts and the stations alone in their cell add up to those open
+    row = {sid: i for i, sid in enumerate(ids)}
+    doc = view(index, WORLD, 3, columns, ids, open_mask=national["open"])
+    opened = sum(f["properties"]["open_count"] if f["properties"]["cluster"] else int(national["open"][row[f["id"]]])
+                 for f in doc["features"])
+    assert opened == int(national["open"].sum())
     # a whole city of 130,000 stations at zoom 16 is clusters, not 130,000 points
     doc = view(national["packed"][0], CITY, 16, columns, ids)
     assert doc["clustered"] and len(doc["features"]) <= MAX_FEATURES and doc["count"] == len(ids)
