@@ -66,9 +66,10 @@ def question(q, keys, at, h3_res: int | None = None) -> CoverageQuestion:
 
 
 def _coverage_answer(result: CoverageResult, q: m.CoverageQuery, source: str):
-    body = result.to_dict()
+    body = result.to_dict()  # its rows are JSON-safe already: only the few other values are looked at
     body["query"].update({"at": body["query"]["at"] or "any", "crs": q.crs, "demand": source})
-    return answer(m.CoverageResponse, _json_safe(body))
+    body["overall"], body["query"] = _json_safe(body["overall"]), _json_safe(body["query"])
+    return answer(m.CoverageResponse, body)
 
 
 def _json_safe(value):

@@ -93,14 +93,21 @@ class CoverageResult:
     hypothetical_stations: int = 0
 
     def to_dict(self) -> dict:
-        """The API's JSON shape: ``overall``, ``districts``, ``hexagons`` and the ``query``."""
+        """The API's JSON shape: ``overall``, ``districts``, ``hexagons`` and the ``query``; the rows hold Python
+        scalars only, with None for a missing or infinite number."""
         def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
-            out = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
-            for row in out:
-                for key, value in row.items():
-                    if isinstance(value, np.generic):
-                        row[key] = value.item()
-            return out
+            # column by column (tolist gives Python scalars), a missing or infinite number as None (JSON has
+            # neither): thousands of hexagons' rows in a few milliseconds
+            values = []
+            for column in columns:
+                series = frame[column]
+                items = series.tolist()
+                missing = ~np.isfinite(series.to_numpy(dtype=float)) if series.dtype.kind == "f" \
+                    else series.isna().to_numpy()
+                if missing.any():
+                    items = [None if gone else v for v, gone in zip(items, missing)]
+                values.append(items)
+            return [dict(zip(columns, row)) for row in zip(*values)]
 
         return {
             "overall": dict(self.overall),
