@@ -1175,7 +1175,7 @@ class PhotoPath(BaseModel):
 
 
 class RiderPath(BaseModel):
-    code: str = Field(description="the rider code (暖新码)", json_schema_extra={"pattern": RIDER_CODE_PATTERN})
+    code: str = Field(description="the rider code (暖新码)", max_length=19, pattern=RIDER_CODE_PATTERN)
 
 
 class PointsEntry(BaseModel):

@@ -21,6 +21,7 @@ from api import models as m
 from api.errors import ApiError
 from api.params import services
 from api.spec import ApiBlueprint
+from layers.common import rider_codes
 from layers.common.calendar import as_local, check_moment
 from layers.common.errors import AccessDenied, QuestionError
 from layers.common.photos import MAX_BYTES as MAX_PHOTO_BYTES
@@ -249,6 +250,10 @@ def _form_values() -> tuple[dict, bytes | None]:
                 raise QuestionError(field, "expected a decimal number (WGS-84 degrees)")
             number = float(text)
             values[key] = number
+    code = values.get("rider_code")
+    if code is not None and not re.fullmatch(m.RIDER_CODE_PATTERN, code):
+        # what the document promises, and no more: the app's own form reads a code more leniently
+        raise QuestionError("attribute[rider_code]", f"expected {rider_codes.EXPECTED}")
     if form.get("description"):
         values["note"] = form.get("description")
     photo = None

@@ -173,6 +173,7 @@ def report_photo(photo_id: str):
 @bp.operation("GET", f"{PREFIX}/riders/<code>/points", path=m.RiderPath, response=m.RiderPoints, errors=(400,),
               summary="A rider code's points: the balance and the latest entries (award, redemption, correction)")
 def points_of(code: str):
+    code = parse_path(m.RiderPath, code=code).code
     view = rider_points.rider_points(services().store, code)
     resp = _json(m.RiderPoints, view)
     resp.headers["Cache-Control"] = "no-store"
@@ -184,6 +185,7 @@ def points_of(code: str):
               errors=(400, 401, 403, 409, 415), security=STAFF,
               summary="Redeem points at a station for a reward of its district's catalogue (refused below zero)")
 def redeem(code: str):
+    code = parse_path(m.RiderPath, code=code).code
     account = require_account(write=True)
     body = parse_json_body(m.RedemptionBody, MAX_BODY)
     try:
@@ -198,6 +200,7 @@ def redeem(code: str):
               errors=(400, 401, 403, 409, 415), security=STAFF,
               summary="Correct a rider code's points with a new entry and its reason (district and city admins)")
 def correct(code: str):
+    code = parse_path(m.RiderPath, code=code).code
     account = require_account(write=True)
     body = parse_json_body(m.CorrectionBody, MAX_BODY)
     try:

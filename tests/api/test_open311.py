@@ -213,3 +213,19 @@ def test_the_list_filters_by_status_service_and_dates(http, store, station):
     bad = http.get(f"{V2}/requests.json?start_date=yesterday")
     assert bad.status_code == 400 and bad.get_json()[0]["field"] == "start_date"
     assert http.get(f"{V2}/requests/NX999999.json").status_code == 404
+
+
+def test_a_rider_code_is_taken_as_the_document_says_and_refused_otherwise(http, store, station):
+    """The API's rider codes are what its OpenAPI pattern says (16 letters and digits, dashes between the groups
+    of four): anything else is refused naming the field, not read leniently into some other code."""
+    code = rider_codes.shown(rider_codes.new_code())  # 7K3M-Q9XA-2HFD-T8WB
+    form = {"service_code": "closed_in_hours", "attribute[station_id]": station["id"]}
+    for wrong in ("catalogue_message", code.replace("-", " "), code + "-"):
+        r = http.post(f"{V2}/requests.json", data={**form, "attribute[rider_code]": wrong})
+        assert r.status_code == 400 and r.get_json()[0]["field"] == "attribute[rider_code]", (wrong, r.data)
+        points = http.get(f"/api/v1/riders/{wrong}/points")
+        assert points.status_code == 400 and points.get_json()["error"]["field"] == "code", points.data
+    assert store.reports.reports_of_code(rider_codes.code_hash(rider_codes.normalise("catalogue_message")), 10) == []
+    for right in (code, code.replace("-", ""), code.lower()):
+        assert http.get(f"/api/v1/riders/{right}/points").status_code == 200
+    assert http.post(f"{V2}/requests.json", data={**form, "attribute[rider_code]": code.lower()}).status_code == 201
