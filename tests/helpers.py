@@ -188,8 +188,24 @@ def sign_in(dash_duo, name, password, ready, timeout=30):
     driver = dash_duo.driver
     driver.get(dash_duo.server_url + "/staff")
     dash_duo.wait_for_element("#login-name", timeout=timeout)
-    dash_duo.find_element("#login-name").send_keys(name)
-    dash_duo.find_element("#login-password").send_keys(password)
+
+    def typed() -> bool:
+        # type into the form as it stands, and submit only what the boxes then hold (a form drawn again while
+        # it was typed into would send other text: CI saw "wrong password" for the right one twice)
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        try:
+            for selector, text in (("#login-name", name), ("#login-password", password)):
+                box = driver.find_element("css selector", selector)
+                if box.get_attribute("value") != text:
+                    box.clear()
+                    box.send_keys(text)
+            return all(driver.find_element("css selector", s).get_attribute("value") == v
+                       for s, v in (("#login-name", name), ("#login-password", password)))
+        except StaleElementReferenceException:
+            return False
+
+    wait_until(dash_duo, typed, timeout=timeout, message=lambda: "the login form did not keep what was typed")
     dash_duo.find_element("#login-submit").click()
 
     def where():
