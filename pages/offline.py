@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import dash
@@ -88,21 +89,17 @@ def init_offline(app: dash.Dash) -> None:
     body = json.dumps(manifest(), ensure_ascii=False)
     texts = json.dumps(offline_texts(), ensure_ascii=False)
 
-    def service_worker() -> Response:
-        resp = Response(script, mimetype="text/javascript")
-        resp.headers["Service-Worker-Allowed"] = "/"
-        resp.headers["Cache-Control"] = "no-cache"
-        return resp
+    def fresh(body: str, mimetype: str, **headers) -> Callable[[], Response]:
+        """A view answering ``body``, looked at again on every visit (no-cache) so a release reaches phones."""
+        def view() -> Response:
+            resp = Response(body, mimetype=mimetype)
+            resp.headers.update({"Cache-Control": "no-cache", **headers})
+            return resp
+        return view
 
-    def web_app_manifest() -> Response:
-        resp = Response(body, mimetype="application/manifest+json")
-        resp.headers["Cache-Control"] = "no-cache"
-        return resp
-
-    def labels() -> Response:
-        resp = Response(texts, mimetype="application/json")
-        resp.headers["Cache-Control"] = "no-cache"
-        return resp
+    service_worker = fresh(script, "text/javascript", **{"Service-Worker-Allowed": "/"})
+    web_app_manifest = fresh(body, "application/manifest+json")
+    labels = fresh(texts, "application/json")
 
     server.add_url_rule(WORKER_URL, "offline_service_worker", service_worker, methods=["GET"])
     server.add_url_rule(MANIFEST_URL, "offline_manifest", web_app_manifest, methods=["GET"])

@@ -6,22 +6,23 @@ when the file at that path is a new one (a rebuilt store has another inode).
 """
 from __future__ import annotations
 
+import abc
 import sqlite3
 from pathlib import Path
 
 from mapdata.store.base import StoreError
 
 
-class SideTables:
+class SideTables(abc.ABC):
     """The connection and the one-time set-up that every side table of one file shares."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._ready: int | None = None  # the inode the tables were made in
 
+    @abc.abstractmethod
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Make the tables (inside the set-up transaction)."""
-        raise NotImplementedError
 
     def _prepared(self, conn: sqlite3.Connection) -> bool:
         """Whether the file has the tables already (a set-up that writes nothing leaves the file untouched)."""
