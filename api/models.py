@@ -264,6 +264,12 @@ class StationsViewQuery(_Query):
                                        f"it clusters on a {VIEW_CELL_PX} px grid of that zoom")
     fields: str = Field("", description="comma-separated properties of each station (default: id,name,status)",
                         **_text(FIELDS_PATTERN))
+    amenities: str = Field("", description="the rider's question, with at: comma-separated amenity keys a station "
+                                           "must all have; given either, each cluster counts its stations that "
+                                           "answer (answer_count)", **_text(AMENITIES_PATTERN))
+    at: str = Field("", description="the rider's question, with amenities: " + _AT + " (default now when "
+                                    "amenities are given; blank with no amenities: no answer_count)",
+                    **_text(AT_PATTERN))
 
     @field_validator("bbox")
     @classmethod
@@ -289,6 +295,8 @@ class ClusterProperties(BaseModel):
     cluster: Literal[True] = Field(description="true: stations grouped in one cell of the zoom's pixel grid")
     point_count: int = Field(ge=2, description="stations in the cell")
     open_count: int | None = Field(ge=0, description="of them, open now")
+    answer_count: int | None = Field(ge=0, description="of them, those answering the question asked by amenities "
+                                                       "and at (null when neither is given)")
 
 
 class ViewFeature(BaseModel):

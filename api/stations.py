@@ -61,12 +61,15 @@ def stations():
 @bp.operation("GET", f"{PREFIX}/stations/view", query=m.StationsViewQuery, response=m.StationsView,
               response_type=GEOJSON,
               summary="The stations of a map's viewport: the stations from zoom 14, clusters on the zoom's pixel "
-                      "grid below it; at most 2,000 features whatever the box")
+                      "grid below it (with how many answer the question amenities and at ask); at most 2,000 "
+                      "features whatever the box")
 def stations_view():
     q = parse_query(m.StationsViewQuery)
     fields = tuple(f for f in q.fields.split(",") if f) if q.fields else MAP_FIELDS
+    # the rider's question, when asked: clusters count their stations that answer it
+    question = (parse_amenity_keys(q.amenities), parse_time(q.at)) if q.amenities.strip() or q.at.strip() else None
     try:
-        doc = _catalogue().stations_view(q.box, q.zoom, fields, at=clock.now())
+        doc = _catalogue().stations_view(q.box, q.zoom, fields, at=clock.now(), question=question)
     except QuestionError as exc:
         raise from_question(exc) from None
     body = geojson.dumps(doc)

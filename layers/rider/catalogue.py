@@ -176,11 +176,13 @@ class StationCatalogue:
             self.feature_collection_json(fields), compresslevel=6, mtime=0))
 
     def stations_view(self, bbox, zoom: int, fields: tuple[str, ...] = MAP_FIELDS, at=None,
-                      max_features: int = MAX_FEATURES) -> dict:
+                      max_features: int = MAX_FEATURES, question=None) -> dict:
         """The stations inside ``bbox`` (min lon, min lat, max lon, max lat) at ``zoom``, as a GeoJSON
         FeatureCollection dict: the stations themselves (their ``fields``) from zoom 14, clusters on the
         zoom's pixel grid below it, never more than ``max_features`` features
-        (:func:`layers.rider.viewport.view`). Clusters count the members open at ``at`` (None: not counted).
+        (:func:`layers.rider.viewport.view`). Clusters count the members open at ``at`` (None: not counted)
+        and, given ``question`` (amenity keys, moment or None for any time), the members answering it
+        (:meth:`StationFinder.answering`).
 
         Raises
         ------
@@ -200,7 +202,9 @@ class StationCatalogue:
             t = to_minute(as_local(at))
             mask = snap.views.get_or_build(("open", calendar_generation(), t), lambda: np.asarray(
                 snap.finder.hours.open_at(t), dtype=bool))
-        return view(index, bbox, zoom, columns, ids, open_mask=mask, max_features=max_features)
+        answers = None if question is None else snap.finder.answering(*question)
+        return view(index, bbox, zoom, columns, ids, open_mask=mask, max_features=max_features,
+                    answer_mask=answers)
 
     def highway_classes(self) -> tuple[str, ...]:
         """The OSM ``highway`` values the roads layer holds (what a roads filter may name)."""

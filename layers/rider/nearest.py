@@ -349,6 +349,14 @@ class StationFinder:
                 for i, dist, a, p, c, lk, br in zip(idx.tolist(), d.tolist(), answers.tolist(), paused.tolist(),
                                                     closed.tolist(), lacking.tolist(), broken.tolist())]
 
+    def answering(self, amenities=(), at=None) -> np.ndarray:
+        """Whether each station (in the order of :attr:`stations`) answers the question :meth:`nearest` answers:
+        every asked amenity, in service at ``at``, and open then (``at`` None: at any time). The same
+        eligibility :meth:`nearest` and :meth:`answer_states` apply, for every station at once."""
+        need = amenity_mask(amenities)
+        open_mask, _, _, masks = self._open_mask(at)
+        return self._eligible(np.arange(len(self._ids)), need, (open_mask, masks))
+
     def rarest_amenity(self, amenities) -> str:
         """Of the asked amenities, the one the fewest stations have: the one to drop first."""
         return rarest(parse_amenities(amenities), self._masks)

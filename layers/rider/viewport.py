@@ -4,8 +4,9 @@ At and above :data:`STATIONS_ZOOM` the answer is the stations themselves; below 
 more than :data:`MAX_FEATURES` stations) they are grouped on a grid of Web Mercator pixels at that zoom:
 cells of :data:`CELL_PX` pixels anchored at the world's corner, so a cell is the same cell whichever way
 the map is panned. A cell holding one station answers the station; a cell holding more answers a cluster
-(its count, the centroid and the bounding box of its members, how many are open). When a box would still
-give more than :data:`MAX_FEATURES` cells the cells are doubled until it does not.
+(its count, the centroid and the bounding box of its members, how many are open and, when the map asks a
+question, how many answer it). When a box would still give more than :data:`MAX_FEATURES` cells the cells
+are doubled until it does not.
 """
 from __future__ import annotations
 
@@ -127,7 +128,8 @@ def _grid(x: np.ndarray, y: np.ndarray, zoom: int, max_cells: int):
 
 
 def view(index: ViewIndex, bbox, zoom: int, columns: dict[str, np.ndarray], ids: np.ndarray,
-         open_mask: np.ndarray | None = None, max_features: int = MAX_FEATURES) -> dict:
+         open_mask: np.ndarray | None = None, max_features: int = MAX_FEATURES,
+         answer_mask: np.ndarray | None = None) -> dict:
     """The stations inside ``bbox`` at ``zoom`` as a GeoJSON FeatureCollection (a dict), at most ``max_features``.
 
     Parameters
@@ -138,6 +140,9 @@ def view(index: ViewIndex, bbox, zoom: int, columns: dict[str, np.ndarray], ids:
     columns : the properties a station feature carries, each a column in catalogue row order
     ids : the stations' ids in catalogue row order
     open_mask : whether each station (catalogue row order) is open now; clusters count them; None to leave out
+    answer_mask : whether each station (catalogue row order) answers the rider's question (the asked amenities,
+        open at the asked time: :meth:`~layers.rider.nearest.StationFinder.answering`); clusters count them,
+        so a map can draw a cluster none of whose stations answers muted; None to leave out
 
     Returns
     -------
@@ -145,8 +150,8 @@ def view(index: ViewIndex, bbox, zoom: int, columns: dict[str, np.ndarray], ids:
         ``type``, ``features`` (sorted by id) and the foreign members ``bbox`` (as asked), ``zoom``,
         ``count`` (stations inside), ``clustered`` and ``cell_px`` (the grid's cell, null when not
         clustered). A station feature has its ``columns`` and ``cluster: false``; a cluster has
-        ``cluster: true``, ``point_count``, ``open_count`` (null without ``open_mask``), and a ``bbox``
-        of its members.
+        ``cluster: true``, ``point_count``, ``open_count`` (null without ``open_mask``), ``answer_count``
+        (null without ``answer_mask``) and a ``bbox`` of its members.
     """
     if max_features < 1:
         raise QuestionError("max_features", f"expected at least 1, got {max_features!r}")
@@ -170,13 +175,14 @@ def view(index: ViewIndex, bbox, zoom: int, columns: dict[str, np.ndarray], ids:
         boxes = [np.round(b[many], geojson.PRECISION).tolist() for b in (
             np.minimum.reduceat(lon, starts), np.minimum.reduceat(lat, starts),
             np.maximum.reduceat(lon, starts), np.maximum.reduceat(lat, starts))]
-        opened = (np.add.reduceat(open_mask[rows].astype(np.int64), starts)[many].tolist()
-                  if open_mask is not None else [None] * len(c))
+        opened, answering = ((np.add.reduceat(mask[rows].astype(np.int64), starts)[many].tolist()
+                              if mask is not None else [None] * len(c)) for mask in (open_mask, answer_mask))
         for j, (col, row, n) in enumerate(zip(ix[many].tolist(), iy[many].tolist(), c.tolist())):
             features.append({
                 "type": "Feature", "id": f"cluster-{zoom}-{cell}-{col}-{row}", "bbox": [b[j] for b in boxes],
                 "geometry": geojson.point(mean_lon[j], mean_lat[j]),
-                "properties": {"cluster": True, "point_count": n, "open_count": opened[j]}})
+                "properties": {"cluster": True, "point_count": n, "open_count": opened[j],
+                               "answer_count": answering[j]}})
     single = starts[~many]
     features += _station_features(rows[single], lon[single], lat[single], columns, ids)
     features.sort(key=lambda f: f["id"])

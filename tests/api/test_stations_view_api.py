@@ -1,6 +1,7 @@
 """GET /api/v1/stations/view: the stations of a map's viewport, clustered on the server below zoom 14, bounded."""
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 
@@ -9,6 +10,7 @@ import pytest
 
 from bench.bench_nearest import demo_stations, scaled
 from layers.rider.viewport import MAX_FEATURES, STATIONS_ZOOM, ViewIndex, view
+from mapdata import clock
 
 TIANFU = (104.0657, 30.6574)  # 天府广场
 CITY = (103.5, 30.0, 105.0, 31.5)
@@ -124,6 +126,9 @@ def test_compressed_when_the_client_accepts_it(client):
     ({"bbox": "104,30,105,31", "zoom": "12.5"}, "zoom"),
     ({"bbox": "104,30,105,31", "zoom": "twelve"}, "zoom"),
     ({"bbox": "104,30,105,31", "zoom": 12, "fields": "id,secret"}, "fields"),
+    ({"bbox": "104,30,105,31", "zoom": 12, "amenities": "microwave,jacuzzi"}, "amenities"),
+    ({"bbox": "104,30,105,31", "zoom": 12, "at": "tomorrow"}, "at"),
+    ({"bbox": "104,30,105,31", "zoom": 12, "amenities": "drinking_water", "at": "2026-13-40T25:00"}, "at"),
 ])
 def test_a_bad_box_or_zoom_is_refused_naming_the_field(client, params, field):
     r = _get(client, **params)
@@ -135,9 +140,60 @@ def test_a_bad_box_or_zoom_is_refused_naming_the_field(client, params, field):
 def test_the_document_describes_the_route(client):
     op = client.get("/api/openapi.json").get_json()["paths"]["/api/v1/stations/view"]["get"]
     params = {p["name"]: p for p in op["parameters"]}
-    assert set(params) == {"bbox", "zoom", "fields"}
+    assert set(params) == {"bbox", "zoom", "fields", "amenities", "at"}
     assert params["bbox"]["required"] and params["zoom"]["required"]
+    assert not params["amenities"]["required"] and not params["at"]["required"]
+    assert "answer_count" in params["amenities"]["description"] and "now" in params["at"]["description"]
     assert (params["zoom"]["schema"]["minimum"], params["zoom"]["schema"]["maximum"]) == (3, 19)
+
+
+# --- the rider's question: how many of a cluster's stations answer it -------------------------------------------
+
+def _nearest_ids(client, amenities, at) -> set[str]:
+    """Every station the nearest API could list for the question: what the list is made of."""
+    r = client.get("/api/v1/stations/nearest", query_string={"lat": TIANFU[1], "lon": TIANFU[0], "k": 50,
+                                                              "amenities": amenities, "at": at})
+    assert r.status_code == 200, r.get_json()
+    return {s["id"] for s in r.get_json()["results"]}
+
+
+def _answering_everywhere(client, amenities, at) -> int:
+    """How many stations answer the question in the whole city, counted by the nearest API (k at most 50)."""
+    n = len(_nearest_ids(client, amenities, at))
+    assert n < 50, "the question should be rare enough for the nearest API to list all its answers"
+    return n
+
+
+def test_clusters_count_the_stations_answering_the_question(client):
+    at = f"{clock.today() + dt.timedelta(days=1):%Y-%m-%d}T03:00"  # 03:00 tomorrow: few stations are open
+    amenities = "microwave,legal_counselling"
+    answering = _nearest_ids(client, amenities, at)
+    assert _answering_everywhere(client, amenities, at) > 0
+    box = (103.5, 30.0, 105.0, 31.5)
+    counts = []
+    for zoom in (8, 10, 11, 12, 13):
+        doc = _get(client, bbox=_box(box), zoom=zoom, amenities=amenities, at=at).get_json(force=True)
+        clusters = [f for f in doc["features"] if f["properties"]["cluster"]]
+        singles = {f["id"] for f in doc["features"] if not f["properties"]["cluster"]}
+        assert clusters
+        assert all(0 <= c["properties"]["answer_count"] <= c["properties"]["point_count"] for c in clusters)
+        # the clusters' counts and the stations alone in their cell that answer add up to the nearest API's answer
+        inside = answering & _inside(_all_stations(client), box)
+        assert sum(c["properties"]["answer_count"] for c in clusters) + len(singles & inside) == len(inside)
+        counts += [c["properties"]["answer_count"] for c in clusters]
+    # some clusters hold no answer (the map greys them), others hold one
+    assert 0 in counts and max(counts) > 0
+    # without a question there is no count; with any time and no amenity every station answers
+    plain = _get(client, bbox=_box(box), zoom=11).get_json(force=True)
+    assert all(f["properties"]["answer_count"] is None for f in plain["features"] if f["properties"]["cluster"])
+    anything = _get(client, bbox=_box(box), zoom=11, at="any").get_json(force=True)
+    assert all(f["properties"]["answer_count"] == f["properties"]["point_count"]
+               for f in anything["features"] if f["properties"]["cluster"])
+    # amenities alone ask about now, as the nearest API does
+    now = _get(client, bbox=_box(box), zoom=11, amenities="drinking_water").get_json(force=True)
+    explicit = _get(client, bbox=_box(box), zoom=11, amenities="drinking_water", at="now").get_json(force=True)
+    assert [f["properties"].get("answer_count") for f in now["features"]] == \
+        [f["properties"].get("answer_count") for f in explicit["features"]]
 
 
 # --- national scale, through the domain function ----------------------------------------------------------------
