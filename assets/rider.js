@@ -34,7 +34,6 @@
   // amenity) is drawn small and grey. Which ones, and why, is the server's answer (hideout.muted: id -> code,
   // hideout.notes: code -> words), judged for the stations within hideout.judged_m of hideout.here
   // (all of them when that is null); a station further out keeps its plain look.
-  const MAX_JUDGED_CLUSTER = 5000;
   const MUTED = {radius: 4.5, weight: 1, color: "#f9fafb", opacity: 0.7, fillColor: "#9ca3af", fillOpacity: 0.45};
 
   function judged(feature, answer) {
@@ -42,6 +41,128 @@
     if (answer.judged_m == null) { return true; }
     const c = (feature.geometry || {}).coordinates || [];
     return L.latLng(c[1], c[0]).distanceTo(L.latLng(answer.here[0], answer.here[1])) <= answer.judged_m;
+  }
+
+  // The stations of the map's view come from GET /api/v1/stations/view: the stations themselves from zoom 14,
+  // the server's clusters below it (never more than 2,000 features). The map asks for its view and a margin
+  // of half a view each side, snapped outward to a grid of GRID_PX pixels at its zoom (whole cluster cells);
+  // it asks again only once the view leaves that box, the zoom changes or the rider's question does, and
+  // only after the map has rested for DEBOUNCE_MS; an answer overtaken by a later request is dropped.
+  const VIEW_URL = "/api/v1/stations/view";
+  const DEBOUNCE_MS = 250, GRID_PX = 240, TILE_PX = 256, MAX_LAT = 85.05;
+  const viewState = {seq: 0, loaded: null, pending: null};
+
+  function worldXY(lon, lat, zoom) {
+    const size = TILE_PX * Math.pow(2, zoom);
+    const phi = Math.max(-MAX_LAT, Math.min(MAX_LAT, lat)) * Math.PI / 180;
+    return [(lon + 180) / 360 * size, (1 - Math.log(Math.tan(phi) + 1 / Math.cos(phi)) / Math.PI) / 2 * size];
+  }
+
+  function lonLat(x, y, zoom) {
+    const size = TILE_PX * Math.pow(2, zoom);
+    const lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * y / size))) * 180 / Math.PI;
+    return [x / size * 360 - 180, lat];
+  }
+
+  // [west, south, east, north] of the view: the map's bounds, or (before the first move, when the map was
+  // opened on a centre and zoom) the centre's surroundings at the container's size
+  function viewBox(bounds, zoom, center, mapId) {
+    if (Array.isArray(bounds) && bounds.length === 2 && Array.isArray(bounds[0])) {
+      return [bounds[0][1], bounds[0][0], bounds[1][1], bounds[1][0]];
+    }
+    const c = Array.isArray(center) ? center : center && [center.lat, center.lng];
+    const el = document.getElementById(mapId);
+    if (!c || !el) { return null; }
+    const xy = worldXY(c[1], c[0], zoom), w = el.clientWidth || 400, h = el.clientHeight || 400;
+    const sw = lonLat(xy[0] - w / 2, xy[1] + h / 2, zoom), ne = lonLat(xy[0] + w / 2, xy[1] - h / 2, zoom);
+    return [sw[0], sw[1], ne[0], ne[1]];
+  }
+
+  // the view with its margin, snapped outward to the grid, within the world
+  function wanted(box, zoom) {
+    const a = worldXY(box[0], box[3], zoom), b = worldXY(box[2], box[1], zoom);  // north-west, south-east
+    const dx = (b[0] - a[0]) / 2, dy = (b[1] - a[1]) / 2, size = TILE_PX * Math.pow(2, zoom);
+    const snap = function (v, up) { return Math.max(0, Math.min(size, (up ? Math.ceil : Math.floor)(v / GRID_PX) * GRID_PX)); };
+    const nw = lonLat(snap(a[0] - dx, false), snap(a[1] - dy, false), zoom);
+    const se = lonLat(snap(b[0] + dx, true), snap(b[1] + dy, true), zoom);
+    return [Math.max(-180, nw[0]), Math.max(-MAX_LAT, se[1]), Math.min(180, se[0]), Math.min(MAX_LAT, nw[1])];
+  }
+
+  function holds(outer, box) {
+    return outer[0] <= box[0] && outer[1] <= box[1] && outer[2] >= box[2] && outer[3] >= box[3];
+  }
+
+  // the rider's question as the view's query (hideout.ask: amenities and at), so clusters count who answers
+  function question(answer) {
+    const ask = answer && answer.here && answer.ask;
+    if (!ask) { return ""; }
+    return "&amenities=" + encodeURIComponent(ask.amenities || "") + "&at=" + encodeURIComponent(ask.at || "now");
+  }
+
+  function stationsView(bounds, zoom, center, answer, mapId) {
+    const none = window.dash_clientside.no_update;
+    if (typeof zoom !== "number" || !isFinite(zoom)) { return none; }  // fitted bounds: wait for the map's zoom
+    const z = Math.round(zoom), box = viewBox(bounds, z, center, mapId), ask = question(answer);
+    if (!box || !box.every(isFinite)) { return none; }
+    const covers = function (v) { return v && v.zoom === z && v.ask === ask && holds(v.box, box); };
+    if (covers(viewState.pending)) { return none; }
+    if (covers(viewState.loaded)) {
+      // back within what is shown: a request under way for elsewhere is not needed any more
+      if (viewState.pending) { viewState.seq += 1; viewState.pending = null; }
+      return none;
+    }
+    const want = wanted(box, z), seq = ++viewState.seq;
+    const asked = {box: want, zoom: z, ask: ask};
+    viewState.pending = asked;
+    const url = VIEW_URL + "?bbox=" + want.map(function (v) { return v.toFixed(6); }).join(",") + "&zoom=" + z + ask;
+    return new Promise(function (resolve) { window.setTimeout(resolve, DEBOUNCE_MS); }).then(function () {
+      if (seq !== viewState.seq) { return none; }  // the map moved on meanwhile
+      return fetch(url, {credentials: "same-origin"}).then(function (r) {
+        if (!r.ok) { throw new Error("stations/view " + r.status); }
+        return r.json();
+      }).then(function (doc) {
+        if (seq !== viewState.seq) { return none; }
+        viewState.pending = null;
+        viewState.loaded = asked;
+        return doc;
+      });
+    }).catch(function () {
+      // offline or refused: the map keeps what it shows, and asks again on the next move
+      if (seq === viewState.seq) { viewState.pending = null; }
+      return none;
+    });
+  }
+
+  function abbreviated(n) {
+    return n >= 10000 ? Math.round(n / 1000) + "k" : n >= 1000 ? (Math.round(n / 100) / 10) + "k" : String(n);
+  }
+
+  // A server cluster: its count, grey when none of its stations answers the rider's question (answer_count,
+  // asked with the view); a tap zooms into its stations' extent.
+  function clusterMarker(feature, latlng) {
+    const p = feature.properties || {};
+    const n = Number(p.point_count) || 0;
+    const answering = p.answer_count == null ? n : Number(p.answer_count);
+    const inner = document.createElement("div");
+    inner.appendChild(textNode(abbreviated(n)));
+    let className = "marker-cluster marker-cluster-" + (n > 1000 ? "large" : n > 100 ? "medium" : "small");
+    if (answering === 0) {
+      className = "marker-cluster station-cluster-muted";
+      Object.assign(inner.style, {backgroundColor: "rgba(156, 163, 175, 0.6)", color: "#fff"});
+    }
+    const m = L.marker(latlng, {icon: L.divIcon({html: inner, className: className, iconSize: L.point(40, 40)}),
+                                answering: answering, keyboard: false});
+    const box = feature.bbox;
+    m.on("click", function () {
+      const map = m._map;
+      if (!map) { return; }
+      const bounds = Array.isArray(box) && box.length === 4 ? L.latLngBounds([box[1], box[0]], [box[3], box[2]])
+        : L.latLngBounds(latlng, latlng);
+      // at least one zoom step in, even when its stations stand almost on one spot
+      const zoom = Math.min(map.getMaxZoom(), Math.max(map.getZoom() + 1, map.getBoundsZoom(bounds, false, L.point(48, 48))));
+      map.setView(bounds.getCenter(), zoom);
+    });
+    return m;
   }
 
   function gateIcon(kind) {
@@ -71,6 +192,7 @@
   const map = {
     stationMarker: function (feature, latlng, context) {
       const p = feature.properties || {};
+      if (p.cluster) { return clusterMarker(feature, latlng); }
       const answer = context && context.hideout;
       const seen = judged(feature, answer);
       const code = seen ? (answer.muted || {})[p.id] : undefined;
@@ -87,31 +209,6 @@
         m.bindTooltip(textNode(p.name));
       }
       return m;
-    },
-    // A cluster of stations none of which answers is muted too: its answering count comes from the same
-    // hideout (a cluster over MAX_JUDGED_CLUSTER stations keeps its plain look: counting it would cost too much).
-    stationCluster: function (feature, latlng, index, context) {
-      const p = feature.properties || {};
-      const answer = context && context.hideout;
-      const n = Number(p.point_count) || 0;
-      let answering = n;
-      if (answer && answer.here && index && index.getLeaves && n <= MAX_JUDGED_CLUSTER) {
-        answering = 0;
-        index.getLeaves(p.cluster_id, Infinity).forEach(function (leaf) {
-          if (!(judged(leaf, answer) && (answer.muted || {})[(leaf.properties || {}).id] !== undefined)) {
-            answering += 1;
-          }
-        });
-      }
-      const inner = document.createElement("div");
-      inner.appendChild(textNode(p.point_count_abbreviated));
-      let className = "marker-cluster marker-cluster-" + (n > 1000 ? "large" : n > 100 ? "medium" : "small");
-      if (answering === 0) {
-        className = "marker-cluster station-cluster-muted";
-        Object.assign(inner.style, {backgroundColor: "rgba(156, 163, 175, 0.6)", color: "#fff"});
-      }
-      return L.marker(latlng, {icon: L.divIcon({html: inner, className: className, iconSize: L.point(40, 40)}),
-                               answering: answering});
     },
     highlightMarker: function (feature, latlng) {
       const p = feature.properties || {};
@@ -294,5 +391,5 @@
   new MutationObserver(watchDialogs).observe(document.documentElement, {childList: true, subtree: true});
 
   window.nuanxin = Object.assign({}, window.nuanxin, {map: map, locate: locate, remember: remember,
-                                                      writeUrl: writeUrl});
+                                                      writeUrl: writeUrl, stationsView: stationsView});
 })();

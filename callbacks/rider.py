@@ -193,6 +193,18 @@ clientside_callback(
     Input(RIDER.where, "data"),
 )
 
+# The stations of the map's view, asked for again (debounced) as the map moves or the question changes.
+clientside_callback(
+    """function(bounds, zoom, center, answer) {
+        return window.nuanxin.stationsView(bounds, zoom, center, answer, "%s");
+    }""" % RIDER.map,
+    Output(RIDER.stations, "data"),
+    Input(RIDER.map, "bounds"),
+    Input(RIDER.map, "zoom"),
+    Input(RIDER.map, "center"),
+    Input(RIDER.stations, "hideout"),
+)
+
 # The planned-time pickers fold away: the button shows or hides them, and says which (aria-expanded).
 clientside_callback(
     """function(n, hidden) {

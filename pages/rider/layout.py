@@ -6,7 +6,6 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
-from layers.rider.catalogue import MAP_FIELDS
 from mapdata.vocabulary import AMENITY_KEYS
 from pages.base_map import map_crs, own_base_map, tile_layer
 from pages.components import amenity_chip
@@ -30,6 +29,7 @@ from pages.rider.views import (
 dash.register_page(__name__, path="/", title="暖新地图 Nuanxin Map")
 
 MAP_JS = Namespace("nuanxin", "map")
+EMPTY_COLLECTION = {"type": "FeatureCollection", "features": []}
 
 
 def map_children(state: dict, settings, highlight=None, routes=None, answer=None) -> list:
@@ -49,9 +49,9 @@ def map_children(state: dict, settings, highlight=None, routes=None, answer=None
                    style={"color": "#c9c3b6", "weight": 2}, interactive=False,
                    attribution="© OpenStreetMap contributors (ODbL)", **common),
         dl.LayersControl([
-            dl.Overlay(dl.GeoJSON(id=RIDER.stations, url="/api/v1/stations?fields=" + ",".join(MAP_FIELDS), cluster=True,
-                                  zoomToBoundsOnClick=True, superClusterOptions={"radius": 60, "maxZoom": 15},
-                                  pointToLayer=MAP_JS("stationMarker"), clusterToLayer=MAP_JS("stationCluster"),
+            # the stations of the view (and a margin), clustered on the server below zoom 14: rider.js
+            # stationsView asks GET /api/v1/stations/view as the map moves (callbacks/rider.py)
+            dl.Overlay(dl.GeoJSON(id=RIDER.stations, data=EMPTY_COLLECTION, pointToLayer=MAP_JS("stationMarker"),
                                   hideout=answer, **common),
                        name=t("layer.stations", lang), checked=True),
             dl.Overlay(dl.GeoJSON(id=RIDER.compounds, url=None,
@@ -65,9 +65,11 @@ def map_children(state: dict, settings, highlight=None, routes=None, answer=None
                                   pointToLayer=MAP_JS("signMarker"), onEachFeature=MAP_JS("nameTooltip"), **common),
                        name=t("layer.signs", lang), checked=False),
         ], id=RIDER.layers, collapsed=True, overlays=[t("layer.stations", lang), t("layer.routes", lang)]),
-        # results and "you are here" in their own pane, above everything the base map loads later
+        # results and "you are here" in their own pane, above everything the base map loads later; the pane
+        # lets taps through (its canvas, drawing the rider's dot, would take them from the stations and their
+        # clusters under it), its numbered pins take their own (Leaflet's interactive markers)
         dl.Pane(dl.GeoJSON(id=RIDER.highlight, data=highlight, pointToLayer=MAP_JS("highlightMarker"), **common),
-                name="highlight", style={"zIndex": 640}),
+                name="highlight", style={"zIndex": 640, "pointerEvents": "none"}),
         zoom_control(lang),
         dl.ScaleControl(position="bottomleft", imperial=False),
         dl.AttributionControl(position="bottomright", prefix=t("attribution", lang)),

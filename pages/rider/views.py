@@ -240,10 +240,12 @@ def map_answer(where, chips, open_now, open_at, state) -> dict:
     ``muted`` maps a station id to a reason code, ``notes`` a code to the tooltip's words; ``here`` and
     ``judged_m`` say how far from the rider stations were judged (None: all of them). The judgement is
     :meth:`StationFinder.answer_states`, the same eligibility the list is made by; the map only draws it.
+    ``ask`` is the question itself (``amenities``, ``at``: now, any or the planned time), which the map sends
+    with its view so the server's clusters count the stations answering it (drawn grey when none does).
     """
     checked = checked_location(where)
     if checked is None:
-        return {"muted": {}, "notes": {}, "here": None, "judged_m": None}
+        return {"muted": {}, "notes": {}, "here": None, "judged_m": None, "ask": None}
     lat, lon, _ = checked
     at = query_time(open_now, open_at)
     lang = lang_of(state)
@@ -256,7 +258,9 @@ def map_answer(where, chips, open_now, open_at, state) -> dict:
             muted[s["id"]] = code
             notes[code] = note
     judged = math.floor(states[-1]["distance_m"]) if states and len(states) < len(finder) else None
-    return {"muted": muted, "notes": notes, "here": [lat, lon], "judged_m": judged}
+    planned = None if open_now else _planned_time(open_at)
+    ask = {"amenities": ",".join(_chosen(chips)), "at": "now" if open_now else planned or "any"}
+    return {"muted": muted, "notes": notes, "here": [lat, lon], "judged_m": judged, "ask": ask}
 
 
 def fit_view(highlight, previous, where, entry_shown=False):

@@ -18,7 +18,7 @@ from layers.common.hours import HoursTable
 from layers.rider.catalogue import ENTRY_LAYERS
 from layers.rider.entry import entry_route
 from mapdata import clock
-from mapdata.store import Change, GeoPackageStore
+from mapdata.store import Change, open_store
 from tests.browser.test_rider_page import start
 from tests.helpers import clean, texts, wait_until
 
@@ -118,7 +118,7 @@ def test_at_three_in_the_morning_closed_stations_are_muted_and_say_so(dash_duo, 
     # an open one near it, and another its staff closed for a while (no end announced)
     opened = nearest_to(stations[plain_hours & is_open], closed)
     paused = nearest_to(stations[plain_hours & is_open & (stations["id"] != opened["id"])], closed)
-    app_store = GeoPackageStore(app_db)
+    app_store = open_store(app_db)
     app_store.apply_changes("stations", [Change(paused["id"], {"status": "closed_temporarily", "status_note": "装修",
                                                                "status_until": None})], user="test:map")
     try:
@@ -171,7 +171,8 @@ CLUSTERS_JS = """
       if (!p || p.kind) { return; }
       if (p.cluster) {
         const el = l.getElement(), inner = el && el.firstElementChild;
-        out.clusters.push({n: p.point_count, answering: l.options.answering, muted: el.classList.contains(
+        out.clusters.push({id: l.feature.id, n: p.point_count, answering: l.options.answering,
+          label: inner ? inner.textContent : null, muted: el.classList.contains(
           "station-cluster-muted"), background: inner ? getComputedStyle(inner).backgroundColor : null});
       } else if (l instanceof L.CircleMarker) {
         out.singles.push({id: p.id, tooltip: window.__tip(l)});
@@ -192,9 +193,15 @@ def test_a_cluster_of_stations_none_of_which_answers_is_muted(dash_duo, dash_app
     open_map(dash_duo, dash_app, f"/?lat={centre[0]:.6f}&lon={centre[1]:.6f}&at={at}&a=microwave,legal_counselling")
 
     def drawn(zoom):
+        """What the map draws at ``zoom`` once the server's clusters of that zoom have come (their ids say it)."""
         seen = {}
-        wait_until(dash_duo, lambda: seen.update(dash_duo.driver.execute_script(CLUSTERS_JS, *centre, zoom)) or
-                   sum(c["n"] for c in seen["clusters"]) + len(seen["singles"]) > 0)
+
+        def this_zoom():
+            seen.update(dash_duo.driver.execute_script(CLUSTERS_JS, *centre, zoom))
+            return bool(seen["clusters"]) and all(c["id"].startswith(f"cluster-{zoom}-") for c in seen["clusters"])
+
+        wait_until(dash_duo, this_zoom, message=lambda: seen)
+        assert all(c["label"] == str(c["n"]) for c in seen["clusters"] if c["n"] < 1000), seen["clusters"]
         return seen
 
     # the whole city in view: every station in a cluster or alone, and the answering ones are the list's
@@ -209,6 +216,132 @@ def test_a_cluster_of_stations_none_of_which_answers_is_muted(dash_duo, dash_app
     assert grey and lit, looks
     assert all(c["muted"] for c in grey) and not any(c["muted"] for c in lit)
     assert {c["background"] for c in grey}.isdisjoint({c["background"] for c in lit})
+    clean(dash_duo)
+
+
+#: Every URL the page fetches, in order, in window.__fetched (put in before the page's own scripts).
+KEEP_FETCHES = """
+(function () {
+  const fetched = window.__fetched = [], plain = window.fetch;
+  window.fetch = function (input) {
+    fetched.push(typeof input === "string" ? input : input.url);
+    return plain.apply(this, arguments);
+  };
+})();
+"""
+
+#: The station layer as drawn: its stations' ids and its clusters (id, count, extent, label, element).
+DRAWN_JS = """
+    const map = window.__riderMap(), out = {stations: [], clusters: [], zoom: map.getZoom()};
+    map.eachLayer(function (l) {
+      const p = l.feature && l.feature.properties;
+      if (!p || p.kind) { return; }
+      if (p.cluster) {
+        out.clusters.push({id: l.feature.id, n: p.point_count, bbox: l.feature.bbox,
+                           label: l.getElement() ? l.getElement().textContent : null});
+      } else if (l instanceof L.CircleMarker) { out.stations.push(p.id); }
+    });
+    return out;
+"""
+
+
+def _view_requests(dash_duo) -> list[dict]:
+    """The page's requests for the stations of its view: their bbox (w, s, e, n) and zoom."""
+    from urllib.parse import parse_qs, urlsplit
+
+    out = []
+    for url in dash_duo.driver.execute_script("return window.__fetched || []"):
+        if urlsplit(url).path == "/api/v1/stations/view":
+            q = parse_qs(urlsplit(url).query)
+            out.append({"bbox": tuple(float(v) for v in q["bbox"][0].split(",")), "zoom": int(q["zoom"][0]),
+                        "query": q})
+    return out
+
+
+def _holds(box, view) -> bool:
+    return box[0] <= view["w"] and box[1] <= view["s"] and box[2] >= view["e"] and box[3] >= view["n"]
+
+
+def test_the_map_loads_only_the_stations_of_its_view_and_again_as_it_moves(dash_duo, dash_app, store):
+    stations = store.read("stations")
+    here = stations.iloc[len(stations) // 2].geometry
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": KEEP_FETCHES})
+    open_map(dash_duo, dash_app, f"/?lat={here.y:.6f}&lon={here.x:.6f}")
+    driver = dash_duo.driver
+    driver.execute_script("window.__riderMap().setView([arguments[0], arguments[1]], 15, {animate: false})",
+                          here.y, here.x)
+    drawn = {}
+
+    def loaded():
+        requests = _view_requests(dash_duo)
+        drawn.update(driver.execute_script(DRAWN_JS))
+        return requests and requests[-1]["zoom"] == 15 and drawn["stations"] and _holds(requests[-1]["bbox"],
+                                                                                      _view(dash_duo))
+
+    wait_until(dash_duo, loaded, message=lambda: (_view_requests(dash_duo), drawn))
+    fetched = driver.execute_script("return window.__fetched")
+    # never the whole catalogue: only the view's stations, asked with the view
+    assert not [u for u in fetched if u.split("?")[0] == "/api/v1/stations"], fetched
+    last = _view_requests(dash_duo)[-1]
+    view, box = _view(dash_duo), last["bbox"]
+    # the view and a margin: more than the view, a few times it at most
+    assert box[2] - box[0] < 4 * (view["e"] - view["w"]) and box[3] - box[1] < 4 * (view["n"] - view["s"])
+    lon, lat = stations.geometry.x, stations.geometry.y
+    inside = set(stations.loc[(lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3]), "id"])
+    wait_until(dash_duo, lambda: set(driver.execute_script(DRAWN_JS)["stations"]) == inside,
+               message=lambda: (len(inside), len(driver.execute_script(DRAWN_JS)["stations"])))
+    assert 0 < len(inside) < len(stations), "the city holds stations out of this view, not loaded"
+    asked = len(_view_requests(dash_duo))
+    # a nudge within the margin asks nothing; ten quick moves out of it ask once they come to rest
+    driver.execute_script("window.__riderMap().panBy([60, 40], {animate: false})")
+    driver.execute_script("""
+        const map = window.__riderMap();
+        for (let i = 0; i < 10; i++) { map.panBy([map.getSize().x * 2, 0], {animate: false}); }
+    """)
+    wait_until(dash_duo, lambda: len(_view_requests(dash_duo)) > asked)
+    wait_until(dash_duo, lambda: _holds(_view_requests(dash_duo)[-1]["bbox"], _view(dash_duo)))
+    driver.execute_script("return new Promise(r => setTimeout(r, 1500))")  # any late request would be out
+    assert len(_view_requests(dash_duo)) == asked + 1, _view_requests(dash_duo)[asked:]
+    clean(dash_duo)
+
+
+def test_a_server_cluster_shows_its_count_and_a_tap_zooms_into_its_stations(dash_duo, dash_app, store):
+    stations = store.read("stations")
+    centre = stations.geometry.y.median(), stations.geometry.x.median()
+    open_map(dash_duo, dash_app, f"/?lat={centre[0]:.6f}&lon={centre[1]:.6f}")
+    driver = dash_duo.driver
+    driver.execute_script("window.__riderMap().setView([arguments[0], arguments[1]], 11, {animate: false})", *centre)
+    drawn = {}
+    wait_until(dash_duo, lambda: drawn.update(driver.execute_script(DRAWN_JS)) or (
+        drawn["clusters"] and all(c["id"].startswith("cluster-11-") for c in drawn["clusters"])), message=lambda: drawn)
+    view = _view(dash_duo)
+    big = max((c for c in drawn["clusters"] if _inside(view, (c["bbox"][1] + c["bbox"][3]) / 2,
+                                                        (c["bbox"][0] + c["bbox"][2]) / 2)), key=lambda c: c["n"])
+    assert big["label"] == str(big["n"]) and big["n"] >= 2
+    element = driver.execute_script("""
+        let el = null;
+        window.__riderMap().eachLayer(function (l) { if (l.feature && l.feature.id === arguments[0]) { el = l.getElement(); } });
+        return el;
+    """.replace("arguments[0]", repr(big["id"])))
+    element.click()
+    w, s, e, n = big["bbox"]
+    wait_until(dash_duo, lambda: (v := _view(dash_duo)) and not v["moving"] and driver.execute_script(
+        "return window.__riderMap().getZoom()") > 11 and v["w"] <= w and e <= v["e"] and v["s"] <= s and n <= v["n"],
+        message=lambda: (_view(dash_duo), big))
+    # its stations are there closer in: alone, or in the smaller clusters of the new zoom
+    zoom = driver.execute_script("return window.__riderMap().getZoom()")
+    lon, lat = stations.geometry.x, stations.geometry.y
+    members = set(stations.loc[(lon >= w) & (lon <= e) & (lat >= s) & (lat <= n), "id"])
+
+    def shown():
+        d = driver.execute_script(DRAWN_JS)
+        if any(not c["id"].startswith(f"cluster-{zoom}-") for c in d["clusters"]):
+            return False
+        inner = [c for c in d["clusters"] if w <= c["bbox"][0] and c["bbox"][2] <= e and s <= c["bbox"][1]
+                 and c["bbox"][3] <= n]
+        return len(members & set(d["stations"])) + sum(c["n"] for c in inner) >= big["n"]
+
+    wait_until(dash_duo, shown)
     clean(dash_duo)
 
 
@@ -280,6 +413,13 @@ def test_the_numbered_pins_stand_above_the_stations_and_their_clusters(dash_duo,
     for pin in pins:
         # in the highlight pane, above the station markers (canvas) and their clusters (marker pane)
         assert pin["highlight"] and pin["z"] > pin["markers"] > pin["overlay"], pin
+    # a tap on a pin reaches it, though its pane lets taps through to the stations elsewhere
+    assert dash_duo.driver.execute_script("""
+        return Array.from(document.querySelectorAll("#rider-map .result-pin")).every(function (pin) {
+          const b = pin.getBoundingClientRect(), hit = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+          return pin.contains(hit);
+        });
+    """)
     # the rider's own dot is there too, not under the stations' canvas
     assert dash_duo.driver.execute_script("""
         const map = window.__riderMap(); let pane = null;
