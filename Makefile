@@ -70,14 +70,23 @@ serve: install $(DB)
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-test: install-test lint
+# The whole suite on the GeoPackage, then the store, API, staff and reports tests again on PostGIS (a throwaway
+# cluster the tests start and remove themselves: tests/pg_cluster.py).
+PG_TESTS := tests/api tests/unit/mapdata/test_store.py tests/unit/mapdata/test_shared_tables.py \
+  tests/unit/mapdata/test_copy.py tests/unit/layers/staff tests/unit/layers/common/test_calendar_data.py
+test: install-test lint postgis-deps
 	$(BIN)/python -m pytest -q --headless
+	$(BIN)/python -m pytest -q --store=postgis $(PG_TESTS)
 
-# PostgreSQL 15 and PostGIS 3 for the KNN comparison (bench/bench_knn.py): a throwaway cluster is started from
-# these binaries (tests/pg_cluster.py); the packages' own system cluster is never started.
+# PostgreSQL 15 and PostGIS 3 for the PostGIS store's tests and the KNN comparison (bench/bench_knn.py): a
+# throwaway cluster is started from these binaries (tests/pg_cluster.py); the packages' own system cluster is
+# never started.
 POSTGIS_PKGS := postgresql-15 postgresql-15-postgis-3
+# (createcluster.d: the packages make no "main" cluster of their own, so no system service is started)
 postgis-deps:
 	@if ! dpkg -s $(POSTGIS_PKGS) >/dev/null 2>&1; then \
+	  mkdir -p /etc/postgresql-common/createcluster.d && \
+	  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/00-nuanxin-no-main.conf && \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(POSTGIS_PKGS) >/dev/null; \
 	fi
 

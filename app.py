@@ -18,6 +18,7 @@ from layers.services import EXTENSION, Services, services_of
 from mapdata.config import Settings
 from mapdata.schemas import SPECS
 from mapdata.store import StoreError, open_store
+from mapdata.store.sql import redacted
 from pages import auth, guard, offline, security, short_links
 from pages.html_lang import add_html_lang
 
@@ -32,13 +33,16 @@ MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 def create_services(settings: Settings) -> Services:
     """The store and the domain services built on it."""
     store = open_store(settings.db_path)
+    where = redacted(str(settings.db_path))
     if not store.exists():
-        raise StoreError(f"no data store at {settings.db_path}; build it with `make data`")
+        raise StoreError(f"no data store at {where}; build it with `make data` (a GeoPackage), or fill a PostGIS "
+                         "database with `python -m mapdata.copy var/nuanxin.gpkg postgresql://…` or "
+                         "`python -m mapdata.build --out postgresql://…`")
     missing = [layer for layer in SPECS if layer not in store.layers()]
     if not missing:
         store.upgrade()  # columns this release added (a store made by an older one gains them in place)
     if missing:
-        raise StoreError(f"the store at {settings.db_path} has no {', '.join(missing)} layer (it was built by an "
+        raise StoreError(f"the store at {where} has no {', '.join(missing)} layer (it was built by an "
                          "older release); rebuild it with `make data`")
     # the holiday calendar the store publishes (made and seeded in place in an older store)
     from layers.common.calendar import use_calendar

@@ -180,7 +180,7 @@ def requests_list():
     if end is not None:
         clauses.append("received_at < ?")
         args.append(end)
-    rows = services().store.reports.select(" AND ".join(clauses) or "1", args, order="received_at DESC, id DESC",
+    rows = services().store.reports.select(" AND ".join(clauses) or "TRUE", args, order="received_at DESC, id DESC",
                                            limit=MAX_RESULTS)
     names = _district_names()
     body = m.Open311Requests.model_validate([_request_view(r, names) for r in rows])

@@ -1,5 +1,6 @@
 """Benchmark of freshness across workers (issue 12): how long after an edit's commit another process on the same
-GeoPackage answers with it, against the same process's own answer after its own edit.
+store answers with it, against the same process's own answer after its own edit; on the GeoPackage and on
+PostGIS (a throwaway cluster, tests/pg_cluster.py, when its packages are installed) in the same run.
 
 App A (this process) changes a station's opening hours through the staff API (``PATCH`` with ``If-Match``),
 alternately shut and open at the asked instant; another process with its own app on the same file asks for the
@@ -11,6 +12,7 @@ the other process that shows the edit, and to the end of app A's own next answer
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
 import statistics
 import sys
@@ -44,11 +46,27 @@ def _edit(http, sid, hours, token) -> None:
         raise RuntimeError(f"the edit answered {r.status_code}: {r.get_data(as_text=True)[:300]}")
 
 
-def run(source: Path = DEFAULT_DB, edits: int = EDITS) -> dict:
-    """Milliseconds from each edit's response to the other process's and to this process's answer with it."""
+@contextlib.contextmanager
+def _copy_of(source: Path, backend: str):
+    """A private copy of the store: a GeoPackage file, or a database of a throwaway PostGIS cluster."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "nuanxin.gpkg"
         shutil.copy(source, db)
+        if backend == "gpkg":
+            yield db
+            return
+        from mapdata.copy import copy_store
+        from mapdata.store import open_store
+        from tests.pg_cluster import throwaway_cluster
+
+        with throwaway_cluster() as cluster:
+            copy_store(open_store(db), open_store(cluster.url))
+            yield cluster.url
+
+
+def run(source: Path = DEFAULT_DB, edits: int = EDITS, backend: str = "gpkg") -> dict:
+    """Milliseconds from each edit's response to the other process's and to this process's answer with it."""
+    with _copy_of(source, backend) as db:
         here = app_module.create_app(Settings(db_path=db, secret_key="bench", tile_source="none"))
         store = services_of(here.server).store
         create_account(store, name="bench-city", role="city", password="bench password long", by="bench")
@@ -94,18 +112,27 @@ def run(source: Path = DEFAULT_DB, edits: int = EDITS) -> dict:
 
 
 def main() -> None:
+    from tests.pg_cluster import missing
+
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DB
     edits = int(sys.argv[2]) if len(sys.argv) > 2 else EDITS
-    result = run(source, edits)
-    print(f"Freshness across processes on one GeoPackage ({source}, {result['stations']} stations, "
-          f"{result['edits']} edits of one station's opening hours through PATCH /api/v1/stations/<id>).")
+    backends = ["gpkg"] + ([] if missing() else ["postgis"])
+    results = {b: run(source, edits, b) for b in backends}
+    first = results["gpkg"]
+    print(f"Freshness across processes on one store ({source}, {first['stations']} stations, {first['edits']} "
+          "edits of one station's opening hours through PATCH /api/v1/stations/<id>).")
     print("Milliseconds from the edit's response (its commit is inside it) to the end of the first answer of a")
     print("nearest-station query that shows the edit; negative: the other process answered with it before the")
-    print("edit's response reached this process.")
-    print(f"{'':38s}{'median':>9s}{'min':>9s}{'max':>9s}")
-    for name in ("other process", "same process", "edit request", "other's answering request"):
-        values = result[name]
-        print(f"{name:38s}{statistics.median(values):9.1f}{min(values):9.1f}{max(values):9.1f}")
+    print("edit's response reached this process. The same process's own next answer is the baseline.")
+    if missing():
+        print(f"(PostGIS not measured: missing {'; '.join(missing())})")
+    print(f"{'':10s}{'':38s}{'median':>9s}{'min':>9s}{'max':>9s}")
+    for backend, result in results.items():
+        for name in ("other process", "same process", "edit request", "other's answering request"):
+            values = result[name]
+            print(f"{backend:10s}{name:38s}{statistics.median(values):9.1f}{min(values):9.1f}{max(values):9.1f}")
+        ratio = statistics.median(result["other process"]) / statistics.median(result["same process"])
+        print(f"{backend:10s}{'other / same process (median)':38s}{ratio:9.2f}")
 
 
 if __name__ == "__main__":

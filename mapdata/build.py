@@ -10,7 +10,8 @@ from pathlib import Path
 from mapdata.config import Settings
 from mapdata.osm_extract import OsmExtractError, read_roads
 from mapdata.schemas import SPECS
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
+from mapdata.store.sql import redacted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=settings.db_path, help="GeoPackage to write (default: NUANXIN_DB)")
+    parser.add_argument("--out", default=str(settings.db_path),
+                        help="the store to write: a GeoPackage path or a postgresql:// URL (default: NUANXIN_DB)")
     parser.add_argument("--seed", type=int, default=settings.demo_seed)
     parser.add_argument("--osm", type=Path, metavar="FILE",
                         help="an OpenStreetMap extract (.osm XML or .osm.pbf) whose highways replace the bundled "
@@ -28,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="build only when the file is missing, or is a demo dataset without a layer this "
                              "release needs; never replace other data")
     args = parser.parse_args(argv)
-    if args.if_missing and args.out.exists():
-        store = GeoPackageStore(args.out)
+    store = open_store(args.out)
+    if args.if_missing and store.exists():
         missing = [name for name in SPECS if name not in store.layers()]
         if not missing:
             return 0
@@ -47,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--osm {exc}; nothing was written", file=sys.stderr)
             return 2
         print(f"roads from {args.osm}: {len(roads)} ways")
-    counts = build(args.out, args.seed, roads=roads, roads_source=args.osm.name if args.osm else None)
-    print(f"built {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s: "
+    counts = build(store, args.seed, roads=roads, roads_source=args.osm.name if args.osm else None)
+    print(f"built {redacted(args.out)} (seed {args.seed}) in {time.perf_counter() - started:.1f} s: "
           + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 

@@ -23,6 +23,8 @@ TILE_SOURCES = {
 #: ``NUANXIN_TILES=auto``: this source's tiles, and in the browser our own base map (districts, roads and
 #: where the roads end) when they do not load. Amap: drawn in Chinese, reachable in mainland China.
 AUTO_TILE_SOURCE = "amap"
+#: A ``NUANXIN_DB`` starting so is a PostgreSQL + PostGIS store's libpq URL; anything else is a GeoPackage path.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 #: What ``NUANXIN_TILES`` accepts.
 TILE_CHOICES = (*TILE_SOURCES, "auto")
 #: The deployment default (``Settings.from_env``); ``Settings()`` itself, as the tests build it, draws no tiles.
@@ -31,7 +33,8 @@ DEFAULT_TILES = "auto"
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path = field(default_factory=lambda: ROOT / "var" / "nuanxin.gpkg")
+    #: the store: a GeoPackage file, or a ``postgresql://`` URL (a PostGIS store)
+    db_path: Path | str = field(default_factory=lambda: ROOT / "var" / "nuanxin.gpkg")
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False
@@ -57,9 +60,10 @@ class Settings:
         if url and tiles == "none":
             raise ValueError("NUANXIN_TILE_URL is set but NUANXIN_TILES=none draws no tiles: "
                              f"set NUANXIN_TILES to one of {', '.join(c for c in TILE_CHOICES if c != 'none')}")
-        db = Path(env.get("NUANXIN_DB", str(ROOT / "var" / "nuanxin.gpkg")))
+        db_text = env.get("NUANXIN_DB", str(ROOT / "var" / "nuanxin.gpkg"))
+        db = Path(db_text)
         return cls(
-            db_path=db if db.is_absolute() else ROOT / db,
+            db_path=db_text if db_text.startswith(POSTGRES_SCHEMES) else db if db.is_absolute() else ROOT / db,
             host=env.get("NUANXIN_HOST", "127.0.0.1"),
             port=int(env.get("NUANXIN_PORT", "8050")),
             debug=env.get("NUANXIN_DEBUG", "0") == "1",

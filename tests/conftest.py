@@ -51,9 +51,78 @@ def outline(districts):
     return chengdu_outline(districts)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--store", choices=("gpkg", "postgis"), default=os.environ.get("NUANXIN_TEST_STORE", "gpkg"),
+                     help="the backend the tests' stores use: a GeoPackage file (default) or a throwaway "
+                          "PostgreSQL + PostGIS cluster started for the session")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpkg_only(why): reads or damages the GeoPackage file itself")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--store") != "postgis":
+        return
+    for item in items:
+        marker = item.get_closest_marker("gpkg_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else "works on the GeoPackage file itself"
+            item.add_marker(pytest.mark.skip(reason=f"GeoPackage only: {why}"))
+
+
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    """The demo dataset, built once for the whole session (read-only: copy it before editing)."""
+def backend(request) -> str:
+    """The backend of this session's stores: ``gpkg`` or ``postgis``."""
+    return request.config.getoption("--store")
+
+
+@pytest.fixture(scope="session")
+def pg(backend):
+    """The session's throwaway PostgreSQL + PostGIS cluster (PostGIS sessions only)."""
+    if backend != "postgis":
+        yield None
+        return
+    from tests.pg_cluster import throwaway_cluster
+
+    with throwaway_cluster(dbname="scratch", extensions=()) as cluster:
+        yield PgDatabases(cluster)
+
+
+class PgDatabases:
+    """Databases of one cluster, each a copy of the demo dataset's template (``CREATE DATABASE … TEMPLATE``)."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self._n = 0
+
+    def url(self, name: str) -> str:
+        return f"postgresql:///{name}?host={self.cluster.socket_dir}&user={self.cluster.user}"
+
+    def make_template(self, gpkg: Path) -> None:
+        from mapdata.copy import copy_store
+        from mapdata.store import open_store
+
+        self.cluster.psql('CREATE DATABASE "demo_template"')
+        self.cluster.psql("CREATE EXTENSION postgis", dbname="demo_template")
+        target = open_store(self.url("demo_template"))
+        copy_store(open_store(gpkg), target)
+        target.db.close_idle()  # a template copies only while nobody is connected to it
+
+    def copy(self) -> str:
+        self._n += 1
+        name = f"t{self._n}"
+        self.cluster.psql(f'CREATE DATABASE "{name}" TEMPLATE "demo_template"')
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        name = url.split("?")[0].rsplit("/", 1)[1]
+        self.cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def demo_gpkg(tmp_path_factory) -> Path:
+    """The demo dataset as a GeoPackage, built once for the whole session (read-only)."""
     from mapdata.demo.build import build
 
     path = tmp_path_factory.mktemp("data") / "nuanxin.gpkg"
@@ -61,24 +130,41 @@ def demo_db(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_db(demo_gpkg, pg) -> Path | str:
+    """The demo dataset (read-only: take ``writable_db`` to edit): the GeoPackage, or a PostGIS database copied
+    from it."""
+    if pg is None:
+        return demo_gpkg
+    pg.make_template(demo_gpkg)
+    return pg.copy()
+
+
 @pytest.fixture()
-def writable_db(demo_db, tmp_path) -> Path:
+def writable_db(demo_db, pg, tmp_path) -> Path | str:
     """A private copy of the demo dataset for a test that writes."""
+    if pg is not None:
+        url = pg.copy()
+        yield url
+        pg.drop(url)
+        return
     path = tmp_path / "nuanxin.gpkg"
     shutil.copy(demo_db, path)
-    return path
+    yield path
 
 
 @pytest.fixture(scope="session")
 def store(demo_db):
-    from mapdata.store import GeoPackageStore
+    from mapdata.store import open_store
 
-    return GeoPackageStore(demo_db)
+    return open_store(demo_db)
 
 
 @pytest.fixture(scope="session")
-def app_db(demo_db, tmp_path_factory) -> Path:
+def app_db(demo_db, pg, tmp_path_factory) -> Path | str:
     """The app's own copy of the dataset: browser tests may edit it (and put it back)."""
+    if pg is not None:
+        return pg.copy()
     path = tmp_path_factory.mktemp("app") / "nuanxin.gpkg"
     shutil.copy(demo_db, path)
     return path

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from layers.common.amenities import parse_amenities
 from layers.common.calendar import as_local
@@ -215,3 +216,42 @@ def sign_in(dash_duo, name, password, ready, timeout=30):
     wait_until(dash_duo, lambda: urlparse(driver.current_url).path == "/staff", timeout=timeout, message=where)
     wait_until(dash_duo, lambda: driver.find_elements("css selector", ready), timeout=timeout,
                message=lambda: f"no {ready} after {timeout} s; " + where())
+
+
+def raw_sql(db, sql: str, params=(), geometry=None):
+    """Run one statement straight in a store's database, past the store (a test damaging or inspecting it):
+    ``db`` a GeoPackage path or a PostGIS URL; ``{geom}`` in ``sql`` is ``geometry`` written as that engine
+    stores it. Answers the rows a query returns."""
+    import sqlite3
+    from contextlib import closing
+
+    from mapdata.store.sql import PgDatabase, is_postgres_url
+
+    params = list(params)
+    if is_postgres_url(db):
+        if geometry is not None:
+            sql, params = sql.replace("{geom}", "ST_GeomFromWKB(?, 4326)"), [*params, shapely.to_wkb(geometry)]
+        with closing(PgDatabase(db).connect()) as conn:
+            cur = conn.execute(sql, params)
+            return [tuple(r) for r in cur.fetchall()]
+    from mapdata.store.geopackage import gpkg_blob
+
+    if geometry is not None:
+        sql, params = sql.replace("{geom}", "?"), [*params, gpkg_blob(geometry)]
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.create_function("ST_IsEmpty", 1, lambda b: 0)  # what the GeoPackage's R-tree triggers call
+        for f in ("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+            conn.create_function(f, 1, lambda b: 0.0)
+        return [tuple(r) for r in conn.execute(sql, params).fetchall()]
+
+
+def ids_in_box(db, layer: str, bbox) -> set[str]:
+    """The ids of a layer's rows whose geometry meets a box, found through the engine's spatial index
+    (the GeoPackage's R-tree as GDAL reads it, PostGIS's GiST index)."""
+    from mapdata.store.sql import is_postgres_url
+
+    if is_postgres_url(db):
+        west, south, east, north = bbox
+        return {r[0] for r in raw_sql(db, f'SELECT id FROM "{layer}" WHERE geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)',
+                                      [west, south, east, north])}
+    return set(gpd.read_file(db, layer=layer, bbox=tuple(bbox))["id"])

@@ -56,16 +56,16 @@ def _iso(t) -> str:
 def area_clause(account: Account | None) -> tuple[str, list]:
     """The reports an account may see and work, as a WHERE fragment with its parameters."""
     if account is None:
-        return "0", []
+        return "FALSE", []
     if account.role == "city":
-        return "1", []
+        return "TRUE", []
     if account.role == "district" and account.adcode is not None:
         return "adcode = ?", [int(account.adcode)]
     if account.role == "street" and account.adcode is not None and account.street:
         return "adcode = ? AND street = ?", [int(account.adcode), account.street]
     if account.role == "station" and account.stations:
         return f"station_id IN ({','.join('?' * len(account.stations))})", list(account.stations)
-    return "0", []
+    return "FALSE", []
 
 
 def in_area(account: Account | None, row: Mapping) -> bool:

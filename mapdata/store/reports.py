@@ -17,10 +17,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from mapdata.store.accounts import AUDIT_INSERT, AUDIT_TABLE
 from mapdata.store.base import StoreError
 from mapdata.store.side_tables import SideTables
 
-AUDIT_TABLE = "audit_log"
 #: The audit log's ``layer`` for reports (intake, merges, state changes, confirmations, points).
 REPORTS_LAYER = "reports"
 
@@ -49,20 +49,29 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS photos_report ON report_photos (report_id)",
     "CREATE TABLE IF NOT EXISTS points_entries (id INTEGER PRIMARY KEY AUTOINCREMENT, code_hash TEXT NOT NULL, "
     "at TEXT NOT NULL, entry TEXT NOT NULL CHECK (entry IN ('award', 'redemption', 'correction')), "
-    "points INTEGER NOT NULL, report_id INTEGER, reward_id INTEGER, station_id TEXT, by TEXT NOT NULL, "
+    'points INTEGER NOT NULL, report_id INTEGER, reward_id INTEGER, station_id TEXT, "by" TEXT NOT NULL, '
     "note TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX IF NOT EXISTS points_code ON points_entries (code_hash, id)",
     "CREATE UNIQUE INDEX IF NOT EXISTS points_award_once ON points_entries (code_hash, report_id) "
     "WHERE entry = 'award'",
-    "CREATE TRIGGER IF NOT EXISTS points_no_update BEFORE UPDATE ON points_entries "
-    "BEGIN SELECT RAISE(ABORT, 'points entries are append-only: add a correction'); END",
-    "CREATE TRIGGER IF NOT EXISTS points_no_delete BEFORE DELETE ON points_entries "
-    "BEGIN SELECT RAISE(ABORT, 'points entries are append-only: add a correction'); END",
     "CREATE TABLE IF NOT EXISTS rewards (id INTEGER PRIMARY KEY AUTOINCREMENT, adcode INTEGER NOT NULL, "
     "name TEXT NOT NULL, points INTEGER NOT NULL CHECK (points > 0), active INTEGER NOT NULL DEFAULT 1, "
     "version INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS rewards_district ON rewards (adcode)",
 )
+#: The points ledger is append-only: the engine refuses an update or a delete (a correction is a new entry).
+_APPEND_ONLY = {
+    "sqlite": (
+        "CREATE TRIGGER IF NOT EXISTS points_no_update BEFORE UPDATE ON points_entries "
+        "BEGIN SELECT RAISE(ABORT, 'points entries are append-only: add a correction'); END",
+        "CREATE TRIGGER IF NOT EXISTS points_no_delete BEFORE DELETE ON points_entries "
+        "BEGIN SELECT RAISE(ABORT, 'points entries are append-only: add a correction'); END"),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION points_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'points entries are append-only: add a correction'; END $$",
+        "CREATE OR REPLACE TRIGGER points_no_change BEFORE UPDATE OR DELETE ON points_entries "
+        "FOR EACH ROW EXECUTE FUNCTION points_append_only()"),
+}
 #: Columns of a report a staff action may set (the rest are fixed at intake or kept by the store).
 STAFF_FIELDS = ("state", "acknowledged_at", "closed_at", "verified_at", "verified_by", "duplicate_of", "reason",
                 "public_answer", "status_set")
@@ -139,8 +148,8 @@ def _window_start(at: str, seconds: int) -> str:
 class ReportTable(SideTables):
     """Reports, sightings, photos, points and rewards of one SQLite (GeoPackage) file."""
 
-    def _prepare(self, conn: sqlite3.Connection) -> None:
-        for statement in _SCHEMA:
+    def _prepare(self, conn) -> None:
+        for statement in (*_SCHEMA, *_APPEND_ONLY[conn.dialect]):
             conn.execute(statement)
 
     # -- reading ------------------------------------------------------------------------------
@@ -156,7 +165,7 @@ class ReportTable(SideTables):
             return [dict(r) for r in conn.execute(f"SELECT * FROM reports WHERE id IN ({marks}) ORDER BY id",
                                                   [int(i) for i in ids])]
 
-    def select(self, where: str = "1", params: Sequence = (), order: str = "id", limit: int | None = None,
+    def select(self, where: str = "TRUE", params: Sequence = (), order: str = "id", limit: int | None = None,
                offset: int = 0, columns: str = "*") -> list[dict]:
         """Reports matching a WHERE clause the domain composed from fixed fragments (values are parameters)."""
         query = f"SELECT {columns} FROM reports WHERE {where} ORDER BY {order}"
@@ -167,7 +176,7 @@ class ReportTable(SideTables):
         with closing(self._connect()) as conn:
             return [dict(r) for r in conn.execute(query, args)]
 
-    def count(self, where: str = "1", params: Sequence = (), group: str | None = None) -> dict | int:
+    def count(self, where: str = "TRUE", params: Sequence = (), group: str | None = None) -> dict | int:
         with closing(self._connect()) as conn:
             if group is None:
                 return int(conn.execute(f"SELECT count(*) FROM reports WHERE {where}", list(params)).fetchone()[0])
@@ -177,7 +186,8 @@ class ReportTable(SideTables):
 
     def sightings(self, report_id: int) -> list[dict]:
         with closing(self._connect()) as conn:
-            return [dict(r) for r in conn.execute("SELECT id, at, code_hash IS NOT NULL AS with_code, note, photo_id "
+            return [dict(r) for r in conn.execute("SELECT id, at, CASE WHEN code_hash IS NULL THEN 0 ELSE 1 END AS with_code, "
+                                                  "note, photo_id "
                                                   "FROM report_sightings WHERE report_id = ? ORDER BY id",
                                                   [int(report_id)])]
 
@@ -209,7 +219,7 @@ class ReportTable(SideTables):
     def events(self, report_id: int) -> list[dict]:
         """The report's audit rows, oldest first."""
         with closing(self._connect()) as conn:
-            rows = conn.execute(f"SELECT seq, at, user, action, before, after FROM {AUDIT_TABLE} "
+            rows = conn.execute(f'SELECT seq, at, "user", action, before, after FROM {AUDIT_TABLE} '
                                 "WHERE layer = ? AND row_id = ? ORDER BY seq", [REPORTS_LAYER, str(int(report_id))])
             return [{**dict(r), "before": json.loads(r["before"]) if r["before"] else None,
                      "after": json.loads(r["after"]) if r["after"] else None} for r in rows]
@@ -246,8 +256,8 @@ class ReportTable(SideTables):
                 if merged:
                     report_id = int(target["id"])
                     seen = conn.execute(
-                        "SELECT 1 FROM report_sightings WHERE report_id = ? AND ((? IS NOT NULL AND code_hash = ?) OR "
-                        "(? IS NULL AND code_hash IS NULL AND addr_hash = ?)) LIMIT 1",
+                        "SELECT 1 FROM report_sightings WHERE report_id = ? AND ((CAST(? AS TEXT) IS NOT NULL AND "
+                        "code_hash = ?) OR (CAST(? AS TEXT) IS NULL AND code_hash IS NULL AND addr_hash = ?)) LIMIT 1",
                         [report_id, intake.code_hash, intake.code_hash, intake.code_hash, intake.addr_hash]).fetchone()
                     counted = seen is None
                     if counted:
@@ -255,15 +265,15 @@ class ReportTable(SideTables):
                                      "WHERE id = ?", [at, report_id])
                 else:
                     names = [c for c in REPORT_COLUMNS if c in rep]
-                    cur = conn.execute(f"INSERT INTO reports ({', '.join(names)}, updated_at) VALUES "
-                                       f"({', '.join('?' * len(names))}, ?)", [rep[c] for c in names] + [at])
-                    report_id = int(cur.lastrowid)
+                    report_id = int(conn.execute(f"INSERT INTO reports ({', '.join(names)}, updated_at) VALUES "
+                                                 f"({', '.join('?' * len(names))}, ?) RETURNING id",
+                                                 [rep[c] for c in names] + [at]).fetchone()[0])
                 photo_id = None
                 if intake.photo is not None:
                     image, media_type, width, height = intake.photo
                     photo_id = int(conn.execute("INSERT INTO report_photos (report_id, image, media_type, width, "
-                                                "height) VALUES (?,?,?,?,?)",
-                                                [report_id, image, media_type, width, height]).lastrowid)
+                                                "height) VALUES (?,?,?,?,?) RETURNING id",
+                                                [report_id, image, media_type, width, height]).fetchone()[0])
                 conn.execute("INSERT INTO report_sightings (report_id, at, code_hash, addr_hash, note, photo_id) "
                              "VALUES (?,?,?,?,?,?)", [report_id, at, intake.code_hash, intake.addr_hash,
                                                       rep.get("note") or "", photo_id])
@@ -302,13 +312,12 @@ class ReportTable(SideTables):
                                                                                      int(report_id)])
                 written = []
                 for code_hash, points in awards:
-                    try:
-                        cur = conn.execute("INSERT INTO points_entries (code_hash, at, entry, points, report_id, by, "
-                                           "note) VALUES (?,?,?,?,?,?,?)",
-                                           [code_hash, at, "award", int(points), int(report_id), by, ""])
-                        written.append({"id": int(cur.lastrowid), "points": int(points)})
-                    except sqlite3.IntegrityError:   # this code was paid for this report already
-                        pass
+                    # nothing is added when this code was paid for this report already (points_award_once)
+                    paid = conn.execute('INSERT INTO points_entries (code_hash, at, entry, points, report_id, "by", '
+                                        "note) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
+                                        [code_hash, at, "award", int(points), int(report_id), by, ""]).fetchone()
+                    if paid is not None:
+                        written.append({"id": int(paid[0]), "points": int(points)})
                 if merge_into is not None:
                     conn.execute("UPDATE reports SET riders = riders + ?, updated_at = ?, version = version + 1 "
                                  "WHERE id = ?", [int(before["riders"]), at, int(merge_into)])
@@ -352,12 +361,11 @@ class ReportTable(SideTables):
                     reward = conn.execute("SELECT * FROM rewards WHERE id = ? AND active = 1", [reward_id]).fetchone()
                     if reward is None or int(reward["points"]) != -int(points):
                         raise StoreError(f"reward {reward_id} changed or was withdrawn; reload the catalogue")
-                cur = conn.execute("INSERT INTO points_entries (code_hash, at, entry, points, reward_id, station_id, "
-                                   "by, note) VALUES (?,?,?,?,?,?,?,?)",
-                                   [code_hash, at, entry, int(points), reward_id, station_id, by, note])
-                row = dict(conn.execute("SELECT * FROM points_entries WHERE id = ?", [cur.lastrowid]).fetchone())
-                conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
-                             "VALUES (?,?,?,?,?,?,?)",
+                row = dict(conn.execute("INSERT INTO points_entries (code_hash, at, entry, points, reward_id, "
+                                        'station_id, "by", note) VALUES (?,?,?,?,?,?,?,?) RETURNING *',
+                                        [code_hash, at, entry, int(points), reward_id, station_id, by,
+                                         note]).fetchone())
+                conn.execute(AUDIT_INSERT,
                              [at, by, "points", code_hash[:12], f"points_{entry}", json.dumps({"balance": balance}),
                               json.dumps({"entry": row["id"], "points": int(points), "reward": reward_id,
                                           "station": station_id, "note": note}, ensure_ascii=False)])
@@ -369,7 +377,7 @@ class ReportTable(SideTables):
 
     # -- rewards ----------------------------------------------------------------------------------
     def rewards(self, adcode: int | None = None, active_only: bool = True) -> list[dict]:
-        query, args = "SELECT * FROM rewards WHERE 1", []
+        query, args = "SELECT * FROM rewards WHERE TRUE", []
         if adcode is not None:
             query += " AND adcode = ?"
             args.append(int(adcode))
@@ -388,11 +396,12 @@ class ReportTable(SideTables):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if reward_id is None:
-                    cur = conn.execute("INSERT INTO rewards (adcode, name, points, active, created_at, updated_at) "
-                                       "VALUES (?,?,?,?,?,?)", [int(values["adcode"]), values["name"],
-                                                                int(values["points"]), int(values.get("active", 1)),
-                                                                at, at])
-                    reward_id, before = int(cur.lastrowid), None
+                    reward_id = int(conn.execute(
+                        "INSERT INTO rewards (adcode, name, points, active, created_at, updated_at) "
+                        "VALUES (?,?,?,?,?,?) RETURNING id", [int(values["adcode"]), values["name"],
+                                                              int(values["points"]), int(values.get("active", 1)),
+                                                              at, at]).fetchone()[0])
+                    before = None
                 else:
                     row = conn.execute("SELECT * FROM rewards WHERE id = ?", [int(reward_id)]).fetchone()
                     if row is None:
@@ -405,8 +414,7 @@ class ReportTable(SideTables):
                     conn.execute(f"UPDATE rewards SET {', '.join(sets)} WHERE id = ?",
                                  [*fields.values(), at, int(reward_id)])
                 after = dict(conn.execute("SELECT * FROM rewards WHERE id = ?", [reward_id]).fetchone())
-                conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) "
-                             "VALUES (?,?,?,?,?,?,?)",
+                conn.execute(AUDIT_INSERT,
                              [at, by, "rewards", str(reward_id), "reward_add" if before is None else "reward_change",
                               None if before is None else json.dumps(before, ensure_ascii=False),
                               json.dumps(after, ensure_ascii=False)])
@@ -418,7 +426,7 @@ class ReportTable(SideTables):
 
 
 def _audit(conn: sqlite3.Connection, at: str, by: str, report_id: int, action: str, before, after) -> None:
-    conn.execute(f"INSERT INTO {AUDIT_TABLE} (at, user, layer, row_id, action, before, after) VALUES (?,?,?,?,?,?,?)",
+    conn.execute(AUDIT_INSERT,
                  [at, by, REPORTS_LAYER, str(report_id), action,
                   None if before is None else json.dumps(before, ensure_ascii=False),
                   None if after is None else json.dumps(after, ensure_ascii=False)])

@@ -45,8 +45,7 @@ class ThrottleTable(SideTables):
     """Failed-login counts of one SQLite (GeoPackage) file."""
 
     def _prepared(self, conn: sqlite3.Connection) -> bool:
-        return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?",
-                            [f"{FAILURES_TABLE}_attempt"]).fetchone()[0] == 1
+        return conn.has_index(f"{FAILURES_TABLE}_attempt")
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         for statement in _SCHEMA:

@@ -63,8 +63,7 @@ class UploadTable(SideTables):
     """The planners' recent uploads of one SQLite (GeoPackage) file."""
 
     def _prepared(self, conn: sqlite3.Connection) -> bool:
-        return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?",
-                            [f"{UPLOADS_TABLE}_kind"]).fetchone()[0] == 1
+        return conn.has_index(f"{UPLOADS_TABLE}_kind")
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         for statement in _SCHEMA:

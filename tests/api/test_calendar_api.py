@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mapdata.store import Change, GeoPackageStore
+from mapdata.store import Change, open_store
 
 OFFICE_HOURS = "Mo-Fr 09:00-18:00; PH off"
 
@@ -11,7 +11,7 @@ OFFICE_HOURS = "Mo-Fr 09:00-18:00; PH off"
 @pytest.fixture()
 def office_station(app_db):
     """st-0100 with weekday office hours that close on public holidays (put back afterwards)."""
-    store = GeoPackageStore(app_db)
+    store = open_store(app_db)
     row = store.read("stations").set_index("id").loc["st-0100"]
     store.apply_changes("stations", [Change("st-0100", {"opening_hours": OFFICE_HOURS})], user="test:holiday")
     try:

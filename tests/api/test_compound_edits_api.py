@@ -5,15 +5,15 @@ import pytest
 
 from layers.staff.accounts import create_account, issue_token
 from layers.staff.compounds import compound_streets
-from mapdata.store import GeoPackageStore
-from tests.helpers import layer_rows
+from mapdata.store import open_store
+from tests.helpers import layer_rows, raw_sql
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture()
 def setup(private_app, writable_db):
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     gates, compounds = store.read("gates"), store.read("compounds").set_index("id")
     streets = compound_streets(store)
     gate = gates.iloc[0]
@@ -106,14 +106,9 @@ def test_a_blocked_route_or_a_gate_that_refuses_riders_is_not_where_a_rider_is_s
 
 
 def test_an_older_store_gains_the_route_columns_with_their_defaults(writable_db):
-    import sqlite3
-    from contextlib import closing
-
-    with closing(sqlite3.connect(writable_db)) as conn:
-        for column in ("blocked", "version", "updated_at", "updated_by"):
-            conn.execute(f'ALTER TABLE entry_routes DROP COLUMN "{column}"')
-        conn.commit()
-    store = GeoPackageStore(writable_db)
+    for column in ("blocked", "version", "updated_at", "updated_by"):  # as a release before route edits made it
+        raw_sql(writable_db, f'ALTER TABLE entry_routes DROP COLUMN "{column}"')
+    store = open_store(writable_db)
     assert {a for a in store.upgrade() if a.startswith("entry_routes")} == {
         "entry_routes.blocked", "entry_routes.version", "entry_routes.updated_at", "entry_routes.updated_by"}
     routes = store.read("entry_routes")

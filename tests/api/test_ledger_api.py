@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from layers.staff.accounts import create_account, issue_token
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
 from tests.helpers import layer_rows
 
 PASSWORD = "correct horse battery"
@@ -22,7 +22,7 @@ def app(private_app):
 
 @pytest.fixture()
 def setup(app, writable_db):
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     stations = store.read("stations")
     adcode = int(stations["adcode"].value_counts().index[0])
     create_account(store, name="qu", role="district", password=PASSWORD, adcode=adcode, by="test")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from layers.common import rider_codes
 from mapdata import clock
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
 
 V2 = "/api/open311/v2"
 
@@ -22,7 +22,7 @@ def http(private_app):
 
 @pytest.fixture()
 def store(private_app, writable_db):
-    return GeoPackageStore(writable_db)
+    return open_store(writable_db)
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from layers.common import rider_codes
 from layers.rider.reports import submit_report
 from layers.staff.accounts import create_account, issue_token
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
 from mapdata.vocabulary import REPORT_POINTS
 
 PASSWORD = "correct horse battery"
@@ -24,7 +24,7 @@ def http(private_app):
 
 @pytest.fixture()
 def store(private_app, writable_db):
-    return GeoPackageStore(writable_db)
+    return open_store(writable_db)
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from layers.staff.accounts import create_account, issue_token
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
 from tests.helpers import layer_rows
 
 PASSWORD = "correct horse battery"
@@ -20,7 +20,7 @@ def app(private_app):
 
 @pytest.fixture()
 def store(app, writable_db):
-    return GeoPackageStore(writable_db)
+    return open_store(writable_db)
 
 
 @pytest.fixture()

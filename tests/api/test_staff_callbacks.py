@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from layers.staff.accounts import create_account
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
 from tests.api.test_forged_callbacks import HOSTILE, _payload, _server_callbacks
 from tests.helpers import layer_rows
 
@@ -22,7 +22,7 @@ def app(private_app):
 
 @pytest.fixture()
 def signed_in(app, writable_db):
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     stations = store.read("stations")
     mine, other = stations.iloc[0], stations.iloc[1]
     create_account(store, name="staff-a", role="station", password=PASSWORD, stations=[mine["id"]], by="test")
@@ -131,7 +131,7 @@ def test_the_weekly_hours_form_writes_the_osm_text(app, signed_in):
 
 
 def test_a_district_admin_manages_the_accounts_of_its_district_only(app, writable_db):
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     stations = store.read("stations")
     adcode = int(stations.iloc[0]["adcode"])
     mine = stations[stations["adcode"] == adcode].iloc[0]["id"]
@@ -168,7 +168,7 @@ def test_a_district_admin_manages_the_accounts_of_its_district_only(app, writabl
 
 
 def test_a_district_admin_creates_and_retires_stations_on_the_page_and_a_street_worker_cannot(app, writable_db):
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     stations = store.read("stations")
     first = stations.iloc[0]
     create_account(store, name="qu-a", role="district", password=PASSWORD, adcode=int(first["adcode"]), by="test")

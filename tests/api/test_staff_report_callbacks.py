@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import logging
-import sqlite3
 from types import SimpleNamespace
 
 import pytest
@@ -21,7 +20,7 @@ from layers.staff.accounts import Account, create_account
 from pages.ids import STAFF_REPORTS as IDS
 from pages.staff import reports as views
 from tests.api.test_forged_callbacks import HOSTILE, _outputs, _payload, _server_callbacks
-from tests.helpers import layer_rows
+from tests.helpers import layer_rows, raw_sql
 
 PASSWORD = "correct horse battery"
 
@@ -51,12 +50,10 @@ def _client(app, name):
 
 def _written(db) -> tuple:
     """Everything a reports callback could write: reports with versions, sightings, points, rewards, audit."""
-    with sqlite3.connect(db) as conn:
-        tables = [conn.execute(q).fetchall() for q in (
-            "SELECT id, state, version, riders, verified_at, status_set FROM reports ORDER BY id",
-            "SELECT count(*) FROM report_sightings", "SELECT * FROM points_entries ORDER BY id",
-            "SELECT * FROM rewards ORDER BY id", "SELECT count(*) FROM audit_log")]
-    return tuple(tables)
+    return tuple(raw_sql(db, q) for q in (
+        "SELECT id, state, version, riders, verified_at, status_set FROM reports ORDER BY id",
+        "SELECT count(*) FROM report_sightings", "SELECT * FROM points_entries ORDER BY id",
+        "SELECT * FROM rewards ORDER BY id", "SELECT count(*) FROM audit_log"))
 
 
 def _spec(app, name):

@@ -199,8 +199,8 @@ def test_clusters_count_the_stations_answering_the_question(client):
 # --- national scale, through the domain function ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def national(demo_db):
-    stations = scaled(demo_stations(demo_db), 130_000)
+def national(demo_gpkg):
+    stations = scaled(demo_stations(demo_gpkg), 130_000)
     lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
     ids = stations["id"].astype(str).to_numpy()
     # the same count packed into Chengdu: the densest case a city could give

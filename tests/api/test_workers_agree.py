@@ -141,6 +141,7 @@ def test_an_edit_on_one_worker_is_answered_by_another_process_at_its_next_reques
         other.close()
 
 
+@pytest.mark.gpkg_only("sets the GeoPackage file's modification time back")
 def test_an_edit_is_answered_by_another_app_on_the_file_even_when_the_file_time_stands_still(
         private_app, http, station, writable_db):
     """Coarse file timestamps (many filesystems tick every few milliseconds, some every second): two writes

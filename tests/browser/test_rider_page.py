@@ -236,9 +236,9 @@ def test_the_map_controls_and_the_page_speak_the_page_s_language(dash_duo, dash_
 
 
 def test_station_names_and_notes_are_text_not_html(dash_duo, dash_app, app_db):
-    from mapdata.store import GeoPackageStore
+    from mapdata.store import open_store
 
-    store = GeoPackageStore(app_db)
+    store = open_store(app_db)
     row = store.read("stations").set_index("id").loc["st-0100"]
     evil_name = '<img src=x onerror="window.__xss=1">'
     evil_note = '<script>window.__xss=2</script>微波炉维修中'

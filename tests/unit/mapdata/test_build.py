@@ -12,7 +12,7 @@ import pandas as pd
 from mapdata.demo.build import build_layers
 from mapdata.demo.stations import REPORTED_STATIONS
 from mapdata.schemas import SPECS
-from mapdata.store import GeoPackageStore
+from mapdata.store import GeoPackageStore, open_store
 from tests.helpers import TEST_SEED
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -26,7 +26,7 @@ def test_the_same_seed_in_another_process_builds_the_same_dataset(demo_db, tmp_p
     env = dict(os.environ, PYTHONHASHSEED="12345")
     subprocess.run([sys.executable, "-m", "mapdata.build", "--out", str(again), "--seed", str(TEST_SEED)],
                    cwd=PROJECT, env=env, check=True, capture_output=True)
-    first, second = GeoPackageStore(demo_db), GeoPackageStore(again)
+    first, second = open_store(demo_db), GeoPackageStore(again)
     assert first.layers() == second.layers() == list(SPECS)
     for layer in SPECS:
         a, b = first.read(layer), second.read(layer)
@@ -69,6 +69,6 @@ def test_make_run_builds_only_a_missing_or_outdated_demo_dataset(writable_db, tm
     assert main(["--if-missing", "--out", str(writable_db), "--seed", str(TEST_SEED)]) == 0
     assert writable_db.stat().st_mtime_ns == before, "a complete store is left alone"
     _drop_layer(writable_db, "places")  # as a store from before the places layer
-    assert "places" not in GeoPackageStore(writable_db).layers()
+    assert "places" not in open_store(writable_db).layers()
     assert main(["--if-missing", "--out", str(writable_db), "--seed", str(TEST_SEED)]) == 0
-    assert GeoPackageStore(writable_db).layers() == list(SPECS)
+    assert open_store(writable_db).layers() == list(SPECS)

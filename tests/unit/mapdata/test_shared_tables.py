@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from mapdata import clock
-from mapdata.store import GeoPackageStore, StoreError
+from mapdata.store import StoreError, open_store
 from mapdata.store.throttle import Limit
-from tests.helpers import TEST_NOW
+from tests.helpers import TEST_NOW, raw_sql
 
 
 def test_failures_count_in_their_window_and_a_forgiven_attempt_not_at_all(writable_db):
-    one, other = GeoPackageStore(writable_db), GeoPackageStore(writable_db)
+    one, other = open_store(writable_db), open_store(writable_db)
     limits = [Limit("name:a", 2, 600), Limit("address:x", 3, 600)]
     assert one.throttle.reserve(limits) is not None
     forgiven = other.throttle.reserve(limits)
@@ -29,14 +29,11 @@ def test_failures_count_in_their_window_and_a_forgiven_attempt_not_at_all(writab
     with clock.frozen(TEST_NOW + dt.timedelta(seconds=601)):
         assert other.throttle.failures("name:a", 600) == 0
         assert other.throttle.reserve(limits) is not None
-        import sqlite3
-
-        with sqlite3.connect(writable_db) as conn:  # the rows out of every window are gone
-            assert conn.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 2
+        assert raw_sql(writable_db, "SELECT count(*) FROM login_failures") == [(2,)]  # the rest out of every window
 
 
 def test_uploads_keep_the_newest_few_and_read_back_exactly(writable_db):
-    one, other = GeoPackageStore(writable_db), GeoPackageStore(writable_db)
+    one, other = open_store(writable_db), open_store(writable_db)
     times = np.array(["2026-12-02T07:00", "NaT", "2026-12-02T08:30"], dtype="datetime64[ns]")
     arrays = {"lon": np.array([104.06, 104.07, 104.08]), "lat": np.array([30.65, 30.66, 30.67]), "time": times,
               "rows": np.array([1, 2, 5], dtype=np.int64)}

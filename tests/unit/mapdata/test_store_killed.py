@@ -9,11 +9,11 @@ import sys
 import time
 from contextlib import closing
 
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
 
 WRITER = """
 import sys
-from mapdata.store import Change, GeoPackageStore
+from mapdata.store import Change, GeoPackageStore, open_store
 store = GeoPackageStore(sys.argv[1])
 version = int(store.read("stations").set_index("id").loc["st-0002", "version"])
 k = 0
@@ -42,7 +42,7 @@ def test_a_killed_writer_loses_no_acknowledged_edit(writable_db):
         assert acknowledged, "the writer never acknowledged an edit"
         with closing(sqlite3.connect(writable_db)) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        store = GeoPackageStore(writable_db)
+        store = open_store(writable_db)
         row = store.read("stations").set_index("id").loc["st-0002"]  # validates the whole layer
         assert row["version"] >= acknowledged[-1]
         versions = {e["version"] for e in store.audit_log("stations", "st-0002")["after"]}

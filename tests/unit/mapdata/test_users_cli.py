@@ -9,7 +9,7 @@ from contextlib import closing
 import pytest
 
 from layers.staff.accounts import AuthError, account_for_token, authenticate
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
 from mapdata.users import main
 
 
@@ -23,7 +23,7 @@ def test_add_list_token_disable_from_the_shell(writable_db):
                 stdin="a long enough secret\n")
     assert added.returncode == 0, added.stderr
     assert "chengdu-admin" in run(writable_db, "list").stdout
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     assert authenticate(store.accounts, "chengdu-admin", "a long enough secret").role == "city"
     token = run(writable_db, "token", "chengdu-admin", "--label", "nightly import").stdout.strip()
     assert token.startswith("nx_") and account_for_token(store.accounts, token).name == "chengdu-admin"
@@ -42,7 +42,7 @@ def test_an_account_without_password_stdin_gets_a_random_one_printed_once(writab
     assert main(["--db", str(writable_db), "add", "d1", "--role", "district", "--district", "510104"]) == 0
     out = capsys.readouterr().out
     password = out.split("password (shown once): ")[1].strip()
-    assert authenticate(GeoPackageStore(writable_db).accounts, "d1", password).adcode == 510104
+    assert authenticate(open_store(writable_db).accounts, "d1", password).adcode == 510104
 
 
 @pytest.mark.parametrize("args, field", [
@@ -57,7 +57,7 @@ def test_a_bad_account_is_refused_naming_the_field_and_nothing_is_written(writab
     code = main(["--db", str(writable_db), *args])
     assert code == 2
     assert capsys.readouterr().err.startswith(f"error: {field}:")
-    assert GeoPackageStore(writable_db).accounts.list() == []
+    assert open_store(writable_db).accounts.list() == []
 
 
 def test_a_short_password_and_a_duplicate_name_are_refused(writable_db, monkeypatch, capsys):
@@ -74,7 +74,7 @@ def test_a_short_password_and_a_duplicate_name_are_refused(writable_db, monkeypa
 def test_a_new_password_ends_the_sessions(writable_db):
     from layers.staff.accounts import account_for_session, set_password
 
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     assert main(["--db", str(writable_db), "add", "c2", "--role", "city"]) == 0
     record = store.accounts.get("c2")
     assert account_for_session(store.accounts, record.id, record.session_epoch) is not None

@@ -46,7 +46,7 @@ def clip_db(tmp_path_factory):
 
 
 def test_the_road_extent_is_that_of_the_stores_roads(dash_app, app_db, clip_db):
-    from mapdata.store import GeoPackageStore
+    from mapdata.store import open_store
     from pages.base_map import road_extent_geojson
 
     sizes = []
@@ -54,7 +54,7 @@ def test_the_road_extent_is_that_of_the_stores_roads(dash_app, app_db, clip_db):
         with serving(dash_app, Settings(db_path=db, secret_key="t")):
             extent = road_extent_geojson()
         drawn = shapely.geometry.shape(extent["features"][0]["geometry"])
-        assert drawn.equals(RoadNetwork.from_roads(GeoPackageStore(db).read("roads")).extent.boundary)
+        assert drawn.equals(RoadNetwork.from_roads(open_store(db).read("roads")).extent.boundary)
         minx, miny, maxx, maxy = drawn.bounds
         sizes.append(max(maxx - minx, maxy - miny))
     # the bundled extract's outline is some kilometres wide, the clip's a few hundred metres

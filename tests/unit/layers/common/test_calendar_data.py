@@ -49,9 +49,9 @@ def _csv(tmp_path, text, name="notice.csv"):
 def test_importing_a_notice_replaces_the_year_and_the_hours_follow(writable_db, tmp_path, capsys):
     from layers.common.hours import HoursTable
     from mapdata.calendar import main
-    from mapdata.store import GeoPackageStore
+    from mapdata.store import open_store
 
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     hours = HoursTable(["Mo-Fr 09:00-18:00; PH off"])
     previous = cal.use_calendar(store.calendar)
     try:
@@ -89,9 +89,9 @@ def test_importing_a_notice_replaces_the_year_and_the_hours_follow(writable_db, 
 ])
 def test_a_bad_file_names_the_field_and_imports_nothing(writable_db, tmp_path, capsys, text, field):
     from mapdata.calendar import CalendarFileError, main, read_file
-    from mapdata.store import GeoPackageStore
+    from mapdata.store import open_store
 
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     before = (store.calendar.years(), store.calendar.days())
     path = _csv(tmp_path, text)
     with pytest.raises(CalendarFileError) as err:
@@ -105,14 +105,14 @@ def test_a_bad_file_names_the_field_and_imports_nothing(writable_db, tmp_path, c
 
 def test_json_file_and_a_failing_write_leave_the_year_as_it_was(writable_db, tmp_path):
     from mapdata.calendar import read_file
-    from mapdata.store import GeoPackageStore, StoreError
+    from mapdata.store import StoreError, open_store
     from mapdata.store.calendar import CalendarDay
 
     path = tmp_path / "2027.json"
     path.write_text(json.dumps({"year": 2027, "published_on": "2026-11-20", "days": [
         {"day": "2027-01-01", "kind": "holiday", "holiday": "New Year's Day"}]}), encoding="utf-8")
     assert read_file(path)[0] == 2027
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     before = store.calendar.days(2026)
     # a day the tables refuse (an unknown kind) in the middle: the old days stay, no audit entry
     bad = [*before[:3], CalendarDay(dt.date(2026, 5, 6), "nap", "Labour Day")]

@@ -10,7 +10,7 @@ from layers.common.calendar import as_local
 from layers.rider.reports import submit_report
 from layers.staff import reports as ledger
 from layers.staff.accounts import Account, create_account
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 
@@ -21,7 +21,7 @@ def at(*args) -> dt.datetime:
 
 @pytest.fixture()
 def district(writable_db):
-    store = GeoPackageStore(writable_db)
+    store = open_store(writable_db)
     station = store.read("stations").iloc[0]
     record = create_account(store, name="qu-due", role="district", password="correct horse battery",
                             adcode=int(station["adcode"]), by="test")

@@ -11,14 +11,15 @@ from layers.rider.catalogue import StationCatalogue
 from layers.staff import stations as edits
 from layers.staff.access import AccessDenied, editable_mask, may_edit_station
 from layers.staff.accounts import Account
-from mapdata.store import GeoPackageStore
+from mapdata.store import open_store
+from tests.helpers import raw_sql
 
 NOW = dt.datetime(2026, 12, 2, 15, 0)
 
 
 @pytest.fixture()
 def store(writable_db):
-    return GeoPackageStore(writable_db)
+    return open_store(writable_db)
 
 
 @pytest.fixture()
@@ -201,14 +202,9 @@ def test_create_and_retire_are_for_district_and_city_admins(store, station, dist
 
 
 def test_an_older_store_gains_the_new_columns_in_place(writable_db):
-    import sqlite3
-    from contextlib import closing
-
-    with closing(sqlite3.connect(writable_db)) as conn:
-        for column in ("confirmed_at", "confirmed_by", "retired_at", "amenities_out"):
-            conn.execute(f'ALTER TABLE stations DROP COLUMN "{column}"')
-        conn.commit()
-    store = GeoPackageStore(writable_db)
+    for column in ("confirmed_at", "confirmed_by", "retired_at", "amenities_out"):  # as an older release made it
+        raw_sql(writable_db, f'ALTER TABLE stations DROP COLUMN "{column}"')
+    store = open_store(writable_db)
     assert sorted(store.upgrade()) == ["stations.amenities_out", "stations.confirmed_at", "stations.confirmed_by",
                                        "stations.retired_at"]
     stations = store.read("stations")
