@@ -50,7 +50,7 @@
   // only after the map has rested for DEBOUNCE_MS; an answer overtaken by a later request is dropped.
   const VIEW_URL = "/api/v1/stations/view";
   const DEBOUNCE_MS = 250, GRID_PX = 240, TILE_PX = 256, MAX_LAT = 85.05;
-  const viewState = {seq: 0, loaded: null, pending: null};
+  const viewState = {seq: 0, loaded: null, pending: null, timer: null};
 
   function worldXY(lon, lat, zoom) {
     const size = TILE_PX * Math.pow(2, zoom);
@@ -99,7 +99,9 @@
     return "&amenities=" + encodeURIComponent(ask.amenities || "") + "&at=" + encodeURIComponent(ask.at || "now");
   }
 
-  function stationsView(bounds, zoom, center, answer, mapId) {
+  // Called by a clientside callback with the map's props; returns nothing itself: the answer is handed to
+  // the layer (set_props) when it comes, so a later call of the callback cannot make Dash drop it.
+  function stationsView(bounds, zoom, center, answer, mapId, layerId) {
     const none = window.dash_clientside.no_update;
     if (typeof zoom !== "number" || !isFinite(zoom)) { return none; }  // fitted bounds: wait for the map's zoom
     const z = Math.round(zoom), box = viewBox(bounds, z, center, mapId), ask = question(answer);
@@ -108,29 +110,29 @@
     if (covers(viewState.pending)) { return none; }
     if (covers(viewState.loaded)) {
       // back within what is shown: a request under way for elsewhere is not needed any more
-      if (viewState.pending) { viewState.seq += 1; viewState.pending = null; }
+      if (viewState.pending) { viewState.seq += 1; viewState.pending = null; window.clearTimeout(viewState.timer); }
       return none;
     }
     const want = wanted(box, z), seq = ++viewState.seq;
     const asked = {box: want, zoom: z, ask: ask};
     viewState.pending = asked;
     const url = VIEW_URL + "?bbox=" + want.map(function (v) { return v.toFixed(6); }).join(",") + "&zoom=" + z + ask;
-    return new Promise(function (resolve) { window.setTimeout(resolve, DEBOUNCE_MS); }).then(function () {
-      if (seq !== viewState.seq) { return none; }  // the map moved on meanwhile
-      return fetch(url, {credentials: "same-origin"}).then(function (r) {
+    window.clearTimeout(viewState.timer);
+    viewState.timer = window.setTimeout(function () {
+      fetch(url, {credentials: "same-origin"}).then(function (r) {
         if (!r.ok) { throw new Error("stations/view " + r.status); }
         return r.json();
       }).then(function (doc) {
-        if (seq !== viewState.seq) { return none; }
+        if (seq !== viewState.seq) { return; }  // the map moved on meanwhile
         viewState.pending = null;
         viewState.loaded = asked;
-        return doc;
+        window.dash_clientside.set_props(layerId, {data: doc});
+      }).catch(function () {
+        // offline or refused: the map keeps what it shows, and asks again on the next move
+        if (seq === viewState.seq) { viewState.pending = null; }
       });
-    }).catch(function () {
-      // offline or refused: the map keeps what it shows, and asks again on the next move
-      if (seq === viewState.seq) { viewState.pending = null; }
-      return none;
-    });
+    }, DEBOUNCE_MS);
+    return none;
   }
 
   function abbreviated(n) {

@@ -193,11 +193,12 @@ clientside_callback(
     Input(RIDER.where, "data"),
 )
 
-# The stations of the map's view, asked for again (debounced) as the map moves or the question changes.
+# The stations of the map's view, asked for again (debounced) as the map moves or the question changes;
+# rider.js hands the answer to the layer's data when it comes.
 clientside_callback(
     """function(bounds, zoom, center, answer) {
-        return window.nuanxin.stationsView(bounds, zoom, center, answer, "%s");
-    }""" % RIDER.map,
+        return window.nuanxin.stationsView(bounds, zoom, center, answer, "%s", "%s");
+    }""" % (RIDER.map, RIDER.stations),
     Output(RIDER.stations, "data"),
     Input(RIDER.map, "bounds"),
     Input(RIDER.map, "zoom"),
