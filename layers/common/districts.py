@@ -25,11 +25,13 @@ def chengdu_outline(districts: gpd.GeoDataFrame):
     return polygonal(shapely.union_all(np.asarray(districts.geometry.values)))
 
 
-def district_index(lon, lat, districts: gpd.GeoDataFrame) -> np.ndarray:
+def district_index(lon, lat, districts: gpd.GeoDataFrame, max_degrees: float | None = None) -> np.ndarray:
     """The row position in ``districts`` of the polygon containing each point.
 
     Points on no polygon (slivers between district outlines, rounding on a border) take the
-    nearest district, so that every point of Chengdu counts in exactly one district.
+    nearest district, so that every point of Chengdu counts in exactly one district; with
+    ``max_degrees``, only when that district is at most so far (planar degrees), else -1: a point
+    elsewhere in the country is in none of the districts known.
 
     Parameters
     ----------
@@ -41,7 +43,8 @@ def district_index(lon, lat, districts: gpd.GeoDataFrame) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of int64
-        Positions 0 … len(districts) - 1; -1 only when ``districts`` is empty.
+        Positions 0 … len(districts) - 1; -1 when ``districts`` is empty or the point is farther than
+        ``max_degrees`` from every district.
     """
     check_wgs84(districts, "districts")
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
@@ -60,6 +63,7 @@ def district_index(lon, lat, districts: gpd.GeoDataFrame) -> np.ndarray:
     lost = np.flatnonzero(out < 0)
     if len(lost):
         tree = shapely.STRtree(geoms)
-        nearest = tree.query_nearest(shapely.points(lon[lost], lat[lost]), all_matches=False)
+        nearest = tree.query_nearest(shapely.points(lon[lost], lat[lost]), all_matches=False,
+                                     max_distance=max_degrees)
         out[lost[nearest[0]]] = nearest[1]
     return out

@@ -32,6 +32,11 @@ CSV_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
 _DISTRICT_COLUMNS = ["adcode", "name", "name_en", "demand", "covered", "share", "points", "points_covered",
                      "point_share"]
 _HEX_COLUMNS = ["h3", "demand", "covered", "uncovered", "points", "points_covered"]
+#: A point farther than this from every district known (about 1 km) is counted outside them, not in the
+#: nearest one: with a city's districts in the store, a national file's points elsewhere are not that city's.
+OUTSIDE_DEGREES = 0.01
+#: The row of the district table for the points outside every district known (only when there are some).
+OUTSIDE_ROW = {"adcode": 0, "name": "区划外", "name_en": "outside the districts"}
 
 
 class NationalInputError(ValueError):
@@ -266,8 +271,9 @@ def national_coverage(chunks: Iterable[DemandChunk], stations: gpd.GeoDataFrame,
             "name_en": (districts["name_en"].astype(str).to_numpy() if "name_en" in districts
                         else np.full(k, "", dtype=object)),
         })
-        d_demand, d_covered = np.zeros(k), np.zeros(k)
-        d_points, d_points_covered = np.zeros(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
+        # one accumulator more, last: the points outside every district
+        d_demand, d_covered = np.zeros(k + 1), np.zeros(k + 1)
+        d_points, d_points_covered = np.zeros(k + 1, dtype=np.int64), np.zeros(k + 1, dtype=np.int64)
     hexes = _Growing()
     total = got = 0.0
     n = n_cov = 0
@@ -280,11 +286,12 @@ def national_coverage(chunks: Iterable[DemandChunk], stations: gpd.GeoDataFrame,
         n += len(chunk)
         n_cov += int(covered.sum())
         if districts is not None and k:
-            pos = district_index(chunk.lon, chunk.lat, districts)
+            pos = district_index(chunk.lon, chunk.lat, districts, max_degrees=OUTSIDE_DEGREES)
+            pos[pos < 0] = k
             np.add.at(d_demand, pos, w)
             np.add.at(d_covered, pos, covered_w)
-            d_points += np.bincount(pos, minlength=k)
-            d_points_covered += np.bincount(pos[covered], minlength=k)
+            d_points += np.bincount(pos, minlength=k + 1)
+            d_points_covered += np.bincount(pos[covered], minlength=k + 1)
         ids = hexes.ids(h3_codes(chunk.lat, chunk.lon, int(h3_res)))
         np.add.at(hexes.demand, ids, w)
         np.add.at(hexes.covered, ids, covered_w)
@@ -298,9 +305,11 @@ def national_coverage(chunks: Iterable[DemandChunk], stations: gpd.GeoDataFrame,
     overall = {"demand": total, "covered": got, "share": got / total if total > 0 else None,
                "points": n, "points_covered": n_cov, "point_share": n_cov / n if n else None}
     if districts is not None:
-        frame = district_table
-        frame["demand"], frame["covered"] = d_demand, d_covered
-        frame["points"], frame["points_covered"] = d_points, d_points_covered
+        keep = k + 1 if d_points[k] else k
+        frame = district_table if keep == k else pd.concat([district_table, pd.DataFrame([OUTSIDE_ROW])],
+                                                           ignore_index=True)
+        frame["demand"], frame["covered"] = d_demand[:keep], d_covered[:keep]
+        frame["points"], frame["points_covered"] = d_points[:keep], d_points_covered[:keep]
         with np.errstate(invalid="ignore", divide="ignore"):
             frame["share"] = np.where(frame["demand"] > 0, frame["covered"] / frame["demand"], np.nan)
             frame["point_share"] = np.where(frame["points"] > 0, frame["points_covered"] / frame["points"], np.nan)

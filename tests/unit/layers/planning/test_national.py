@@ -106,6 +106,21 @@ def test_points_on_the_radius_edge_are_covered_and_the_next_float_out_is_not(dem
             assert got.overall["points_covered"] == expected
 
 
+def test_points_elsewhere_in_the_country_count_outside_the_districts_not_in_the_nearest(demo):
+    stations, demand, districts = demo
+    lon, lat = demand.geometry.x.to_numpy()[:500], demand.geometry.y.to_numpy()[:500]
+    inner = national_coverage(chunks_of(lon, lat, chunk_rows=97), stations, RADIUS, districts=districts)
+    assert len(inner.districts) == len(districts)  # no row for points outside when there are none
+    far_lon, far_lat = np.array([116.40, 121.47, 113.26]), np.array([39.90, 31.23, 23.13])  # Beijing, Shanghai, Canton
+    got = national_coverage(chunks_of(np.concatenate([lon, far_lon]), np.concatenate([lat, far_lat]), chunk_rows=97),
+                            stations, RADIUS, districts=districts)
+    outside = got.districts.iloc[-1]
+    assert (outside["adcode"], outside["name"], outside["name_en"]) == (0, "区划外", "outside the districts")
+    assert (outside["points"], outside["demand"], outside["covered"]) == (3, 3.0, 0.0)
+    pd.testing.assert_frame_equal(got.districts.iloc[:-1], inner.districts, check_exact=True)
+    assert got.overall["points"] == 503 and got.overall["points_covered"] == inner.overall["points_covered"]
+
+
 def test_the_file_path_gives_the_same_tables(demo, tmp_path):
     stations, _, districts = demo
     lon, lat, weight, _ = with_edges(demo)
