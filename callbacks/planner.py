@@ -5,7 +5,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, no_up
 
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
 from pages.planner import views
-from pages.planner.ids import PLANNER_MORE
+from pages.planner.ids import NATIONAL, PLANNER_MORE
 
 #: The controls that make the planner's question, in the order question_view takes them.
 QUESTION_INPUTS = [Input(getattr(PLANNER, name), "value") for name in
@@ -241,3 +241,58 @@ def load_demand(contents, _reset, filename, crs, state):
 )
 def load_candidates(contents, _reset, filename, crs, cands, state):
     return views.candidates_upload_view(ctx.triggered_id, contents, filename, crs, cands, state)
+
+
+# --- the national coverage job: the file goes to the jobs API from the browser (assets/planner_national.js) ----------
+
+@callback(
+    Output(NATIONAL.post, "data"),
+    Input(PLANNER.query, "data"),
+)
+def national_post_url(query_data):
+    return views.national_post_url(query_data)
+
+
+clientside_callback(
+    "function(id) { return window.nuanxin.national.mount(id); }",
+    Output(NATIONAL.picker, "title"),
+    Input(NATIONAL.picker, "id"),
+)
+
+clientside_callback(
+    "function(n, url, texts) { return window.nuanxin.national.start(n, url, texts); }",
+    Output(NATIONAL.msg, "children"),
+    Input(NATIONAL.start, "n_clicks"),
+    State(NATIONAL.post, "data"),
+    State(NATIONAL.texts, "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(NATIONAL.cancelled, "data"),
+    Input(NATIONAL.cancel, "n_clicks"),
+    State(NATIONAL.job, "data"),
+    prevent_initial_call=True,
+)
+def national_cancel(_n, job_data):
+    return views.national_cancel(job_data)
+
+
+@callback(
+    Output(NATIONAL.status, "children"),
+    Output(NATIONAL.bar, "value"),
+    Output(NATIONAL.bar, "style"),
+    Output(NATIONAL.cancel, "style"),
+    Output(NATIONAL.download, "href"),
+    Output(NATIONAL.download, "style"),
+    Output(NATIONAL.poll, "disabled"),
+    Output(NATIONAL.msg, "children", allow_duplicate=True),
+    Input(NATIONAL.job, "data"),
+    Input(NATIONAL.poll, "n_intervals"),
+    Input(NATIONAL.cancelled, "data"),
+    State(PLANNER.state, "data"),
+    prevent_initial_call=True,
+)
+def national_job(job_data, _n, _cancelled, state):
+    return views.national_job_view(job_data, state)

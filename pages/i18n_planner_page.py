@@ -26,4 +26,30 @@ TEXT: dict[str, dict[str, str]] = {
                                            "removals are not in it."},
     "planner.sites.coords": {"zh": "坐标（WGS-84，纬度, 经度），可选中复制",
                              "en": "Coordinates (WGS-84, latitude, longitude), select to copy"},
+    "planner.national": {"zh": "全国覆盖（大文件）", "en": "National coverage (large file)"},
+    "planner.national.hint": {"zh": "上传全国需求点 CSV：第一行为表头 lon,lat 或 lon,lat,weight（WGS-84 经纬度），最大 {mb} MB。"
+                                    "按左侧的半径、设施和时间以直线距离分块计算，可随时取消；完成后下载城市、区县和六边形表格。",
+                              "en": "Upload a national CSV of demand points: the first line is the header lon,lat or "
+                                    "lon,lat,weight (WGS-84 degrees), at most {mb} MB. It is computed in chunks by "
+                                    "straight-line distance with the reach, amenities and time on the left, and can be "
+                                    "cancelled; when done, download the city, district and hexagon tables."},
+    "planner.national.file": {"zh": "CSV 文件", "en": "CSV file"},
+    "planner.national.start": {"zh": "上传并开始", "en": "Upload and start"},
+    "planner.national.cancel": {"zh": "取消任务", "en": "Cancel the job"},
+    "planner.national.download": {"zh": "下载结果表格（Excel）", "en": "Download the tables (Excel)"},
+    "planner.national.no_file": {"zh": "请先选择一个 CSV 文件。", "en": "Choose a CSV file first."},
+    "planner.national.uploading": {"zh": "正在上传 {name}…", "en": "Uploading {name}…"},
+    "planner.national.refused": {"zh": "未能开始：{error}", "en": "Not started: {error}"},
+    "planner.national.gone": {"zh": "服务器上已没有这个任务（只保留最近的任务），请重新上传。",
+                              "en": "The server no longer has this job (only the latest jobs are kept); upload it "
+                                    "again."},
+    "planner.national.state.queued": {"zh": "任务 {id}：排队中", "en": "Job {id}: queued"},
+    "planner.national.state.running": {"zh": "任务 {id}：计算中，已读 {rows} 行（{pct}）",
+                                       "en": "Job {id}: running, {rows} rows read ({pct})"},
+    "planner.national.state.cancelling": {"zh": "任务 {id}：正在取消，已读 {rows} 行",
+                                          "en": "Job {id}: cancelling, {rows} rows read"},
+    "planner.national.state.done": {"zh": "任务 {id}：完成，共 {rows} 行", "en": "Job {id}: done, {rows} rows"},
+    "planner.national.state.failed": {"zh": "任务 {id}：失败（{error}）", "en": "Job {id}: failed ({error})"},
+    "planner.national.state.cancelled": {"zh": "任务 {id}：已取消，读到 {rows} 行",
+                                         "en": "Job {id}: cancelled after {rows} rows"},
 }

@@ -8,11 +8,12 @@ from dash_extensions.javascript import Namespace
 
 from layers.planning.dates import default_holiday, holidays_on_offer, today
 from layers.planning.demand import MAX_ROWS, MAX_SITE_ROWS
+from layers.planning.national_job import jobs_of
 from mapdata.vocabulary import AMENITY_KEYS, INPUT_CRS
 from pages.context import services
 from pages.i18n import holiday, language, t
 from pages.ids import PLANNER, PLANNER_DOWNLOADS
-from pages.planner.ids import PLANNER_MORE
+from pages.planner.ids import NATIONAL, PLANNER_MORE
 from pages.planner.state import (
     DEFAULT_H3_RES,
     H3_RESOLUTIONS,
@@ -110,6 +111,39 @@ def demand_section(lang: str) -> html.Section:
         dcc.Loading(html.Div([html.Div(id=PLANNER.demand_msg, className="upload-msg"),
                               html.Div(id=PLANNER.demand_errors, className="upload-errors")]), type="dot"),
     ], className="upload-section demand-section", **{"aria-live": "polite"})
+
+
+def national_section(lang: str) -> html.Section:
+    """A national demand file run as a job on the server: pick, start, its progress, cancel, the result's link."""
+    limit_mb = jobs_of(services().store).max_input_bytes / 2**20
+    texts = {key: t(f"planner.national.{key}", lang) for key in ("no_file", "uploading")}
+    texts.update(_picker=NATIONAL.picker, _job=NATIONAL.job)
+    return html.Section([
+        html.H2(t("planner.national", lang)),
+        html.P(t("planner.national.hint", lang, mb=f"{limit_mb:,.0f}"), className="hint"),
+        dcc.Store(id=NATIONAL.post, data=None),
+        dcc.Store(id=NATIONAL.texts, data=texts),
+        dcc.Store(id=NATIONAL.job, data=None),
+        dcc.Store(id=NATIONAL.cancelled, data=None),
+        dcc.Interval(id=NATIONAL.poll, interval=1000, disabled=True),
+        html.Div([
+            html.Label(t("planner.national.file", lang), htmlFor=f"{NATIONAL.picker}-file", className="field-label"),
+            # the file input is drawn by assets/planner_national.js: the file goes to the API as it is, not base64
+            html.Div(id=NATIONAL.picker, className="national-picker"),
+            html.Button(t("planner.national.start", lang), id=NATIONAL.start, className="btn", n_clicks=0),
+        ], className="row upload-row"),
+        html.Div(id=NATIONAL.msg, className="upload-msg"),
+        html.Div([
+            html.Progress(id=NATIONAL.bar, max=100, value=0, className="national-bar", style={"display": "none"}),
+            html.Span(id=NATIONAL.status, className="national-status"),
+        ], className="row"),
+        html.Div([
+            html.Button(t("planner.national.cancel", lang), id=NATIONAL.cancel, className="btn", n_clicks=0,
+                        style={"display": "none"}),
+            html.A(t("planner.national.download", lang), id=NATIONAL.download, className="btn download", download="",
+                   style={"display": "none"}),
+        ], className="row"),
+    ], id=NATIONAL.section, className="upload-section national-section", **{"aria-live": "polite"})
 
 
 def overall_cards(lang: str) -> html.Section:
@@ -308,7 +342,8 @@ def layout(lang=None, **query):
         html.P(t("app.demo", lang), id=PLANNER.demo, className="demo-label") if info.demo else None,
         html.Div([
             controls(lang, c),
-            html.Main([overall_cards(lang), demand_section(lang), gap_map(lang, c["h3_res"]), districts_table(lang),
+            html.Main([overall_cards(lang), demand_section(lang), national_section(lang), gap_map(lang, c["h3_res"]),
+                       districts_table(lang),
                        week_section(lang, c["week_view"]), sites_section(lang, c), downloads_section(lang, c)],
                       className="planner-main"),
         ], className="planner-body"),

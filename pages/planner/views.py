@@ -29,6 +29,7 @@ from layers.planning.demand import (
     parse_candidate_upload,
     parse_demand_upload,
 )
+from layers.planning.national_job import jobs_of
 from layers.planning.questions import (
     check_hexagons,
     compare_in_district,
@@ -732,3 +733,55 @@ def candidates_upload_view(trigger, contents, filename, crs, cands, state):
     msg = html.P(t("planner.cands.loaded", lang, name=name, n=number(len(sites))), className="upload-ok")
     return store, candidates_label(store, lang), msg, None, None
 
+
+
+# --- the national coverage job -----------------------------------------------------------------------
+
+#: The jobs API (api/national_jobs.py) the page posts its file to and links the tables of.
+NATIONAL_JOBS = "/api/v1/planner/national-jobs"
+_GONE = {"display": "none"}
+
+def national_post_url(query_data) -> str:
+    """Where the page posts a national demand file: the jobs API with the page's reach, amenities and time."""
+    params = the_query(query_data).report_params()
+    params.pop("mode", None)  # a national job measures straight-line distance
+    return f"{NATIONAL_JOBS}?{urlencode(params)}"
+
+
+def national_job_id(job_data) -> int | None:
+    """The job id the page's store holds (client data: checked)."""
+    job_id = job_data.get("id") if isinstance(job_data, dict) else None
+    return job_id if isinstance(job_id, int) and not isinstance(job_id, bool) and job_id > 0 else None
+
+
+def national_cancel(job_data) -> dict | None:
+    """Ask the page's job to stop; what the cancel store records."""
+    job_id = national_job_id(job_data)
+    if job_id is None:
+        return no_update
+    job = jobs_of(services().store).cancel(job_id)
+    return {"id": job_id, "state": None if job is None else job.state}
+
+
+def national_job_view(job_data, state):
+    """The job's line, bar, cancel button, result link and whether to keep polling:
+    (status, bar value, bar style, cancel style, link href, link style, poll disabled, message)."""
+    lang = lang_of(state)
+    hidden = ("", 0, _GONE, _GONE, None, _GONE, True)
+    if not isinstance(job_data, dict):
+        return (*hidden, no_update)
+    if job_data.get("error") is not None:
+        return (*hidden, t("planner.national.refused", lang, error=str(job_data["error"])[:300]))
+    job_id = national_job_id(job_data)
+    if job_id is None:
+        return (*hidden, no_update)
+    job = jobs_of(services().store).get(job_id)
+    if job is None:
+        return (*hidden[:-1], True, t("planner.national.gone", lang))
+    rows = number(job.rows_done)
+    key = "cancelling" if job.state == "running" and job.cancel_requested else job.state
+    status = t(f"planner.national.state.{key}", lang, id=job.id, rows=rows, pct=pct(job.fraction),
+               error=job.error or "")
+    value = round(100 * (job.fraction or 0))
+    href = f"{NATIONAL_JOBS}/{job.id}/tables.xlsx" if job.state == "done" else None
+    return (status, value, {}, _GONE if job.ended else {}, href, _GONE if href is None else {}, job.ended, "")
