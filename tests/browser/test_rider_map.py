@@ -302,6 +302,21 @@ def test_the_map_loads_only_the_stations_of_its_view_and_again_as_it_moves(dash_
     wait_until(dash_duo, lambda: _holds(_view_requests(dash_duo)[-1]["bbox"], _view(dash_duo)))
     driver.execute_script("return new Promise(r => setTimeout(r, 1500))")  # any late request would be out
     assert len(_view_requests(dash_duo)) == asked + 1, _view_requests(dash_duo)[asked:]
+    # elsewhere, and while that is being asked for a nudge within the box it asks for (a call of the map's
+    # callback of its own, which asks nothing new): the answer still comes to the map
+    far = stations.loc[(lon - here.x).abs().add((lat - here.y).abs()).idxmax()].geometry
+    driver.execute_script("""
+        const map = window.__riderMap();
+        map.setView([arguments[0], arguments[1]], 15, {animate: false});
+        window.setTimeout(function () { map.panBy([30, 20], {animate: false}); }, 100);
+    """, far.y, far.x)
+
+    def there():
+        box = _view_requests(dash_duo)[-1]["bbox"]
+        near = set(stations.loc[(lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3]), "id"])
+        return _holds(box, _view(dash_duo)) and near and set(driver.execute_script(DRAWN_JS)["stations"]) == near
+
+    wait_until(dash_duo, there, message=lambda: (_view_requests(dash_duo)[-1], _view(dash_duo)))
     clean(dash_duo)
 
 
@@ -526,4 +541,32 @@ def test_a_late_first_position_fix_leaves_the_map_on_the_compound_the_rider_aske
     dash_duo.driver.execute_script("return new Promise(r => setTimeout(r, 1500))")  # a flight would be under way
     view = _view(dash_duo)
     assert _inside(view, where.y, where.x), view
+    clean(dash_duo)
+
+
+#: The phone knows where it is at once: the first visit's own request for a position is answered straight away.
+QUICK_FIX = """
+navigator.geolocation.getCurrentPosition = function (ok) {
+  ok({coords: {latitude: %f, longitude: %f, accuracy: 15}});
+};
+"""
+
+
+def test_the_first_visit_that_locates_the_rider_draws_the_stations_around_them(dash_duo, dash_app, store):
+    # the position comes while the map asks for its first stations; the map then flies to the rider and the
+    # results, and the stations of where it comes to rest are drawn (an answer overtaken by a call of the
+    # map's callback that asked nothing new was once dropped, leaving the map without stations)
+    stations = store.read("stations")
+    here = stations.iloc[len(stations) // 3].geometry
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                    {"source": QUICK_FIX % (here.y, here.x)})
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": KEEP_FETCHES})
+    open_map(dash_duo, dash_app, "/")
+    wait_until(dash_duo, lambda: "我的位置" in dash_duo.find_element("#rider-where-text").text)
+    drawn = {}
+    wait_until(dash_duo, lambda: drawn.update(dash_duo.driver.execute_script(DRAWN_JS)) or (
+        drawn["stations"] or drawn["clusters"]) and _holds(_view_requests(dash_duo)[-1]["bbox"], _view(dash_duo)),
+        message=lambda: (drawn, _view_requests(dash_duo)))
+    # asked with the rider's question: clusters count who answers it
+    assert _view_requests(dash_duo)[-1]["query"]["at"] == ["now"]
     clean(dash_duo)
