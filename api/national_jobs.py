@@ -105,8 +105,8 @@ def _job(job_id) -> Job:
 
 
 def launch(work) -> None:
-    """Start a job's work (a function of an optional ``after_chunk`` hook) in a background thread; one job computes
-    at a time in this worker."""
+    """Start a job's work in a background thread; one job computes at a time in this worker. ``work`` takes an
+    optional ``after_chunk`` hook and ``chunk_rows`` (a display of its progress, a smaller chunk)."""
     def run():
         with _RUNNING:
             work()
@@ -179,11 +179,11 @@ def start_job():
         raise
     stations, hours, districts = svc.stations.stations, svc.stations.finder.hours, svc.planning.districts()
 
-    def work(after_chunk=None):
+    def work(after_chunk=None, chunk_rows=None):
         try:
             run_national_job(jobs, job_id, path, stations=stations, districts=districts, hours=hours,
-                             write=lambda result: coverage_table_xlsx(result, unit="weight"), chunk_rows=q.chunk_rows,
-                             after_chunk=after_chunk)
+                             write=lambda result: coverage_table_xlsx(result, unit="weight"),
+                             chunk_rows=chunk_rows or q.chunk_rows, after_chunk=after_chunk)
         finally:
             os.unlink(path)
 

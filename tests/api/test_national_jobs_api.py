@@ -178,6 +178,9 @@ def test_refusals_name_their_field(private_app, held):
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "radius_m"
     r = _start(http, "lon,lat\n104,30\n", amenities="jacuzzi")
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "amenities"
+    r = _start(http, "lng,lat\n104,30\n")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "body" and "lon,lat" in r.get_json()["error"][
+        "message"]
     assert held == []
     for path in (f"{JOBS}/987654", f"{JOBS}/987654/tables.xlsx"):
         r = http.get(path)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import urllib.request
 
+import api.national_jobs as national_api
+from layers.planning.national_job import jobs_of
+from layers.services import services_of
 from tests.browser.test_planner_page import link_href, start, text
 from tests.helpers import coverage_csv, wait_until
 
@@ -44,4 +47,32 @@ def test_a_bad_cell_is_named_on_the_page_in_chinese(dash_duo, dash_app, tmp_path
     dash_duo.wait_for_contains_text("#planner-national-status", "失败", timeout=60)
     status = text(dash_duo, "#planner-national-status")
     assert "row 2" in status and "field lat" in status
+    assert not dash_duo.find_element("#planner-national-download").is_displayed()
+
+
+def test_the_page_follows_the_job_chunk_by_chunk_and_its_cancel_stops_it(dash_duo, dash_app, store, tmp_path,
+                                                                          monkeypatch):
+    held = []
+    monkeypatch.setattr(national_api, "launch", held.append)  # the test runs the job, a chunk at a time
+    jobs = jobs_of(services_of(dash_app.server).store)
+    points = store.read("demand").iloc[:40]
+    csv = tmp_path / "national.csv"
+    csv.write_text(coverage_csv(points.geometry.x, points.geometry.y, points["weight"]))
+    start(dash_duo, dash_app, "/planner?lang=en")
+    _post_file(dash_duo, csv)
+    dash_duo.wait_for_contains_text("#planner-national-status", ": queued", timeout=30)
+    job_id = jobs.ids()[-1]
+    assert text(dash_duo, "#planner-national-status") == f"Job {job_id}: queued"
+    cancel = dash_duo.find_element("#planner-national-cancel")
+    assert cancel.is_displayed()
+
+    def after_chunk(job):
+        dash_duo.wait_for_contains_text("#planner-national-status", f"running, {job.rows_done} rows read", timeout=30)
+        if job.rows_done == 20:
+            cancel.click()
+            wait_until(dash_duo, lambda: jobs.get(job_id).cancel_requested, timeout=30)
+
+    held.pop()(after_chunk=after_chunk, chunk_rows=10)
+    dash_duo.wait_for_contains_text("#planner-national-status", f"Job {job_id}: cancelled after 20 rows", timeout=30)
+    assert not dash_duo.find_element("#planner-national-cancel").is_displayed()
     assert not dash_duo.find_element("#planner-national-download").is_displayed()
