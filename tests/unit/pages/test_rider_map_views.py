@@ -19,7 +19,7 @@ def request_context(dash_app):
 @pytest.mark.parametrize("where", [None, "30.6,104.0", {"lat": "north", "lon": 104.06}, {"lat": 95, "lon": 104.06}])
 def test_a_bad_location_mutes_nothing(request_context, where):
     assert map_answer(where, ["microwave"], ["now"], None, STATE) == {"muted": {}, "notes": {}, "here": None,
-                                                                      "judged_m": None}
+                                                                      "judged_m": None, "ask": None}
 
 
 def test_no_listed_station_is_muted_and_every_muted_one_says_why(request_context):
@@ -33,6 +33,11 @@ def test_no_listed_station_is_muted_and_every_muted_one_says_why(request_context
     assert "那时已打烊" in answer["notes"].values() and "没有微波炉" in " ".join(answer["notes"].values())
     english = map_answer(HERE, ["<script>", 7], ["now"], None, {**STATE, "lang": "en"})
     assert not any("No" in n for n in english["notes"].values()), "an unknown chip asks for no amenity"
+    # the question the map sends with its view, for the server's clusters to count who answers it
+    assert answer["ask"] == {"amenities": "microwave", "at": at}
+    assert english["ask"] == {"amenities": "", "at": "now"}
+    assert map_answer(HERE, ["microwave", "toilet"], [], "soon", STATE)["ask"] == {"amenities": "microwave,toilet",
+                                                                                  "at": "any"}
 
 
 @pytest.mark.parametrize("shown", [None, "x", {"features": "x"}, {"features": [{"geometry": 1}]}])
