@@ -20,7 +20,6 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
-from mapdata import clock
 from mapdata.schemas import SPECS, LayerValidationError, validate
 from mapdata.store.base import DatasetInfo, StoreError
 from mapdata.store.calendar import create_calendar
@@ -32,10 +31,10 @@ from mapdata.store.relational import (
     META_TABLE,
     VERSION_TABLE,
     RelationalStore,
-    bump_versions,
     carry_rows,
     info_from_meta,
     meta_rows,
+    validated_layers,
 )
 from mapdata.store.sql import SqliteConnection, SqliteDatabase
 
@@ -163,12 +162,7 @@ class GeoPackageStore(RelationalStore):
     def write_dataset(self, layers: Mapping[str, gpd.GeoDataFrame], info: DatasetInfo,
                       carry: Mapping[str, tuple[list[str], list[tuple]]] | None = None) -> None:
         """Validate every layer, write them (and the side tables' ``carry``) to a new file and swap it in atomically."""
-        outline = None
-        if "districts" in layers:
-            validate(layers["districts"], "districts")
-            outline = shapely.union_all(layers["districts"].geometry.values)
-            shapely.prepare(outline)
-        layers = {name: validate(gdf, name, within=outline) for name, gdf in layers.items()}
+        layers = validated_layers(layers)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp.gpkg", dir=self.path.parent)
         os.close(fd)
@@ -205,36 +199,8 @@ class GeoPackageStore(RelationalStore):
         return gpkg_blob(geom)
 
     # -- upgrading a store made by an older release ------------------------------------------
-    def upgrade(self) -> list[str]:
-        """Add the nullable columns this release's schemas have and the file lacks (in place, one
-        transaction); answer what was added as ``layer.column``."""
-        added = []
-        with self._transaction() as conn:
-            stored = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
-            for name, spec in SPECS.items():
-                if name not in stored:
-                    continue
-                have = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
-                defaults = _upgrade_defaults()
-                for column, col in spec.columns.items():
-                    if column in have:
-                        continue
-                    default = defaults.get(column, defaults.get(col.kind))
-                    if not col.nullable and col.kind != "amenities" and default is None:  # NULL: no amenity
-                        raise StoreError(f"layer {name!r} lacks the column {column!r}, which has no default; "
-                                         "rebuild the store or copy it with a newer release")
-                    sql_type = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}.get(col.kind, "TEXT")
-                    clause = "" if default is None or col.nullable else f" NOT NULL DEFAULT {default}"
-                    conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}{clause}')
-                    added.append(f"{name}.{column}")
-            if added:
-                for name in {a.split(".")[0] for a in added}:
-                    bump_versions(conn, name)
-        if added:
-            with self._lock:
-                self._cache.clear()
-                self._versions = None
-        return added
+    def _stored_layers(self, conn) -> set[str]:
+        return {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
 
     def _geometry_column(self, layer: str) -> str:
         with closing(sqlite3.connect(self.path)) as conn:
@@ -242,10 +208,5 @@ class GeoPackageStore(RelationalStore):
         if row is None:
             raise StoreError(f"layer {layer!r} has no geometry column in {self.path}")
         return row[0]
-
-
-def _upgrade_defaults() -> dict:
-    """What a column added in place holds in the rows already there (by name, then by kind)."""
-    return {"version": "1", "updated_at": f"'{clock.now().isoformat()}'", "updated_by": "'upgrade'", "bool": "0"}
 
 

@@ -33,6 +33,8 @@ DEFAULT_MAX_INPUT_BYTES = 256 * 2**20
 MAX_ERROR_CHARS = 1000
 #: Job ids beyond this are never looked up (the table's ids are 64-bit).
 MAX_JOB_ID = 2**62
+#: A running job whose progress has not moved for this long lost its worker (killed, restarted): it is failed.
+DEFAULT_STALE_AFTER_S = 600.0
 
 _SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS {JOBS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
@@ -95,12 +97,14 @@ def _valid_id(job_id) -> bool:
 class JobTable(SideTables):
     """The recent long jobs of one database (a GeoPackage file or a PostgreSQL database)."""
 
-    def __init__(self, db, *, keep: int = DEFAULT_KEEP, max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES):
+    def __init__(self, db, *, keep: int = DEFAULT_KEEP, max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+                 stale_after_s: float = DEFAULT_STALE_AFTER_S):
         super().__init__(db)
         if keep < 1:
             raise StoreError(f"keep must be at least 1, got {keep!r}")
         self.keep = int(keep)
         self.max_input_bytes = int(max_input_bytes)
+        self.stale_after_s = float(stale_after_s)
 
     def _prepared(self, conn) -> bool:
         return conn.has_index(f"{JOBS_TABLE}_state")
@@ -142,13 +146,21 @@ class JobTable(SideTables):
                 raise
         return job_id
 
-    def get(self, job_id) -> Job | None:
-        """The job, or None (unknown, dropped, not an id)."""
+    def get(self, job_id, *, now: datetime | None = None) -> Job | None:
+        """The job, or None (unknown, dropped, not an id). A running job whose progress has not moved for
+        ``stale_after_s`` lost its worker: it is failed, saying so."""
         if not _valid_id(job_id):
             return None
         with closing(self._connect()) as conn:
             row = conn.execute(f"SELECT {_FIELDS} FROM {JOBS_TABLE} WHERE id = ?", [job_id]).fetchone()
-        return None if row is None else _job(row)
+        job = None if row is None else _job(row)
+        if job is not None and job.state == "running":
+            now = now or clock.now()
+            quiet = (now - datetime.fromisoformat(job.updated_at)).total_seconds()
+            if quiet > self.stale_after_s and self._end(job.id, "failed", now, error=(
+                    f"the worker running the job stopped: no progress for {quiet / 60:,.0f} minutes; start it again")):
+                return self.get(job_id, now=now)
+        return job
 
     def ids(self) -> list[int]:
         """The ids of the jobs kept, oldest first."""

@@ -37,10 +37,10 @@ from mapdata.store.relational import (
     META_TABLE,
     VERSION_TABLE,
     RelationalStore,
-    bump_versions,
     carry_rows,
     info_from_meta,
     meta_rows,
+    validated_layers,
 )
 from mapdata.store.sql import PgDatabase, redacted
 from mapdata.store.throttle import FAILURES_TABLE
@@ -80,9 +80,12 @@ class PostgisStore(RelationalStore):
 
     def layers(self) -> list[str]:
         with closing(self.db.connect()) as conn:
-            stored = {r[0] for r in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+            stored = self._stored_layers(conn)
         return [name for name in SPECS if name in stored]
+
+    def _stored_layers(self, conn) -> set[str]:
+        return {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
 
     def _version_key(self):
         return None  # the versions table is read on every call: one indexed query
@@ -143,12 +146,7 @@ class PostgisStore(RelationalStore):
     def write_dataset(self, layers: Mapping[str, gpd.GeoDataFrame], info: DatasetInfo,
                       carry: Mapping[str, tuple[list[str], list[tuple]]] | None = None) -> None:
         """Validate every layer, then drop the old dataset and write the new one in one transaction."""
-        outline = None
-        if "districts" in layers:
-            validate(layers["districts"], "districts")
-            outline = shapely.union_all(layers["districts"].geometry.values)
-            shapely.prepare(outline)
-        layers = {name: validate(gdf, name, within=outline) for name, gdf in layers.items()}
+        layers = validated_layers(layers)
         with self._transaction() as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             for table in (*SPECS, *SIDE_TABLES):
@@ -183,38 +181,6 @@ class PostgisStore(RelationalStore):
         conn.execute(f'CREATE UNIQUE INDEX "{name}_id" ON "{name}" ("{spec.id_column}")')
         conn.execute(f'CREATE INDEX "{name}_geom" ON "{name}" USING GIST ("{GEOMETRY_COLUMN}")')
         conn.execute(f'ANALYZE "{name}"')
-
-    # -- upgrading a store made by an older release ------------------------------------------------
-    def upgrade(self) -> list[str]:
-        """Add the columns this release's schemas have and the tables lack (in place, one transaction)."""
-        from mapdata.store.geopackage import _upgrade_defaults
-
-        added = []
-        stored = set(self.layers())
-        with self._transaction() as conn:
-            for name, spec in SPECS.items():
-                if name not in stored:
-                    continue
-                have = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE "
-                                                   "table_schema = current_schema() AND table_name = ?", [name])}
-                defaults = _upgrade_defaults()
-                for column, col in spec.columns.items():
-                    if column in have:
-                        continue
-                    default = defaults.get(column, defaults.get(col.kind))
-                    if not col.nullable and col.kind != "amenities" and default is None:
-                        raise StoreError(f"layer {name!r} lacks the column {column!r}, which has no default; "
-                                         "copy the store with a newer release")
-                    clause = "" if default is None or col.nullable else f" NOT NULL DEFAULT {default}"
-                    conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" '
-                                 f'{_SQL_TYPE.get(col.kind, "TEXT")}{clause}')
-                    added.append(f"{name}.{column}")
-            for name in {a.split(".")[0] for a in added}:
-                bump_versions(conn, name)
-        if added:
-            self._replaced()
-        return added
-
 
 def _copy_value(value, kind: str):
     """A serialised cell as COPY takes it (None for a missing value)."""

@@ -120,8 +120,37 @@ class RelationalStore(abc.ABC):
         """Replace the whole dataset, all or nothing; ``carry`` adds rows of the side tables (a copy)."""
 
     @abc.abstractmethod
+    def _stored_layers(self, conn) -> set[str]:
+        """The names of the layer tables the database holds (inside the caller's connection)."""
+
     def upgrade(self) -> list[str]:
-        """Bring a store made by an older release up to this release's schemas, in place."""
+        """Add the columns this release's schemas have and the store lacks (in place, one transaction); answer
+        what was added as ``layer.column``. A column with no default that may not be empty cannot be added: the
+        store is refused naming it."""
+        added = []
+        with self._transaction() as conn:
+            stored = self._stored_layers(conn)
+            defaults = _upgrade_defaults()
+            for name, spec in SPECS.items():
+                if name not in stored:
+                    continue
+                have = set(self._columns_of(conn, name))
+                for column, col in spec.columns.items():
+                    if column in have:
+                        continue
+                    default = defaults.get(column, defaults.get(col.kind))
+                    if not col.nullable and col.kind != "amenities" and default is None:  # NULL: no amenity
+                        raise StoreError(f"layer {name!r} lacks the column {column!r}, which has no default; "
+                                         "rebuild the store or copy it with a newer release")
+                    sql_type = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}.get(col.kind, "TEXT")
+                    clause = "" if default is None or col.nullable else f" NOT NULL DEFAULT {default}"
+                    conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}{clause}')
+                    added.append(f"{name}.{column}")
+            for name in {a.split(".")[0] for a in added}:
+                bump_versions(conn, name)
+        if added:
+            self._replaced()
+        return added
 
     @abc.abstractmethod
     def info(self) -> DatasetInfo:
@@ -510,6 +539,21 @@ def _changed_rows(spec, current: gpd.GeoDataFrame, rows, stamp: pd.Timestamp, us
             new[name] = pd.to_datetime(new[name], utc=True).dt.tz_convert(TIMEZONE) if new[name].notna().any() \
                 else new[name].astype(pd.DatetimeTZDtype(tz=TIMEZONE))
     return gpd.GeoDataFrame(new, geometry=current.geometry.name, crs=current.crs)
+
+
+def _upgrade_defaults() -> dict:
+    """What a column added in place holds in the rows already there (by name, then by kind)."""
+    return {"version": "1", "updated_at": f"'{clock.now().isoformat()}'", "updated_by": "'upgrade'", "bool": "0"}
+
+
+def validated_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of a dataset validated, the others inside the districts' outline when districts are given."""
+    outline = None
+    if "districts" in layers:
+        validate(layers["districts"], "districts")
+        outline = shapely.union_all(layers["districts"].geometry.values)
+        shapely.prepare(outline)
+    return {name: validate(gdf, name, within=outline) for name, gdf in layers.items()}
 
 
 def carry_rows(conn, carry: Mapping[str, tuple[list[str], list[tuple]]]) -> None:
