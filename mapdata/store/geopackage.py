@@ -11,7 +11,6 @@ import os
 import sqlite3
 import struct
 import tempfile
-import uuid
 from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
@@ -22,18 +21,13 @@ import shapely
 
 from mapdata.schemas import SPECS, LayerValidationError, validate
 from mapdata.store.base import DatasetInfo, StoreError
-from mapdata.store.calendar import create_calendar
 from mapdata.store.columns import deserialise, serialise
 from mapdata.store.relational import (
-    AUDIT_SCHEMA,
     DATASET,
-    META_SCHEMA,
     META_TABLE,
     VERSION_TABLE,
     RelationalStore,
-    carry_rows,
     info_from_meta,
-    meta_rows,
     validated_layers,
 )
 from mapdata.store.sql import SqliteConnection, SqliteDatabase
@@ -173,16 +167,7 @@ class GeoPackageStore(RelationalStore):
                                         layer_options={"SPATIAL_INDEX": "YES"})
             with closing(sqlite3.connect(tmp, isolation_level=None, factory=SqliteConnection)) as conn:
                 conn.execute("BEGIN IMMEDIATE")
-                for statement in (*AUDIT_SCHEMA, *META_SCHEMA):
-                    conn.execute(statement)
-                conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", meta_rows(info, uuid.uuid4().hex[:12]))
-                conn.executemany(f"INSERT INTO {VERSION_TABLE} VALUES (?, 1)", [(DATASET,), *((n,) for n in layers)])
-                if carry:
-                    for table in self.side_tables:
-                        table.prepare(conn)
-                    carry_rows(conn, carry)
-                else:
-                    create_calendar(conn)  # the holiday calendar as published so far
+                self._write_side_tables(conn, layers, info, carry)
                 conn.execute("COMMIT")
             os.replace(tmp, self.path)
         finally:

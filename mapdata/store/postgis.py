@@ -16,7 +16,6 @@ is transactional), so a reader sees the old dataset or the new one, never a mix.
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from contextlib import closing
 
@@ -28,18 +27,14 @@ import shapely
 from mapdata.schemas import SPECS, LayerValidationError, validate
 from mapdata.store.accounts import ACCOUNTS_TABLE, AUDIT_TABLE, TOKENS_TABLE
 from mapdata.store.base import DatasetInfo, StoreError
-from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE, create_calendar
+from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE
 from mapdata.store.columns import deserialise, serialise
 from mapdata.store.relational import (
-    AUDIT_SCHEMA,
     DATASET,
-    META_SCHEMA,
     META_TABLE,
     VERSION_TABLE,
     RelationalStore,
-    carry_rows,
     info_from_meta,
-    meta_rows,
     validated_layers,
 )
 from mapdata.store.sql import PgDatabase, redacted
@@ -153,16 +148,7 @@ class PostgisStore(RelationalStore):
                 conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
             for name, gdf in layers.items():
                 self._create_layer(conn, name, gdf)
-            for statement in (*AUDIT_SCHEMA, *META_SCHEMA):
-                conn.execute(statement)
-            conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", meta_rows(info, uuid.uuid4().hex[:12]))
-            conn.executemany(f"INSERT INTO {VERSION_TABLE} VALUES (?, 1)", [(DATASET,), *((n,) for n in layers)])
-            if carry:
-                for table in self.side_tables:
-                    table.prepare(conn)
-                carry_rows(conn, carry)
-            else:
-                create_calendar(conn)
+            self._write_side_tables(conn, layers, info, carry)
         self._replaced()
 
     def _create_layer(self, conn, name: str, gdf: gpd.GeoDataFrame) -> None:

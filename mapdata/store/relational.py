@@ -12,6 +12,7 @@ import abc
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import closing, contextmanager
 from datetime import datetime
@@ -25,7 +26,7 @@ from mapdata import clock
 from mapdata.schemas import SPECS, LayerValidationError, validate
 from mapdata.store.accounts import AUDIT_INSERT, AUDIT_TABLE, AccountTable
 from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
-from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE, CalendarTable
+from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE, CalendarTable, create_calendar
 from mapdata.store.columns import jsonable, serialise
 from mapdata.store.reports import ReportTable
 from mapdata.store.sql import Database
@@ -213,6 +214,20 @@ class RelationalStore(abc.ABC):
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def _write_side_tables(self, conn, layers, info: DatasetInfo, carry) -> None:
+        """A new dataset's audit log, description and versions, and its side tables: carried over from another
+        store (a copy), or made with the holiday calendar as published so far (inside the caller's transaction)."""
+        for statement in (*AUDIT_SCHEMA, *META_SCHEMA):
+            conn.execute(statement)
+        conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", meta_rows(info, uuid.uuid4().hex[:12]))
+        conn.executemany(f"INSERT INTO {VERSION_TABLE} VALUES (?, 1)", [(DATASET,), *((n,) for n in layers)])
+        if carry:
+            for table in self.side_tables:
+                table.prepare(conn)
+            carry_rows(conn, carry)
+        else:
+            create_calendar(conn)
 
     def _replaced(self) -> None:
         """The whole dataset was written anew: forget every cache, make missing side tables again."""

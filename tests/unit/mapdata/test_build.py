@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from mapdata.demo.build import build_layers
 from mapdata.demo.stations import REPORTED_STATIONS
@@ -62,6 +63,7 @@ def _drop_layer(path: Path, layer: str) -> None:
         conn.execute(f'DROP TABLE "{layer}"')
 
 
+@pytest.mark.gpkg_only("make run's build of the demo GeoPackage file")
 def test_make_run_builds_only_a_missing_or_outdated_demo_dataset(writable_db, tmp_path):
     from mapdata.build import main
 
