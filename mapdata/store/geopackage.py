@@ -11,11 +11,14 @@ import os
 import sqlite3
 import struct
 import tempfile
+import threading
 from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
 
@@ -41,11 +44,18 @@ def gpkg_blob(geom, srs_id: int = 4326) -> bytes:
     return b"GP" + bytes([0, 0b00000011]) + struct.pack("<i4d", srs_id, minx, maxx, miny, maxy) + wkb
 
 
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _blob_wkb(blob) -> bytes | None:
+    """The WKB inside a GeoPackage geometry blob (after its header and envelope)."""
+    if blob is None:
+        return None
+    return bytes(blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]:])
+
+
 def _blob_geometry(blob: bytes):
-    flags = blob[3]
-    env = (flags >> 1) & 0b111
-    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[env]
-    return shapely.from_wkb(bytes(blob[8 + size:]))
+    return shapely.from_wkb(_blob_wkb(blob))
 
 
 def _register_gpkg_functions(conn: sqlite3.Connection) -> None:
@@ -68,14 +78,15 @@ class GeoPackageStore(RelationalStore):
     """The embedded store: every layer in one GeoPackage file.
 
     Several processes (gunicorn workers) can share one file: a read checks the layer's version
-    on every call (a cheap ``stat`` of the file and its SQLite change counter, then its ``layer_versions``
-    rows when either moved) and
-    reloads only when it moved. Writes of edits go through one SQLite transaction: the rows,
+    on every call (its ``layer_versions`` row, on a connection kept per thread) and reloads only when
+    it moved. Writes of edits go through one SQLite transaction: the rows,
     their versions and the audit entries land together or not at all.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self._local = threading.local()
+        self._inherited: list = []  # a parent process's connections: never closed in a child
         super().__init__(SqliteDatabase(self.path))
 
     # -- reading ------------------------------------------------------------------------
@@ -85,36 +96,51 @@ class GeoPackageStore(RelationalStore):
     def layers(self) -> list[str]:
         if not self.path.exists():
             return []
-        stored = {str(name) for name, _ in pyogrio.list_layers(self.path)}
+        with closing(sqlite3.connect(self.path)) as conn:
+            stored = self._stored_layers(conn)
         return [name for name in SPECS if name in stored]
 
-    def _version_key(self) -> tuple[int, int, int, int, bytes]:
-        """What moves with every write to the file, whichever process made it: its inode (a rebuilt file is
-        swapped in), size and modification time, and SQLite's own file change counter (header bytes 24-27,
-        bumped by every committed transaction in the rollback-journal mode the store uses). The counter is
-        what counts when the clock does not move: file times tick coarsely on many filesystems (a few
-        milliseconds, a second on some), so two writes within one tick leave the time as it was.
+    def _version_key(self):
+        """None: the versions table is read on every call, on this thread's kept connection (~20 µs).
 
-        A ``stat`` and a 28-byte read: cheap enough to ask on every request.
+        Nothing but SQLite may open the file while the process may hold SQLite's locks on it: closing any
+        other descriptor of the file (a plain ``open()``, GDAL's own SQLite) releases every POSIX lock the
+        process holds there, and a writing thread of the same worker then fails its COMMIT with "disk I/O
+        error" or worse (two gunicorn servers on one file, bench_servers). So no file header is read here.
         """
+        return None
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's connection for version checks, opened again for a rebuilt file (another inode) or in
+        a forked worker (a connection is never used across ``fork``; the parent's is left alone)."""
         try:
-            with open(self.path, "rb") as f:
-                st = os.fstat(f.fileno())
-                header = f.read(28)
+            inode = self.path.stat().st_ino
         except FileNotFoundError:
             raise StoreError(f"no data store at {self.path}; build it with `make data` "
                              "(python -m mapdata.build)") from None
-        return st.st_ino, st.st_size, st.st_mtime_ns, st.st_dev, header[24:28]
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and (local.pid != os.getpid() or local.inode != inode):
+            if local.pid == os.getpid():
+                conn.close()
+            else:
+                self._inherited.append(conn)
+            conn = None
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            local.conn, local.pid, local.inode = conn, os.getpid(), inode
+        return conn
 
-    def _read_versions(self, key: tuple) -> dict[str, str]:
-        with closing(sqlite3.connect(self.path)) as conn:
-            try:
-                dataset_id = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'dataset_id'").fetchone()
-                rows = conn.execute(f"SELECT layer, version FROM {VERSION_TABLE}").fetchall()
-            except sqlite3.OperationalError:  # a store from before versions were kept
-                return {DATASET: f"mtime:{key[2]}:{int.from_bytes(key[4], 'big')}"}
-        prefix = dataset_id[0] if dataset_id else "dataset"
-        versions = {name: f"{prefix}:{n}" for name, n in rows}
+    def _read_versions(self, key) -> dict[str, str]:
+        conn = self._reader()
+        try:
+            rows = conn.execute(f"SELECT v.layer, v.version, (SELECT value FROM {META_TABLE} WHERE key = "
+                                f"'dataset_id') FROM {VERSION_TABLE} v").fetchall()
+        except sqlite3.OperationalError:  # a store from before versions were kept (upgrade() adds them)
+            changes = conn.execute("PRAGMA data_version").fetchone()[0]
+            return {DATASET: f"unversioned:{id(conn)}:{changes}"}
+        prefix = rows[0][2] if rows and rows[0][2] else "dataset"
+        versions = {name: f"{prefix}:{n}" for name, n, _ in rows}
         versions.setdefault(DATASET, f"{prefix}:0")
         return versions
 
@@ -122,10 +148,31 @@ class GeoPackageStore(RelationalStore):
         if layer not in self.layers():
             raise StoreError(f"layer {layer!r} is not in {self.path}")
         self._check_storage_types(layer)
-        raw = pyogrio.read_dataframe(self.path, layer=layer, fid_as_index=False)
-        gdf = deserialise(raw, layer)
+        gdf = deserialise(self._read_table(layer), layer)
         within = None if layer == "districts" else self._outline()
         return validate(gdf, layer, within=within).reset_index(drop=True)
+
+    def _read_table(self, layer: str) -> gpd.GeoDataFrame:
+        """The layer's rows as stored, in file order, read with Python's own SQLite.
+
+        Not through GDAL: GDAL links its own copy of SQLite, and a second SQLite library in the process breaks
+        the file locks of the first (closing its file releases every POSIX lock the process holds on the file),
+        so a worker reloading a layer while another of its threads is writing met "disk I/O error" (two gunicorn
+        servers on one file, bench_servers). GDAL only writes new files, before they are swapped in.
+        """
+        spec = SPECS[layer]
+        geom_col = self._geometry_column(layer)
+        names = spec.column_names
+        columns = ", ".join(f'"{n}"' for n in [*names, geom_col])
+        with closing(sqlite3.connect(self.path)) as conn:
+            have = {row[1] for row in conn.execute(f'PRAGMA table_info("{layer}")')}
+            missing = [n for n in names if n not in have]
+            if missing:
+                raise LayerValidationError(layer, None, missing[0], "column is missing")
+            rows = conn.execute(f'SELECT {columns} FROM "{layer}" ORDER BY rowid').fetchall()
+        frame = pd.DataFrame([r[:-1] for r in rows], columns=names)
+        geometry = shapely.from_wkb(np.array([_blob_wkb(r[-1]) for r in rows], dtype=object)) if rows else []
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=4326), crs=4326)
 
     def _check_storage_types(self, layer: str) -> None:
         """Numbers stored as text: GDAL would read 'lots' in an INTEGER column as 0, so look first."""
