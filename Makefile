@@ -74,7 +74,8 @@ lint: $(VENV)/.installed-test
 # cluster the tests start and remove themselves: tests/pg_cluster.py). Left out of the second run: the API tests
 # that never reach the store's tables (the schema fuzz, forged callbacks, hostile inputs, headers, the document).
 PG_TESTS := tests/api tests/unit/mapdata/test_store.py tests/unit/mapdata/test_shared_tables.py \
-  tests/unit/mapdata/test_copy.py tests/unit/layers/staff tests/unit/layers/common/test_calendar_data.py \
+  tests/unit/mapdata/test_copy.py tests/unit/mapdata/test_jobs.py tests/unit/layers/staff \
+  tests/unit/layers/common/test_calendar_data.py \
   $(foreach t,fuzz forged_callbacks hostile_inputs security_headers html_lang openapi tiles_csp,--ignore=tests/api/test_$(t).py)
 test: install-test lint postgis-deps
 	$(BIN)/python -m pytest -q --headless

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import calendar, coverage, open311, openapi, posters, reports, rider_reports, staff, stations
+from api import calendar, coverage, national_jobs, open311, openapi, posters, reports, rider_reports, staff, stations
 from api.errors import register_error_handlers
 
 BLUEPRINTS = (stations.bp, staff.bp, coverage.bp, reports.bp, posters.bp, rider_reports.bp, open311.bp, calendar.bp,
-              openapi.bp)
+              national_jobs.bp, openapi.bp)
 
 
 def register(server: Flask) -> None:

@@ -3,7 +3,7 @@
 SRC and DST are each a GeoPackage path or a ``postgresql://`` URL (a PostGIS store). Every layer (validated on
 the way: a copy never carries a row the app would refuse), the dataset's description and versions, the audit
 log, the accounts and their tokens, the calendar, the reports with their sightings and photos, the points
-ledger, the rewards, the login throttle and the planners' uploads are carried with their keys, so the copy
+ledger, the rewards, the login throttle, the planners' uploads and jobs are carried with their keys, so the copy
 answers exactly as the source did; a copy back is the same store again.
 
 The destination is written in one transaction (a PostGIS store) or as a new file swapped in (a GeoPackage):
@@ -20,6 +20,7 @@ from pathlib import Path
 from mapdata.store import StoreError, open_store
 from mapdata.store.accounts import ACCOUNTS_TABLE, AUDIT_TABLE, TOKENS_TABLE
 from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE
+from mapdata.store.jobs import JOBS_TABLE
 from mapdata.store.relational import META_TABLE, VERSION_TABLE, RelationalStore
 from mapdata.store.sql import is_postgres_url, redacted
 from mapdata.store.throttle import FAILURES_TABLE
@@ -28,7 +29,7 @@ from mapdata.store.uploads import UPLOADS_TABLE
 #: The side tables a copy carries, parents before the rows that refer to them.
 CARRIED = (META_TABLE, VERSION_TABLE, AUDIT_TABLE, ACCOUNTS_TABLE, TOKENS_TABLE, YEARS_TABLE, DAYS_TABLE,
            "reports", "report_sightings", "report_photos", "points_entries", "rewards", FAILURES_TABLE,
-           UPLOADS_TABLE)
+           UPLOADS_TABLE, JOBS_TABLE)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ function of the :class:`~layers.planning.coverage.CoverageResult` the caller giv
 """
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -20,18 +19,11 @@ from layers.planning.national import DEFAULT_CHUNK_ROWS, DemandFile, NationalInp
 from mapdata.store.jobs import Job, JobTable
 
 KIND = "national_coverage"
-_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def jobs_of(store) -> JobTable:
-    """The store's job table: ``store.jobs`` when the store has one, else one table per store object on its database."""
-    table = getattr(store, "jobs", None)
-    if isinstance(table, JobTable):
-        return table
-    table = _TABLES.get(store)
-    if table is None:
-        table = _TABLES[store] = JobTable(store.db)
-    return table
+    """The store's job table (every worker and server of the store sees the same jobs)."""
+    return store.jobs
 
 
 def national_question(radius_m: float, amenities=(), at: datetime | None = None,

@@ -101,6 +101,10 @@ class Store(Protocol):
     def uploads(self):
         """Planners' uploads under their tokens (``mapdata.store.uploads.UploadTable``)."""
 
+    @property
+    def jobs(self):
+        """Long jobs and their progress, cancel flags and results (``mapdata.store.jobs.JobTable``)."""
+
     def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame:
         """The history of edits, oldest first."""
 

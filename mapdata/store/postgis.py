@@ -29,6 +29,7 @@ from mapdata.store.accounts import ACCOUNTS_TABLE, AUDIT_TABLE, TOKENS_TABLE
 from mapdata.store.base import DatasetInfo, StoreError
 from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE
 from mapdata.store.columns import deserialise, serialise
+from mapdata.store.jobs import JOBS_TABLE
 from mapdata.store.relational import (
     DATASET,
     META_TABLE,
@@ -45,7 +46,7 @@ GEOMETRY_COLUMN = "geom"
 #: Every table a dataset has besides its layers (dropped with them when a dataset is replaced).
 SIDE_TABLES = (AUDIT_TABLE, META_TABLE, VERSION_TABLE, TOKENS_TABLE, ACCOUNTS_TABLE, DAYS_TABLE, YEARS_TABLE,
                "report_sightings", "report_photos", "points_entries", "rewards", "reports", FAILURES_TABLE,
-               UPLOADS_TABLE)
+               UPLOADS_TABLE, JOBS_TABLE)
 _SQL_TYPE = {"int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "INTEGER"}
 
 

@@ -28,6 +28,7 @@ from mapdata.store.accounts import AUDIT_INSERT, AUDIT_TABLE, AccountTable
 from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
 from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE, CalendarTable, create_calendar
 from mapdata.store.columns import jsonable, serialise
+from mapdata.store.jobs import JobTable
 from mapdata.store.reports import ReportTable
 from mapdata.store.sql import Database
 from mapdata.store.throttle import ThrottleTable
@@ -76,11 +77,12 @@ class RelationalStore(abc.ABC):
         self._calendar = CalendarTable(db)
         self._throttle = ThrottleTable(db)
         self._uploads = UploadTable(db)
+        self._jobs = JobTable(db)
         self._outline_cache: tuple[str, object] | None = None
 
     @property
     def side_tables(self) -> tuple:
-        return self._accounts, self._reports, self._calendar, self._throttle, self._uploads
+        return self._accounts, self._reports, self._calendar, self._throttle, self._uploads, self._jobs
 
     # -- what each store says for itself ------------------------------------------------------
     @abc.abstractmethod
@@ -126,11 +128,20 @@ class RelationalStore(abc.ABC):
 
     def upgrade(self) -> list[str]:
         """Add the columns this release's schemas have and the store lacks (in place, one transaction); answer
-        what was added as ``layer.column``. A column with no default that may not be empty cannot be added: the
-        store is refused naming it."""
+        what was added as ``layer.column`` (and the versions tables, when the store predates them). A column
+        with no default that may not be empty cannot be added: the store is refused naming it."""
         added = []
         with self._transaction() as conn:
             stored = self._stored_layers(conn)
+            if not conn.has_table(META_TABLE):  # a store from before versions were kept
+                conn.execute(META_SCHEMA[0])
+                conn.execute(f"INSERT INTO {META_TABLE} VALUES ('dataset_id', ?)", [uuid.uuid4().hex[:12]])
+                added.append(META_TABLE)
+            if not conn.has_table(VERSION_TABLE):
+                conn.execute(META_SCHEMA[1])
+                conn.executemany(f"INSERT INTO {VERSION_TABLE} VALUES (?, 1)",
+                                 [(DATASET,), *((n,) for n in SPECS if n in stored)])
+                added.append(VERSION_TABLE)
             defaults = _upgrade_defaults()
             for name, spec in SPECS.items():
                 if name not in stored:
@@ -147,7 +158,7 @@ class RelationalStore(abc.ABC):
                     clause = "" if default is None or col.nullable else f" NOT NULL DEFAULT {default}"
                     conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}{clause}')
                     added.append(f"{name}.{column}")
-            for name in {a.split(".")[0] for a in added}:
+            for name in {a.split(".")[0] for a in added if "." in a}:
                 bump_versions(conn, name)
         if added:
             self._replaced()
@@ -163,9 +174,9 @@ class RelationalStore(abc.ABC):
 
         The token joins the dataset's id (new with every build) and the layer's write counter,
         so a rebuilt file never repeats an earlier version. A file written before versions were
-        kept answers with its modification time and SQLite change counter, which change with every
-        write too. Every call looks at the database (:meth:`_version_key`, or the versions themselves):
-        no worker answers from a version older than the last write committed before the call.
+        kept answers with a token of its engine's change counter until :meth:`upgrade` adds them.
+        Every call looks at the database (:meth:`_version_key`, or the versions themselves): no
+        worker answers from a version older than the last write committed before the call.
         """
         key = self._version_key()
         with self._lock:
@@ -276,6 +287,11 @@ class RelationalStore(abc.ABC):
     def throttle(self) -> ThrottleTable:
         """Failed logins per account name and per address, kept in this same file (every worker counts alike)."""
         return self._throttle
+
+    @property
+    def jobs(self) -> JobTable:
+        """Long jobs (a national coverage run): state, progress, cancel flag and result, seen by every worker."""
+        return self._jobs
 
     @property
     def uploads(self) -> UploadTable:
