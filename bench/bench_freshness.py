@@ -47,7 +47,7 @@ def _edit(http, sid, hours, token) -> None:
 
 
 @contextlib.contextmanager
-def _copy_of(source: Path, backend: str):
+def store_copy(source: Path, backend: str):
     """A private copy of the store: a GeoPackage file, or a database of a throwaway PostGIS cluster."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "nuanxin.gpkg"
@@ -66,7 +66,7 @@ def _copy_of(source: Path, backend: str):
 
 def run(source: Path = DEFAULT_DB, edits: int = EDITS, backend: str = "gpkg") -> dict:
     """Milliseconds from each edit's response to the other process's and to this process's answer with it."""
-    with _copy_of(source, backend) as db:
+    with store_copy(source, backend) as db:
         here = app_module.create_app(Settings(db_path=db, secret_key="bench", tile_source="none"))
         store = services_of(here.server).store
         create_account(store, name="bench-city", role="city", password="bench password long", by="bench")

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import bench_rider_page
 from bench.bench_rider_page import build_datasets, load_page, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,31 +67,14 @@ def serve(db: str) -> None:
     server.shutdown()
 
 
-class Served:
-    """One app in a subprocess, for the duration of a ``with`` block."""
+class Served(bench_rider_page.Served):
+    """One app on ``db`` in a subprocess, for the duration of a ``with`` block."""
+
+    module = "bench.bench_rider_national"
 
     def __init__(self, db: Path):
-        self.db = db
-
-    def __enter__(self):
-        cmd = [sys.executable, "-m", "bench.bench_rider_national", "--serve", str(self.db)]
-        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait()
-            raise RuntimeError(f"the app on {self.db} did not start (exit {self.proc.returncode})")
-        self.info = json.loads(line)
-        self.url = f"http://127.0.0.1:{self.info['port']}/"
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__(str(db), db)
+        self.args = [str(db)]
 
 
 def _views(run: dict) -> list[tuple[str, int]]:

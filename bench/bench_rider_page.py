@@ -204,13 +204,17 @@ def serve(kind: str, db: str | None) -> None:
 
 
 class Served:
-    """One app in a subprocess, for the duration of a ``with`` block."""
+    """One app in a subprocess, for the duration of a ``with`` block (``module --serve args…`` serves it and prints
+    its port as the first line of JSON)."""
+
+    module = "bench.bench_rider_page"
 
     def __init__(self, kind: str, db: Path | None = None):
         self.kind, self.db = kind, db
+        self.args = [kind] + ([str(db)] if db else [])
 
     def __enter__(self):
-        cmd = [sys.executable, "-m", "bench.bench_rider_page", "--serve", self.kind] + ([str(self.db)] if self.db else [])
+        cmd = [sys.executable, "-m", self.module, "--serve", *self.args]
         env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         line = self.proc.stdout.readline()

@@ -13,9 +13,7 @@ on the editing connection's own server, which must answer the edit at once (coun
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -25,6 +23,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bench.bench_freshness import store_copy
 from bench.bench_load import Gunicorn
 from tests.api.test_workers_agree import OPEN_HOURS, SHUT_HOURS
 from tests.helpers import AT
@@ -59,28 +58,12 @@ def _edit(base: str, sid: str, hours: str, token: str) -> None:
             raise RuntimeError(f"the edit answered {r.status}")
 
 
-@contextlib.contextmanager
-def _store_copy(source: Path, backend: str):
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "nuanxin.gpkg"
-        shutil.copy(source, db)
-        if backend == "gpkg":
-            yield db, Path(tmp)
-            return
-        from mapdata.copy import copy_store
-        from mapdata.store import open_store
-        from tests.pg_cluster import throwaway_cluster
-
-        with throwaway_cluster() as cluster:
-            copy_store(open_store(db), open_store(cluster.url))
-            yield cluster.url, Path(tmp)
-
-
 def run(source: Path = DEFAULT_DB, edits: int = EDITS, backend: str = "gpkg") -> dict:
     from layers.staff.accounts import create_account, issue_token
     from mapdata.store import open_store
 
-    with _store_copy(source, backend) as (db, tmp):
+    with store_copy(source, backend) as db, tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
         store = open_store(db)
         create_account(store, name="bench-city", role="city", password="bench password long", by="bench")
         token = issue_token(store, "bench-city", "bench", by="bench")
