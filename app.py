@@ -17,7 +17,7 @@ from layers.rider.catalogue import MAP_FIELDS, StationCatalogue
 from layers.services import EXTENSION, Services, services_of
 from mapdata.config import Settings
 from mapdata.schemas import SPECS
-from mapdata.store import StoreError, open_store
+from mapdata.store import StoreError, open_store, versions_read_once
 from mapdata.store.sql import redacted
 from pages import auth, guard, offline, security, short_links
 from pages.html_lang import add_html_lang
@@ -51,6 +51,15 @@ def create_services(settings: Settings) -> Services:
     return Services(settings=settings, store=store, stations=stations, planning=PlanningContext(store, stations))
 
 
+def versions_once_per_request(wsgi_app):
+    """The WSGI app with each request inside :func:`mapdata.store.versions_read_once`: a request reads the store's
+    versions once and answers from that one version (an edit it makes is read again after it)."""
+    def app(environ, start_response):
+        with versions_read_once():
+            return wsgi_app(environ, start_response)
+    return app
+
+
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
@@ -59,6 +68,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.config.update(SECRET_KEY=settings.secret_key, COMPRESS_MIMETYPES=COMPRESS_MIMETYPES,
                          COMPRESS_MIN_SIZE=500, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)
     server.extensions[EXTENSION] = services
+    server.wsgi_app = versions_once_per_request(server.wsgi_app)
     api.register(server)
     auth.init_auth(server, settings.secure_cookies)
     short_links.init_short_links(server)  # /s/<id>: the posters' QR codes

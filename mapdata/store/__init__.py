@@ -10,9 +10,11 @@ import os
 
 from mapdata.store.base import Change, DatasetInfo, Store, StoreError, VersionConflict
 from mapdata.store.geopackage import GeoPackageStore
+from mapdata.store.relational import versions_read_once
 from mapdata.store.sql import is_postgres_url
 
-__all__ = ["Change", "DatasetInfo", "GeoPackageStore", "Store", "StoreError", "VersionConflict", "open_store"]
+__all__ = ["Change", "DatasetInfo", "GeoPackageStore", "Store", "StoreError", "VersionConflict", "open_store",
+           "versions_read_once"]
 
 
 def open_store(path: str | os.PathLike) -> Store:

@@ -9,6 +9,7 @@ dataset is replaced.
 from __future__ import annotations
 
 import abc
+import contextvars
 import json
 import sqlite3
 import threading
@@ -59,6 +60,22 @@ def info_from_meta(rows: Mapping[str, str]) -> DatasetInfo:
     return DatasetInfo(demo=rows.get("demo") == "1", seed=int(rows["seed"]) if rows.get("seed") else None,
                        built_at=rows.get("built_at"), description=rows.get("description", ""),
                        extra=json.loads(rows.get("extra") or "{}"))
+
+
+#: The versions read inside one :func:`versions_read_once` block, per store (None outside one).
+_VERSIONS_READ: contextvars.ContextVar[dict | None] = contextvars.ContextVar("nuanxin_versions_read", default=None)
+
+
+@contextmanager
+def versions_read_once():
+    """Inside the block (one request), each store reads its layers' versions from the database once: every
+    structure the request derives answers from the same version, and a request asking for ten of them makes
+    one query, not ten. A write the store commits inside the block is read again after it."""
+    token = _VERSIONS_READ.set({})
+    try:
+        yield
+    finally:
+        _VERSIONS_READ.reset(token)
 
 
 class RelationalStore(abc.ABC):
@@ -178,11 +195,16 @@ class RelationalStore(abc.ABC):
         Every call looks at the database (:meth:`_version_key`, or the versions themselves): no
         worker answers from a version older than the last write committed before the call.
         """
-        key = self._version_key()
-        with self._lock:
-            if key is None or self._versions is None or self._versions[0] != key:
-                self._versions = (key, self._read_versions(key))
-            versions = self._versions[1]
+        read = _VERSIONS_READ.get()
+        versions = None if read is None else read.get(id(self))
+        if versions is None:
+            key = self._version_key()
+            with self._lock:
+                if key is None or self._versions is None or self._versions[0] != key:
+                    self._versions = (key, self._read_versions(key))
+                versions = self._versions[1]
+            if read is not None:
+                read[id(self)] = versions
         key = DATASET if layer is None else layer
         return versions.get(key, versions[DATASET])
 
@@ -225,6 +247,14 @@ class RelationalStore(abc.ABC):
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._versions_changed()
+
+    def _versions_changed(self) -> None:
+        """What this store wrote is read again by the block :func:`versions_read_once` it was written in."""
+        read = _VERSIONS_READ.get()
+        if read is not None:
+            read.pop(id(self), None)
 
     def _write_side_tables(self, conn, layers, info: DatasetInfo, carry) -> None:
         """A new dataset's audit log, description and versions, and its side tables: carried over from another
@@ -246,6 +276,7 @@ class RelationalStore(abc.ABC):
             self._cache.clear()
             self._versions = None
             self._outline_cache = None
+        self._versions_changed()
         for table in self.side_tables:
             table.forget()
 
@@ -454,6 +485,7 @@ class RelationalStore(abc.ABC):
         with self._lock:
             self._cache.pop(layer, None)
             self._versions = None
+        self._versions_changed()
 
     def audit_log(self, layer: str | None = None, row_id: str | None = None) -> pd.DataFrame:
         """The history of edits, oldest first, optionally of one layer or one row."""

@@ -180,3 +180,25 @@ def test_after_an_edit_the_store_answers_what_a_fresh_read_of_the_file_gives(wri
     other.apply_changes("stations", [Change("st-0004", {"capacity": 5}, 1)], user="other")
     store.apply_changes("stations", [Change("st-0003", {"capacity": 78}, 2)], user="t")
     assert store.read("stations").set_index("id").loc["st-0004", "capacity"] == 5
+
+
+def test_inside_one_request_the_versions_are_read_once_and_its_own_edits_again(writable_db):
+    from mapdata.store import versions_read_once
+
+    here, there = open_store(writable_db), open_store(writable_db)  # two workers on one store
+    capacity = int(here.read("stations").set_index("id").loc["st-0011", "capacity"])
+    with versions_read_once():
+        seen = here.version("stations")
+        there.apply_changes("stations", [Change("st-0011", {"capacity": capacity + 1})], user="other")
+        # another worker's edit is not half-seen in the middle of this request: its answer keeps one version
+        assert here.version("stations") == seen
+        assert int(here.read("stations").set_index("id").loc["st-0011", "capacity"]) == capacity
+        # an edit this request makes is read back at once (and with it the other worker's)
+        here.apply_changes("stations", [Change("st-0012", {"capacity": 3})], user="here")
+        assert here.version("stations") != seen
+        rows = here.read("stations").set_index("id")
+        assert (int(rows.loc["st-0011", "capacity"]), int(rows.loc["st-0012", "capacity"])) == (capacity + 1, 3)
+    other = here.version("stations")
+    there.apply_changes("stations", [Change("st-0011", {"capacity": capacity + 7})], user="other")
+    assert here.version("stations") != other  # outside a request every call looks at the database
+    assert int(here.read("stations").set_index("id").loc["st-0011", "capacity"]) == capacity + 7
