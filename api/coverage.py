@@ -1,16 +1,21 @@
 """Routes of the planning side: coverage of stored or posted demand, the week, holiday comparison, siting."""
 from __future__ import annotations
 
+import threading
+import weakref
+
 import numpy as np
-from flask import request
+from flask import Response, request
 
 from api import models as m
 from api.errors import ApiError, from_question, from_upload, invalid
 from api.params import parse_amenity_keys, parse_json_body, parse_query, parse_time, read_body, services
 from api.spec import ApiBlueprint
 from api.stations import PREFIX, answer
+from layers.common.caching import BoundedCache
+from layers.common.calendar import calendar_generation, to_minute
 from layers.common.errors import QuestionError
-from layers.planning.coverage import CoverageResult
+from layers.planning.coverage import CoverageModel, CoverageResult
 from layers.planning.demand import (
     CSV_TYPES,
     GEOJSON_TYPES,
@@ -19,14 +24,21 @@ from layers.planning.demand import (
     parse_demand_upload,
     planner_sites,
 )
-from layers.planning.questions import CoverageQuestion, coverage, recommend_sites
+from layers.planning.questions import CoverageQuestion, check_hexagons, coverage, recommend_sites
 from mapdata import clock
 
 MAX_SITING_BYTES = 8 * 1024 * 1024
 #: CBC's limit for one exact solve; a web request should not run for minutes.
 EXACT_TIME_LIMIT_S = 60.0
 
+#: Encoded answers of the stored demand kept with the model they came from: a new store version builds a new
+#: model, and its answers go with the old one. Keyed by the question (its time on the minute, as the model reads
+#: it), the calendar's generation (an imported notice changes which minutes are open) and the echoed crs.
+STORED_ANSWERS_PER_MODEL = 64
+
 bp = ApiBlueprint("api_coverage", __name__)
+_stored_answers: weakref.WeakKeyDictionary[CoverageModel, BoundedCache[bytes]] = weakref.WeakKeyDictionary()
+_stored_answers_lock = threading.Lock()
 
 _POINT_FEATURES = {
     "type": "object", "required": ["type", "features"],
@@ -65,7 +77,7 @@ def question(q, keys, at, h3_res: int | None = None) -> CoverageQuestion:
         raise from_question(exc) from None
 
 
-def _coverage_answer(result: CoverageResult, q: m.CoverageQuery, source: str):
+def _coverage_answer(result: CoverageResult, q: m.CoverageQuery, source: str) -> Response:
     body = result.to_dict()  # its rows are JSON-safe already: only the few other values are looked at
     body["query"].update({"at": body["query"]["at"] or "any", "crs": q.crs, "demand": source})
     body["overall"], body["query"] = _json_safe(body["overall"]), _json_safe(body["query"])
@@ -104,7 +116,14 @@ def _posted_demand(q: m.CoverageQuery):
 def coverage_stored():
     q = parse_query(m.CoverageQuery)
     asked = question(q, parse_amenity_keys(q.amenities), parse_time(q.at))
-    return _coverage_answer(coverage(services().planning.model(), asked), q, "stored")
+    model = services().planning.model()
+    with _stored_answers_lock:
+        answers = _stored_answers.setdefault(model, BoundedCache(STORED_ANSWERS_PER_MODEL))
+    check_hexagons(model, asked.h3_res)  # a refusal is decided before any kept answer is looked at
+    at = None if asked.at is None else to_minute(asked.at)
+    key = (asked.radius_m, asked.amenities, at, asked.mode, asked.h3_res, calendar_generation(), q.crs)
+    body = answers.get_or_build(key, lambda: _coverage_answer(coverage(model, asked), q, "stored").get_data())
+    return Response(body, mimetype="application/json")
 
 
 @bp.operation("POST", f"{PREFIX}/coverage", query=m.CoverageQuery, response=m.CoverageResponse,

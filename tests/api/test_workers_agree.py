@@ -200,3 +200,37 @@ def test_derived_structures_are_rebuilt_when_the_data_changes_not_per_request(bu
     ask(50)
     # the stations changed: one new finder and one new coverage model; the roads did not: the same network
     assert builds == {"finder": 2, "network": 1, "coverage": 2}
+
+
+def test_a_repeated_coverage_question_is_answered_from_its_kept_answer_until_the_data_change(http, station,
+                                                                                            monkeypatch):
+    model_class = context_module.CoverageModel
+    computed = []
+    original = model_class.coverage
+
+    def counted(self, *args, **kwargs):
+        computed.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(model_class, "coverage", counted)
+    query = {"radius_m": 500, "at": AT}
+
+    def ask():
+        r = http.get("/api/v1/coverage", query_string=query)
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    before = ask()
+    assert [ask() for _ in range(3)] == [before] * 3
+    assert len(computed) == 1  # the same question at the same minute: computed once
+    query["radius_m"] = 800
+    wider = ask()
+    assert len(computed) == 2 and wider["overall"]["covered"] >= before["overall"]["covered"]
+    query["radius_m"] = 500
+    _set_hours(http, station, SHUT_HOURS)  # the station is shut at AT now: one station less counts
+    after = ask()
+    assert len(computed) == 3
+    assert after["query"]["open_stations"] == before["query"]["open_stations"] - 1
+    assert after["overall"]["covered"] <= before["overall"]["covered"]
+    assert {k: v for k, v in after["query"].items() if k != "open_stations"} == \
+        {k: v for k, v in before["query"].items() if k != "open_stations"}
