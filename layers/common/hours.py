@@ -38,6 +38,9 @@ _COMMENT = re.compile(r'"[^"]*"')
 _PH_TOKEN = re.compile(r"\bPH\b")
 # Profiles are per calendar date; a bound keeps a long-running server from growing without limit.
 _PROFILE_CACHE_DATES = 512
+#: Merged open spans of one expression over the days ahead, kept per (expression, first day, days): a
+#: rider's answer reads the same few expressions from the same day again and again.
+_TIMELINE_CACHE = 8192
 
 
 def _uses_ph(expression: str) -> bool:
@@ -154,6 +157,7 @@ class HoursTable:
         self._until_ns = _to_ns(status_until, n, self._temporary_idx)
         self._profiles: BoundedCache[tuple[np.ndarray, np.ndarray, list[list[tuple[int, int]]]]] = \
             BoundedCache(_PROFILE_CACHE_DATES)
+        self._timelines: BoundedCache[tuple[tuple[int, int], ...]] = BoundedCache(_TIMELINE_CACHE)
 
     def __len__(self) -> int:
         return int(self.codes.shape[0])
@@ -222,8 +226,12 @@ class HoursTable:
         result[self._temporarily_closed(_epoch_ns(local))] = False
         return result
 
-    def _timeline(self, u: int, day: dt.date, days: int) -> list[tuple[int, int]]:
+    def _timeline(self, u: int, day: dt.date, days: int) -> tuple[tuple[int, int], ...]:
         """Merged open spans of expression ``u`` over ``days`` days from ``day``, seconds from its 00:00."""
+        return self._timelines.get_or_build((calendar_generation(), u, day, days),
+                                            lambda: self._build_timeline(u, day, days))
+
+    def _build_timeline(self, u: int, day: dt.date, days: int) -> tuple[tuple[int, int], ...]:
         merged: list[tuple[int, int]] = []
         for k in range(days):
             _, _, spans = self._profile(day + dt.timedelta(days=k))
@@ -233,7 +241,7 @@ class HoursTable:
                     merged[-1] = (merged[-1][0], hi)
                 else:
                     merged.append((lo, hi))
-        return merged
+        return tuple(merged)
 
     def _hours_change(self, u: int, local: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """State of expression ``u`` at ``local`` and the next change within the horizon."""
@@ -251,6 +259,14 @@ class HoursTable:
                 return True, (None if hi >= days * _DAY else midnight + dt.timedelta(seconds=hi))
             return False, (midnight + dt.timedelta(seconds=lo) if lo <= limit else None)
         return False, None
+
+    def _open_selected(self, local: dt.datetime, sel: np.ndarray) -> np.ndarray:
+        """:meth:`open_at` of the stations at positions ``sel`` only (a rider's few, not the whole catalogue)."""
+        result = self._expression_open(local)[self.codes[sel]]
+        closed = self._temporarily_closed(_epoch_ns(local))
+        if len(closed):
+            result &= ~np.isin(sel, closed)
+        return result
 
     def _select(self, idx) -> np.ndarray:
         return np.arange(len(self)) if idx is None else np.asarray(idx, dtype=np.intp).reshape(-1)
@@ -276,7 +292,7 @@ class HoursTable:
         """
         local = as_local(t)
         sel = self._select(idx)
-        is_open = self.open_at(local)[sel]
+        is_open = self._open_selected(local, sel)
         codes = self.codes[sel]
         answers = np.full(len(self.expressions), None, dtype=object)
         for u in np.unique(codes[is_open]):
