@@ -319,9 +319,27 @@ class StationFinder:
             ``lacking`` (asked amenities the station does not have) and ``out`` (asked amenities it has
             but out of service then), in vocabulary order.
         """
+        judged = self._judge(lat, lon, amenities, at, k)
+        return [] if judged is None else self._states(judged, slice(None))
+
+    def muted_states(self, lat: float, lon: float, amenities=(), at=None,
+                     k: int = 2000) -> tuple[list[dict], float | None]:
+        """What the map draws muted: of :meth:`answer_states`, the stations that do not answer (nearest first),
+        and how far from the rider stations were judged (the ``k``-th's distance; None when every station was).
+        The same judgement, with a dict built only for each station that does not answer."""
+        judged = self._judge(lat, lon, amenities, at, k)
+        if judged is None:
+            return [], None
+        idx, d, answers = judged[0], judged[1], judged[2]
+        reach = round(float(d[-1]), 1) if len(idx) < len(self._ids) else None  # as its distance_m
+        return self._states(judged, np.flatnonzero(~answers)), reach
+
+    def _judge(self, lat, lon, amenities, at, k) -> tuple[np.ndarray, ...] | None:
+        """The ``k`` nearest stations' positions and distances, whether each answers, and why not (arrays:
+        idx, distance, answers, paused, closed, lacking, broken); None when there is no station."""
         _check_query(lat, lon, k, None, "distance")
         if len(self._ids) == 0:
-            return []
+            return None
         need = amenity_mask(amenities)
         open_mask, t, _, masks = self._open_mask(at)
         _, idx = self._tree.query(unit_vectors(float(lat), float(lon))[0], min(int(k), len(self._ids)))
@@ -337,6 +355,10 @@ class StationFinder:
         want = np.uint32(need)
         lacking = want & ~self._masks[idx]
         broken = want & self._masks[idx] & ~masks[idx]
+        return idx, d, answers, paused, closed, lacking, broken
+
+    def _states(self, judged: tuple[np.ndarray, ...], pick) -> list[dict]:
+        """:meth:`answer_states`' dicts of the judged stations at ``pick`` (a slice or positions)."""
         names: dict[int, list[str]] = {}  # few distinct masks: each spelled out once
 
         def keys(mask: int) -> list[str]:
@@ -344,6 +366,7 @@ class StationFinder:
                 names[mask] = keys_of(mask)
             return list(names[mask])
 
+        idx, d, answers, paused, closed, lacking, broken = (np.asarray(a)[pick] for a in judged)
         return [{"id": self._ids[i], "distance_m": round(dist, 1), "answers": a, "paused": p and c,
                  "closed": c and not p, "lacking": keys(lk), "out": keys(br)}
                 for i, dist, a, p, c, lk, br in zip(idx.tolist(), d.tolist(), answers.tolist(), paused.tolist(),

@@ -250,14 +250,13 @@ def map_answer(where, chips, open_now, open_at, state) -> dict:
     at = query_time(open_now, open_at)
     lang = lang_of(state)
     finder = services().stations.finder
-    states = finder.answer_states(lat, lon, _chosen(chips), at, k=MAP_JUDGED)
+    states, reach = finder.muted_states(lat, lon, _chosen(chips), at, k=MAP_JUDGED)
     muted, notes = {}, {}
     for s in states:
-        if not s["answers"]:
-            code, note = _muted_note(s, bool(open_at) and not open_now, lang)
-            muted[s["id"]] = code
-            notes[code] = note
-    judged = math.floor(states[-1]["distance_m"]) if states and len(states) < len(finder) else None
+        code, note = _muted_note(s, bool(open_at) and not open_now, lang)
+        muted[s["id"]] = code
+        notes[code] = note
+    judged = None if reach is None else math.floor(reach)
     planned = None if open_now else _planned_time(open_at)
     ask = {"amenities": ",".join(_chosen(chips)), "at": "now" if open_now else planned or "any"}
     return {"muted": muted, "notes": notes, "here": [lat, lon], "judged_m": judged, "ask": ask}

@@ -73,3 +73,15 @@ def test_only_the_k_nearest_are_judged(stations):
     assert [s["distance_m"] for s in states] == [round(float(x), 1) for x in np.sort(d)[:7]]
     with pytest.raises(ValueError, match="k must be"):
         finder.answer_states(*CENTRE, k=0)
+
+
+@pytest.mark.parametrize("amenities", [(), ("microwave",)])
+@pytest.mark.parametrize("at", [None, datetime(2025, 6, 4, 3, 0, tzinfo=SHANGHAI)])
+@pytest.mark.parametrize("k", [7, 2000])
+def test_the_muted_ones_are_the_states_that_do_not_answer(stations, amenities, at, k):
+    finder = StationFinder(stations)
+    states = finder.answer_states(*CENTRE, amenities=amenities, at=at, k=k)
+    muted, reach = finder.muted_states(*CENTRE, amenities=amenities, at=at, k=k)
+    assert muted == [s for s in states if not s["answers"]]
+    assert reach == (states[-1]["distance_m"] if k < len(stations) else None)
+    assert (len(muted) > 0) == (at is not None or bool(amenities))  # at 03:00 many are shut; any time: none
