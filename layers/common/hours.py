@@ -192,6 +192,11 @@ class HoursTable:
         idx = self._temporary_idx
         return idx[t_ns < self._until_ns[idx]]
 
+    def temporarily_closed(self, t) -> np.ndarray:
+        """Positions of the stations closed temporarily at ``t`` (``closed_temporarily`` with no
+        ``status_until``, or one later than ``t``), ascending."""
+        return self._temporarily_closed(_epoch_ns(as_local(t)))
+
     def hours_open_at(self, t) -> np.ndarray:
         """Whether each station's hours say open at ``t``, ignoring temporary closures.
 

@@ -349,9 +349,7 @@ class StationFinder:
         closed = np.zeros(len(idx), dtype=bool) if open_mask is None else ~open_mask[idx]
         paused = np.zeros(len(idx), dtype=bool)
         if t is not None:
-            status = self.stations["status"].to_numpy()[idx] == "closed_temporarily"
-            until = self.stations["status_until"].iloc[idx]
-            paused = status & (until.isna() | (until > pd.Timestamp(t))).to_numpy()
+            paused = np.isin(idx, self.hours.temporarily_closed(t))
         want = np.uint32(need)
         lacking = want & ~self._masks[idx]
         broken = want & self._masks[idx] & ~masks[idx]

@@ -6,6 +6,7 @@ and is checked again here; a malformed one gives an empty view or ``no_update``,
 """
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
@@ -217,20 +218,26 @@ def results_view(where, chips, open_now, open_at, state):
 
 def _muted_note(s: dict, planned_time: bool, lang: str) -> tuple[str, str]:
     """(code, tooltip note) of why a station does not answer: closed, paused, lacking or out of service."""
+    return _muted_reason(s["paused"], s["closed"], tuple(s["lacking"]), tuple(s["out"]), planned_time, lang)
+
+
+@functools.lru_cache(maxsize=1024)  # a map judges hundreds of stations for a handful of distinct reasons
+def _muted_reason(paused: bool, closed: bool, lacking: tuple[str, ...], out: tuple[str, ...], planned_time: bool,
+                  lang: str) -> tuple[str, str]:
     codes, notes = [], []
-    if s["paused"]:
+    if paused:
         codes.append("paused")
         notes.append(t("rider.map.paused", lang))
-    elif s["closed"]:
+    elif closed:
         codes.append("closed")
         notes.append(t("rider.map.closed_then" if planned_time else "rider.map.closed", lang))
     sep = "、" if lang == "zh" else ", "
-    if s["lacking"]:
-        codes.append("lacking:" + ",".join(s["lacking"]))
-        notes.append(t("rider.map.lacking", lang, names=sep.join(t(f"amenity.{k}", lang) for k in s["lacking"])))
-    if s["out"]:
-        codes.append("out:" + ",".join(s["out"]))
-        notes.append(t("rider.map.out", lang, names=sep.join(t(f"amenity.{k}", lang) for k in s["out"])))
+    if lacking:
+        codes.append("lacking:" + ",".join(lacking))
+        notes.append(t("rider.map.lacking", lang, names=sep.join(t(f"amenity.{k}", lang) for k in lacking)))
+    if out:
+        codes.append("out:" + ",".join(out))
+        notes.append(t("rider.map.out", lang, names=sep.join(t(f"amenity.{k}", lang) for k in out)))
     return "|".join(codes), " · ".join(notes)
 
 
