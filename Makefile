@@ -77,7 +77,7 @@ lint: $(VENV)/.installed-test
 PG_API := staff_api staff_callbacks staff_report_callbacks ledger_api report_ledger_api \
   rider_report_callbacks open311 compound_edits_api calendar_api calendar_publish_api shared_workers workers_agree \
   national_jobs_api posters
-PG_TESTS := $(foreach t,$(PG_API),tests/api/test_$(t).py) tests/unit/mapdata/test_store.py \
+PG_TESTS := $(foreach t,$(PG_API),tests/api/test_$(t).py) tests/unit/mapdata/test_store.py tests/unit/mapdata/test_migrations.py \
   tests/unit/mapdata/test_shared_tables.py tests/unit/mapdata/test_copy.py tests/unit/mapdata/test_jobs.py \
   tests/unit/layers/staff tests/unit/layers/common/test_calendar_data.py
 test: install-test lint postgis-deps

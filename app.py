@@ -40,7 +40,7 @@ def create_services(settings: Settings) -> Services:
                          "`python -m mapdata.build --out postgresql://…`")
     missing = [layer for layer in SPECS if layer not in store.layers()]
     if not missing:
-        store.upgrade()  # columns this release added (a store made by an older one gains them in place)
+        store.upgrade()  # the schema migrations a store made by an older release lacks, in place
     if missing:
         raise StoreError(f"the store at {where} has no {', '.join(missing)} layer (it was built by an "
                          "older release); rebuild it with `make data`")

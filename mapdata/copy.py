@@ -17,12 +17,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mapdata.store import StoreError, open_store
+from mapdata.store import StoreError, migrations, open_store
 from mapdata.store.accounts import ACCOUNTS_TABLE, AUDIT_TABLE, TOKENS_TABLE
 from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE
 from mapdata.store.jobs import JOBS_TABLE
 from mapdata.store.relational import META_TABLE, VERSION_TABLE, RelationalStore
-from mapdata.store.sql import is_postgres_url, redacted
+from mapdata.store.sql import is_postgres_url
 from mapdata.store.throttle import FAILURES_TABLE
 from mapdata.store.uploads import UPLOADS_TABLE
 
@@ -44,6 +44,10 @@ def copy_store(src: RelationalStore, dst: RelationalStore) -> Copied:
     """Write the whole of ``src`` into ``dst`` (replacing what ``dst`` held), all or nothing."""
     if not src.exists():
         raise StoreError(f"no data store at {_name(src)}")
+    behind = migrations.pending(src)
+    if behind:
+        raise StoreError(f"{_name(src)} was made by an older release and lacks schema migration "
+                         f"{', '.join(m.label for m in behind)}; run `python -m mapdata.migrate {_name(src)}` first")
     layers = {name: src.read(name) for name in src.layers()}
     carry = {}
     for table in CARRIED:
@@ -54,7 +58,7 @@ def copy_store(src: RelationalStore, dst: RelationalStore) -> Copied:
 
 
 def _name(store) -> str:
-    return redacted(getattr(store, "url", None) or str(getattr(store, "path", store)))
+    return store.where
 
 
 def _open(text: str) -> RelationalStore:

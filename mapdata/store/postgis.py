@@ -30,6 +30,7 @@ from mapdata.store.base import DatasetInfo, StoreError
 from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE
 from mapdata.store.columns import deserialise, serialise
 from mapdata.store.jobs import JOBS_TABLE
+from mapdata.store.migrations import MIGRATIONS_TABLE
 from mapdata.store.relational import (
     DATASET,
     META_TABLE,
@@ -46,14 +47,18 @@ GEOMETRY_COLUMN = "geom"
 #: Every table a dataset has besides its layers (dropped with them when a dataset is replaced).
 SIDE_TABLES = (AUDIT_TABLE, META_TABLE, VERSION_TABLE, TOKENS_TABLE, ACCOUNTS_TABLE, DAYS_TABLE, YEARS_TABLE,
                "report_sightings", "report_photos", "points_entries", "rewards", "reports", FAILURES_TABLE,
-               UPLOADS_TABLE, JOBS_TABLE)
+               UPLOADS_TABLE, JOBS_TABLE, MIGRATIONS_TABLE)
 _SQL_TYPE = {"int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "INTEGER"}
 
 
 def _sql_type(name: str, col) -> str:
-    base = _SQL_TYPE.get(col.kind, "TEXT")
+    return _base_type(name, col) + ("" if col.nullable and col.kind != "bool" else " NOT NULL")
+
+
+def _base_type(name: str, col) -> str:
+    """A column's type and check, without its nullability (what a column added in place says first)."""
     check = f' CHECK ("{name}" IN (0, 1))' if col.kind == "bool" else ""
-    return base + ("" if col.nullable and col.kind != "bool" else " NOT NULL") + check
+    return _SQL_TYPE.get(col.kind, "TEXT") + check
 
 
 class PostgisStore(RelationalStore):
@@ -78,6 +83,9 @@ class PostgisStore(RelationalStore):
         with closing(self.db.connect()) as conn:
             stored = self._stored_layers(conn)
         return [name for name in SPECS if name in stored]
+
+    def _column_sql_type(self, column: str, col) -> str:
+        return _base_type(column, col)
 
     def _stored_layers(self, conn) -> set[str]:
         return {r[0] for r in conn.execute(

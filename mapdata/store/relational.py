@@ -27,7 +27,7 @@ from mapdata import clock
 from mapdata.schemas import SPECS, LayerValidationError, validate
 from mapdata.store.accounts import AUDIT_INSERT, AUDIT_TABLE, AccountTable
 from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
-from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE, CalendarTable, create_calendar
+from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE, CalendarTable
 from mapdata.store.columns import jsonable, serialise
 from mapdata.store.jobs import JobTable
 from mapdata.store.reports import ReportTable
@@ -143,43 +143,23 @@ class RelationalStore(abc.ABC):
     def _stored_layers(self, conn) -> set[str]:
         """The names of the layer tables the database holds (inside the caller's connection)."""
 
-    def upgrade(self) -> list[str]:
-        """Add the columns this release's schemas have and the store lacks (in place, one transaction); answer
-        what was added as ``layer.column`` (and the versions tables, when the store predates them). A column
-        with no default that may not be empty cannot be added: the store is refused naming it."""
-        added = []
-        with self._transaction() as conn:
-            stored = self._stored_layers(conn)
-            if not conn.has_table(META_TABLE):  # a store from before versions were kept
-                conn.execute(META_SCHEMA[0])
-                conn.execute(f"INSERT INTO {META_TABLE} VALUES ('dataset_id', ?)", [uuid.uuid4().hex[:12]])
-                added.append(META_TABLE)
-            if not conn.has_table(VERSION_TABLE):
-                conn.execute(META_SCHEMA[1])
-                conn.executemany(f"INSERT INTO {VERSION_TABLE} VALUES (?, 1)",
-                                 [(DATASET,), *((n,) for n in SPECS if n in stored)])
-                added.append(VERSION_TABLE)
-            defaults = _upgrade_defaults()
-            for name, spec in SPECS.items():
-                if name not in stored:
-                    continue
-                have = set(self._columns_of(conn, name))
-                for column, col in spec.columns.items():
-                    if column in have:
-                        continue
-                    default = defaults.get(column, defaults.get(col.kind))
-                    if not col.nullable and col.kind != "amenities" and default is None:  # NULL: no amenity
-                        raise StoreError(f"layer {name!r} lacks the column {column!r}, which has no default; "
-                                         "rebuild the store or copy it with a newer release")
-                    sql_type = {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}.get(col.kind, "TEXT")
-                    clause = "" if default is None or col.nullable else f" NOT NULL DEFAULT {default}"
-                    conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {sql_type}{clause}')
-                    added.append(f"{name}.{column}")
-            for name in {a.split(".")[0] for a in added if "." in a}:
-                bump_versions(conn, name)
-        if added:
-            self._replaced()
-        return added
+    def upgrade(self) -> list:
+        """Apply the schema migrations this store lacks, in place, in one transaction
+        (:mod:`mapdata.store.migrations`); answer the ones applied (``Applied``, with what each added)."""
+        from mapdata.store import migrations
+
+        return migrations.migrate(self)
+
+    @property
+    def where(self) -> str:
+        """Where the store is, as shown in messages (a URL's password hidden)."""
+        from mapdata.store.sql import redacted
+
+        return redacted(str(getattr(self, "url", None) or getattr(self, "path", "?")))
+
+    def _column_sql_type(self, column: str, col) -> str:
+        """The SQL type of a column added in place (a GeoPackage's, as its layers are written)."""
+        return {"int": "INTEGER", "float": "REAL", "bool": "INTEGER"}.get(col.kind, "TEXT")
 
     @abc.abstractmethod
     def info(self) -> DatasetInfo:
@@ -257,18 +237,20 @@ class RelationalStore(abc.ABC):
             read.pop(id(self), None)
 
     def _write_side_tables(self, conn, layers, info: DatasetInfo, carry) -> None:
-        """A new dataset's audit log, description and versions, and its side tables: carried over from another
-        store (a copy), or made with the holiday calendar as published so far (inside the caller's transaction)."""
+        """A new dataset's audit log, description, versions and schema migrations (all of this release's), and its
+        side tables: carried over from another store (a copy), or made with the holiday calendar as published so
+        far (inside the caller's transaction)."""
+        from mapdata.store import migrations
+
         for statement in (*AUDIT_SCHEMA, *META_SCHEMA):
             conn.execute(statement)
         conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", meta_rows(info, uuid.uuid4().hex[:12]))
         conn.executemany(f"INSERT INTO {VERSION_TABLE} VALUES (?, 1)", [(DATASET,), *((n,) for n in layers)])
+        migrations.record_all(conn)
+        for table in self.side_tables:  # every table a store has (the calendar seeded as published so far)
+            table.prepare(conn)
         if carry:
-            for table in self.side_tables:
-                table.prepare(conn)
             carry_rows(conn, carry)
-        else:
-            create_calendar(conn)
 
     def _replaced(self) -> None:
         """The whole dataset was written anew: forget every cache, make missing side tables again."""
@@ -602,11 +584,6 @@ def _changed_rows(spec, current: gpd.GeoDataFrame, rows, stamp: pd.Timestamp, us
             new[name] = pd.to_datetime(new[name], utc=True).dt.tz_convert(TIMEZONE) if new[name].notna().any() \
                 else new[name].astype(pd.DatetimeTZDtype(tz=TIMEZONE))
     return gpd.GeoDataFrame(new, geometry=current.geometry.name, crs=current.crs)
-
-
-def _upgrade_defaults() -> dict:
-    """What a column added in place holds in the rows already there (by name, then by kind)."""
-    return {"version": "1", "updated_at": f"'{clock.now().isoformat()}'", "updated_by": "'upgrade'", "bool": "0"}
 
 
 def validated_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:

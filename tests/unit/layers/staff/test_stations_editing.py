@@ -202,10 +202,12 @@ def test_create_and_retire_are_for_district_and_city_admins(store, station, dist
 
 
 def test_an_older_store_gains_the_new_columns_in_place(writable_db):
+    raw_sql(writable_db, "DELETE FROM schema_migrations WHERE id = 2")  # the release before staff edits
     for column in ("confirmed_at", "confirmed_by", "retired_at", "amenities_out"):  # as an older release made it
         raw_sql(writable_db, f'ALTER TABLE stations DROP COLUMN "{column}"')
     store = open_store(writable_db)
-    assert sorted(store.upgrade()) == ["stations.amenities_out", "stations.confirmed_at", "stations.confirmed_by",
+    added = sorted(c for a in store.upgrade() for c in a.changes)
+    assert added == ["stations.amenities_out", "stations.confirmed_at", "stations.confirmed_by",
                                        "stations.retired_at"]
     stations = store.read("stations")
     assert stations["retired_at"].isna().all() and (stations["amenities_out"] == frozenset()).all()
