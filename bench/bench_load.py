@@ -17,9 +17,10 @@ Each route is requested once before its run (the coverage model is built on its 
 and a wrong request fails here, not as a run of errors). wrk counts status >= 400 as errors and
 a 1xx/3xx as a success; every route here answers 200 when it works.
 
-``--profile``: the nearest and render requests again, in this process through Flask's test client
-under cProfile, the top 15 functions by cumulative time (one worker thread, no network: where the
-Python time goes).
+``--profile``: in this process through Flask's test client, first milliseconds per request of the
+trivial route, nearest, nearest with the finder's answer handed over (the API layer alone) and the
+finder alone; then the nearest and render requests again under cProfile, the top 15 functions by
+cumulative time (one worker thread, no network: where the Python time goes).
 
 ``python -m bench.bench_load [--seconds 20] [--connections 32] [--workers 2] [--threads 4] [--profile]``;
 ``python -m bench load`` runs it with the defaults.
@@ -257,6 +258,7 @@ def profile(db: Path, body: str, requests: int = PROFILE_REQUESTS, top: int = PR
     rng = random.Random(SEED)
     points = [(rng.uniform(*LAT), rng.uniform(*LON)) for _ in range(requests)]
     report = io.StringIO()
+    report.write(floor(server, client, points))
     cases = {  # name: (request, how many; the mixed load's other two are slow, fewer of them)
         "nearest": (lambda lat, lon: client.get(at_point(NEAREST, lat, lon)), requests),
         "render": (lambda lat, lon: client.post(UPDATE, data=at_point(body, lat, lon), content_type="application/json"),
@@ -286,6 +288,43 @@ def profile(db: Path, body: str, requests: int = PROFILE_REQUESTS, top: int = PR
             pstats.Stats(prof, stream=text).sort_stats(key).print_stats(*restrict, top)
             report.write(f"{title}:\n{_table_lines(text.getvalue())}\n")
     return report.getvalue()
+
+
+def floor(server, client, points) -> str:
+    """Milliseconds per request in this process (no cProfile): the trivial route, nearest, nearest with the
+    finder's answer handed over (the API layer around the finder: parsing, validation, JSON) and the finder
+    alone; and the nearest/trivial ratio the server could reach if the finder cost nothing."""
+    from layers.common.calendar import to_minute
+    from layers.services import services_of
+    from mapdata import clock
+
+    finder = services_of(server).stations.finder
+    at = to_minute(clock.now())
+
+    def per_request(call) -> float:
+        for lat, lon in points[:20]:
+            call(lat, lon)
+        started = time.perf_counter()
+        for lat, lon in points:
+            call(lat, lon)
+        return (time.perf_counter() - started) / len(points) * 1000
+
+    trivial = per_request(lambda lat, lon: client.get(TRIVIAL))
+    nearest = per_request(lambda lat, lon: client.get(at_point(NEAREST, lat, lon)))
+    alone = per_request(lambda lat, lon: finder.nearest(lat, lon, at=at, k=5))
+    given = finder.nearest(*points[0], at=at, k=5)
+    kind = type(finder)
+    real = kind.nearest
+    kind.nearest = lambda self, *args, **kwargs: given
+    try:
+        api_only = per_request(lambda lat, lon: client.get(at_point(NEAREST, lat, lon)))
+    finally:
+        kind.nearest = real
+    return (f"\n--- in process, {len(points)} requests each (test client, no profiler) ---\n"
+            f"  trivial {trivial:.3f} ms; nearest {nearest:.3f} ms; nearest with the finder's answer given "
+            f"{api_only:.3f} ms; the finder alone {alone:.3f} ms\n"
+            f"  nearest/trivial cost {nearest / trivial:.2f}x; with a finder that cost nothing "
+            f"{api_only / trivial:.2f}x\n")
 
 
 def _table_lines(text: str) -> str:

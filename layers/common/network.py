@@ -26,6 +26,10 @@ EXCLUDED_HIGHWAYS = frozenset({"motorway", "motorway_link", "construction", "pro
 #: kilometres, and a target beyond it triggers one unlimited run, so nothing is cut off.
 _FIRST_RUN_LIMIT_M = 8_000.0
 _CACHE_SIZE = 64
+#: Memory the rows kept per target node may take (metres from a station's node to every node). The graph
+#: is undirected, so a station's row answers every rider: the finder keeps one per station node when they
+#: all fit here, and a rider's question then runs no Dijkstra at all once those rows are made.
+ROWS_BUDGET_BYTES = 128 * 2**20
 
 
 class RoadNetwork:
@@ -50,6 +54,9 @@ class RoadNetwork:
         self._tree = cKDTree(unit_vectors(self.node_lat, self.node_lon))
         # origin node -> (complete, metres to every node); shared by request threads
         self._cache: BoundedCache[tuple[bool, np.ndarray]] = BoundedCache(_CACHE_SIZE)
+        # target node -> (complete, metres from every node to it): the rows kept for fixed targets (stations)
+        self.row_capacity = max(1, ROWS_BUDGET_BYTES // (8 * max(len(self.node_lat), 1)))
+        self._rows: BoundedCache[tuple[bool, np.ndarray]] = BoundedCache(self.row_capacity)
 
     @property
     def n_nodes(self) -> int:
@@ -155,6 +162,32 @@ class RoadNetwork:
         dist = csgraph.dijkstra(self.graph, directed=False, indices=node)
         return self._cache.put(node, (True, dist))[1]
 
+    def _to_node(self, origin: int, targets: np.ndarray) -> np.ndarray:
+        """Network metres from ``origin`` to each of ``targets``, read from the targets' kept rows (made, in one
+        batched run, for the targets that have none or whose limited row stops short of ``origin``)."""
+        found: dict[int, float] = {}
+        fresh, short = [], []
+        for t in dict.fromkeys(targets.tolist()):
+            hit = self._rows.get(t)
+            if hit is None:
+                fresh.append(t)
+            elif hit[0] or np.isfinite(hit[1][origin]):
+                found[t] = hit[1][origin]
+            else:
+                short.append(t)
+        if fresh:
+            rows = csgraph.dijkstra(self.graph, directed=False, indices=fresh, limit=_FIRST_RUN_LIMIT_M)
+            for t, row in zip(fresh, np.atleast_2d(rows)):
+                if np.isfinite(row[origin]):
+                    found[t] = self._rows.put(t, (False, row))[1][origin]
+                else:
+                    short.append(t)
+        if short:
+            rows = csgraph.dijkstra(self.graph, directed=False, indices=short)
+            for t, row in zip(short, np.atleast_2d(rows)):
+                found[t] = self._rows.put(t, (True, row))[1][origin]
+        return np.fromiter((found[t] for t in targets.tolist()), dtype=float, count=len(targets))
+
     def riding_distances(self, lat: float, lon: float, targets_lat, targets_lon) -> np.ndarray:
         """Riding metres from one origin to many targets.
 
@@ -169,15 +202,24 @@ class RoadNetwork:
         """
         targets_lat = np.atleast_1d(np.asarray(targets_lat, dtype=float))
         targets_lon = np.atleast_1d(np.asarray(targets_lon, dtype=float))
-        out = np.full(len(targets_lat), np.nan)
+        if len(targets_lat) == 0:
+            return np.full(0, np.nan)
+        return self.riding_to_snapped(lat, lon, *self.snap(targets_lat, targets_lon))
+
+    def riding_to_snapped(self, lat: float, lon: float, node: np.ndarray, snap_m: np.ndarray,
+                          covered: np.ndarray, kept_rows: bool = False) -> np.ndarray:
+        """:meth:`riding_distances` to targets already snapped (:meth:`snap`'s three answers for them).
+
+        ``kept_rows``: the targets are a fixed set whose rows fit in :attr:`row_capacity` (a finder's
+        stations): their rows are kept and read, instead of one Dijkstra per rider's node.
+        """
+        out = np.full(len(node), np.nan)
         origin, snap_in, origin_covered = self.snap(lat, lon)
-        if not origin_covered[0] or len(out) == 0:
+        if not origin_covered[0] or not covered.any():
             return out
-        node, snap_out, covered = self.snap(targets_lat, targets_lon)
-        if not covered.any():
-            return out
-        dist = self._from_node(int(origin[0]), node[covered])
-        out[covered] = snap_in[0] + dist[node[covered]] + snap_out[covered]
+        want, start = node[covered], int(origin[0])
+        dist = self._to_node(start, want) if kept_rows else self._from_node(start, want)[want]
+        out[covered] = snap_in[0] + dist + snap_m[covered]
         return out
 
     def riding_minutes(self, lat: float, lon: float, targets_lat, targets_lon) -> np.ndarray:

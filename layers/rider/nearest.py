@@ -119,6 +119,10 @@ class StationFinder:
         self._address = stations["address"].to_numpy() if "address" in stations else np.full(len(stations), None)
         self._open_cache: BoundedCache = BoundedCache(_OPEN_CACHE_SIZE)
         self._amenity_cache: BoundedCache = BoundedCache(_AMENITY_CACHE_SIZE)
+        # each station's network node, snap metres and cover, once; its row kept when every station's fits
+        self._snapped = network.snap(self._lat, self._lon) if network is not None and len(stations) else None
+        self._kept_rows = self._snapped is not None and \
+            len(np.unique(self._snapped[0][self._snapped[2]])) <= network.row_capacity
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -239,8 +243,10 @@ class StationFinder:
 
     def _etas(self, lat, lon, idx, d):
         riding = None
-        if self.network is not None and len(idx):
-            riding = self.network.riding_distances(lat, lon, self._lat[idx], self._lon[idx])
+        if self._snapped is not None and len(idx):
+            node, snap_m, covered = self._snapped
+            riding = self.network.riding_to_snapped(lat, lon, node[idx], snap_m[idx], covered[idx],
+                                                    kept_rows=self._kept_rows)
         return eta_minutes(d, riding)
 
     # -- public --------------------------------------------------------------------------------

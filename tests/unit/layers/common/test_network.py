@@ -120,3 +120,57 @@ def test_cached_limited_search_still_exact_for_far_targets(centre):
     assert second[0] == pytest.approx(snaps[0] + full[nodes[1]] + snaps[1], rel=1e-12)
     assert second[0] > 10_000
     assert second[1] == first[0]
+
+
+def test_kept_rows_of_fixed_targets_answer_as_a_run_from_each_rider(store, monkeypatch):
+    """A finder's stations keep their rows (the graph is undirected): every rider after the first is answered
+    from them with no Dijkstra, with the metres a run from the rider's own node gives; a target farther than
+    the first run's limit gets its whole row."""
+    import layers.common.network as network_module
+
+    network = RoadNetwork.from_roads(store.read("roads"))
+    rng = np.random.default_rng(11)
+    t_lat = np.array([30.660, 30.670, 30.680, 30.725, 30.700])
+    t_lon = np.array([104.050, 104.080, 104.090, 104.125, 104.060])
+    snapped = network.snap(t_lat, t_lon)
+    # more riders than the per-rider cache holds
+    origins = [(30.655 + rng.uniform(0, 0.06), 104.045 + rng.uniform(0, 0.08)) for _ in range(100)]
+    runs = []
+    real = csgraph.dijkstra
+    monkeypatch.setattr(network_module.csgraph, "dijkstra", lambda *a, **k: runs.append(k) or real(*a, **k))
+    first = network.riding_to_snapped(30.655, 104.045, *snapped, kept_rows=True)  # south-west: the far one > 8 km
+    assert np.isfinite(first).all() and first[3] > 10_000
+    made = len(runs)
+    assert made == 2 and "limit" in runs[0] and "limit" not in runs[1]  # one batched limited run, one whole row
+    covered = 0
+    for lat, lon in origins:
+        kept = network.riding_to_snapped(lat, lon, *snapped, kept_rows=True)
+        own = network.riding_distances(lat, lon, t_lat, t_lon)  # a run from the rider's node (its own cache)
+        assert np.array_equal(np.isnan(kept), np.isnan(own))
+        assert kept[~np.isnan(kept)] == pytest.approx(own[~np.isnan(own)], rel=1e-12)
+        covered += int(np.isfinite(kept).any())
+    assert covered >= 75
+    runs.clear()
+    again = [network.riding_to_snapped(lat, lon, *snapped, kept_rows=True) for lat, lon in origins]
+    assert runs == []  # every row is whole or reaches these riders now: no Dijkstra at all
+    assert all(np.array_equal(a, network.riding_to_snapped(lat, lon, *snapped, kept_rows=True), equal_nan=True)
+               for a, (lat, lon) in zip(again, origins))
+
+
+def test_a_finder_keeps_station_rows_only_when_they_fit(store, monkeypatch):
+    from layers.rider.nearest import StationFinder
+
+    stations = store.read("stations")
+    network = RoadNetwork.from_roads(store.read("roads"))
+    finder = StationFinder(stations, network=network)
+    assert finder._kept_rows
+    small = RoadNetwork.from_roads(store.read("roads"))
+    small.row_capacity = 3  # a network too large for a row per station node
+    plain = StationFinder(stations, network=small)
+    assert not plain._kept_rows
+    for lat, lon in [(30.657, 104.066), (30.70, 104.10), (30.68, 104.06)]:
+        a = finder.nearest(lat, lon, k=8, sort="eta")
+        b = plain.nearest(lat, lon, k=8, sort="eta")
+        assert [r["id"] for r in a] == [r["id"] for r in b]
+        assert [r["eta_min"] for r in a] == [r["eta_min"] for r in b]
+        assert any(r["eta_source"] == "network" for r in a)
