@@ -28,6 +28,7 @@ from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE
 from mapdata.store.jobs import JOBS_TABLE
 from mapdata.store.throttle import FAILURES_TABLE
 from mapdata.store.uploads import UPLOADS_TABLE
+from mapdata.store.versions import DATASET, META_SCHEMA, META_TABLE, VERSION_TABLE, bump_versions
 
 MIGRATIONS_TABLE = "schema_migrations"
 MIGRATIONS_SCHEMA = (f"CREATE TABLE {MIGRATIONS_TABLE} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -84,8 +85,6 @@ class Applied:
 
 
 def _versions_tables(store, conn) -> list[str]:
-    from mapdata.store.relational import DATASET, META_SCHEMA, META_TABLE, VERSION_TABLE
-
     added = []
     if not conn.has_table(META_TABLE):
         conn.execute(META_SCHEMA[0])
@@ -107,8 +106,6 @@ def _defaults() -> dict:
 
 def _add_columns(store, conn, columns: tuple[str, ...]) -> list[str]:
     """Add each ``layer.column`` the store lacks (the rows there hold its default); bump the layers changed."""
-    from mapdata.store.relational import bump_versions
-
     stored = store._stored_layers(conn)
     defaults = _defaults()
     added = []

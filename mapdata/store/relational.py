@@ -25,6 +25,7 @@ import shapely
 
 from mapdata import clock
 from mapdata.schemas import SPECS, LayerValidationError, validate
+from mapdata.store import migrations
 from mapdata.store.accounts import AUDIT_INSERT, AUDIT_TABLE, AccountTable
 from mapdata.store.base import Change, DatasetInfo, StoreError, VersionConflict
 from mapdata.store.calendar import DAYS_TABLE, YEARS_TABLE, CalendarTable
@@ -34,19 +35,14 @@ from mapdata.store.reports import ReportTable
 from mapdata.store.sql import Database
 from mapdata.store.throttle import ThrottleTable
 from mapdata.store.uploads import UploadTable
+from mapdata.store.versions import DATASET, META_SCHEMA, META_TABLE, VERSION_TABLE, bump_versions
 from mapdata.vocabulary import TIMEZONE
 
-META_TABLE = "dataset_meta"
-VERSION_TABLE = "layer_versions"
-#: The name under which the whole dataset's version is kept in ``layer_versions``.
-DATASET = ""
 #: The audit log: every edit of a row, account, report, reward or calendar, with its before and after.
 AUDIT_SCHEMA = (f"CREATE TABLE {AUDIT_TABLE} (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
                 '"user" TEXT NOT NULL, layer TEXT NOT NULL, row_id TEXT NOT NULL, action TEXT NOT NULL, '
                 "before TEXT, after TEXT)",
                 f"CREATE INDEX {AUDIT_TABLE}_row ON {AUDIT_TABLE}(layer, row_id)")
-META_SCHEMA = (f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT)",
-               f"CREATE TABLE {VERSION_TABLE} (layer TEXT PRIMARY KEY, version INTEGER NOT NULL)")
 
 
 def meta_rows(info: DatasetInfo, dataset_id: str) -> list[tuple[str, str]]:
@@ -146,8 +142,6 @@ class RelationalStore(abc.ABC):
     def upgrade(self) -> list:
         """Apply the schema migrations this store lacks, in place, in one transaction
         (:mod:`mapdata.store.migrations`); answer the ones applied (``Applied``, with what each added)."""
-        from mapdata.store import migrations
-
         return migrations.migrate(self)
 
     @property
@@ -240,8 +234,6 @@ class RelationalStore(abc.ABC):
         """A new dataset's audit log, description, versions and schema migrations (all of this release's), and its
         side tables: carried over from another store (a copy), or made with the holiday calendar as published so
         far (inside the caller's transaction)."""
-        from mapdata.store import migrations
-
         for statement in (*AUDIT_SCHEMA, *META_SCHEMA):
             conn.execute(statement)
         conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", meta_rows(info, uuid.uuid4().hex[:12]))
@@ -497,16 +489,6 @@ def _layer_counter(conn: sqlite3.Connection, layer: str) -> int | None:
     except sqlite3.OperationalError:
         return None
     return int(row[0]) if row else 1
-
-
-def bump_versions(conn: sqlite3.Connection, layer: str) -> None:
-    """One more write to ``layer`` and to the dataset, inside the caller's transaction."""
-    try:
-        for name in (layer, DATASET):
-            conn.execute(f"INSERT INTO {VERSION_TABLE} (layer, version) VALUES (?, 2) "
-                         f"ON CONFLICT(layer) DO UPDATE SET version = {VERSION_TABLE}.version + 1", [name])
-    except sqlite3.OperationalError:  # a store from before versions were kept: its mtime changes anyway
-        pass
 
 
 _PROTECTED = ("version", "updated_at", "updated_by")
