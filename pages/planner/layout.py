@@ -123,7 +123,7 @@ def national_section(lang: str) -> html.Section:
         html.P(t("planner.national.hint", lang, mb=f"{limit_mb:,.0f}"), className="hint"),
         dcc.Store(id=NATIONAL.post, data=None),
         dcc.Store(id=NATIONAL.texts, data=texts),
-        dcc.Store(id=NATIONAL.job, data=None),
+        dcc.Store(id=NATIONAL.job, data=None, storage_type="session"),  # a reload follows the same job
         dcc.Store(id=NATIONAL.cancelled, data=None),
         dcc.Interval(id=NATIONAL.poll, interval=1000, disabled=True),
         html.Div([

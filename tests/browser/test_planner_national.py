@@ -76,3 +76,22 @@ def test_the_page_follows_the_job_chunk_by_chunk_and_its_cancel_stops_it(dash_du
     dash_duo.wait_for_contains_text("#planner-national-status", f"Job {job_id}: cancelled after 20 rows", timeout=30)
     assert not dash_duo.find_element("#planner-national-cancel").is_displayed()
     assert not dash_duo.find_element("#planner-national-download").is_displayed()
+
+
+def test_a_reload_follows_the_same_job_to_its_end(dash_duo, dash_app, store, tmp_path, monkeypatch):
+    held = []
+    monkeypatch.setattr(national_api, "launch", held.append)
+    jobs = jobs_of(services_of(dash_app.server).store)
+    points = store.read("demand").iloc[:30]
+    csv = tmp_path / "national.csv"
+    csv.write_text(coverage_csv(points.geometry.x, points.geometry.y, points["weight"]))
+    start(dash_duo, dash_app, "/planner?lang=en")
+    _post_file(dash_duo, csv)
+    dash_duo.wait_for_contains_text("#planner-national-status", ": queued", timeout=30)
+    job_id = jobs.ids()[-1]
+    dash_duo.driver.refresh()  # the planner reloads the page while the job waits
+    dash_duo.wait_for_contains_text("#planner-national-status", f"Job {job_id}: queued", timeout=30)
+    assert dash_duo.find_element("#planner-national-cancel").is_displayed()
+    held.pop()(chunk_rows=10)
+    dash_duo.wait_for_contains_text("#planner-national-status", f"Job {job_id}: done, 30 rows", timeout=30)
+    assert dash_duo.find_element("#planner-national-download").is_displayed()
