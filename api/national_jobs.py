@@ -1,6 +1,6 @@
-"""Routes of the national coverage job: post a large demand CSV, follow the job's progress from any worker, cancel it,
-download its tables. The work runs in a background thread of the worker that took the file; the job's row in the
-store (:mod:`mapdata.store.jobs`) is what every worker answers from."""
+"""Routes of the national coverage job: post a large demand CSV or (Geo)Parquet file, follow the job's progress
+from any worker, cancel it, download its tables. The work runs in a background thread of the worker that took the
+file; the job's row in the store (:mod:`mapdata.store.jobs`) is what every worker answers from."""
 from __future__ import annotations
 
 import os
@@ -28,6 +28,9 @@ from mapdata.store.jobs import MAX_JOB_ID, STATES, InputTooLarge, Job
 
 JOBS = f"{PREFIX}/planner/national-jobs"
 CSV_TYPES = ("text/csv",)
+#: Parquet's media type (IANA, 2024) and the one tools sent before it; GeoParquet is Parquet with its metadata.
+PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
+PARQUET_MAGIC = b"PAR1"
 #: The body's first line, as the document says it: the header ``lon,lat`` or ``lon,lat,weight``.
 HEADER_PATTERN = r"^\ufeff?lon,lat(,weight)?\r?\n"
 _BLOCK = 1 << 20
@@ -114,13 +117,15 @@ def launch(work) -> None:
     threading.Thread(target=run, name="national-job", daemon=True).start()
 
 
-def _save_body(limit: int) -> tuple[str, int]:
-    """The request body written to a temporary ``.csv`` file, refused with a 413 beyond ``limit`` bytes."""
+def _save_body(limit: int, parquet: bool) -> tuple[str, int]:
+    """The request body written to a temporary ``.csv`` (or ``.parquet``) file, refused with a 413 beyond
+    ``limit`` bytes, and with a 400 when it does not begin as the document says (the header line; Parquet's
+    magic bytes at both ends)."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise too_large(limit)
     request.max_content_length = limit + 1
-    fd, path = tempfile.mkstemp(prefix="nuanxin-national-", suffix=".csv")
+    fd, path = tempfile.mkstemp(prefix="nuanxin-national-", suffix=".parquet" if parquet else ".csv")
     size = 0
     try:
         with os.fdopen(fd, "wb") as out:
@@ -134,6 +139,15 @@ def _save_body(limit: int) -> tuple[str, int]:
         raise
     with open(path, "rb") as saved:
         first = saved.read(200)
+        if parquet:
+            saved.seek(max(size - 4, 0))
+            last = saved.read(4)
+    if parquet:
+        if size < 12 or first[:4] != PARQUET_MAGIC or last != PARQUET_MAGIC:
+            os.unlink(path)
+            raise ApiError(400, "invalid_body", "not a Parquet file: it must begin and end with the bytes PAR1",
+                           "body")
+        return path, size
     if re.match(HEADER_PATTERN, first.decode("utf-8", "replace")) is None:
         os.unlink(path)
         line = first.split(b"\n")[0].decode("utf-8", "replace")[:60]
@@ -147,12 +161,16 @@ def _save_body(limit: int) -> tuple[str, int]:
               body={"text/csv": {"type": "string", "pattern": HEADER_PATTERN,
                                  "description": "the header lon,lat or lon,lat,weight on the first line, then one "
                                                 "point per row (WGS-84 degrees, anywhere; weight at least 0)",
-                                 "examples": ["lon,lat,weight\n104.0648,30.6586,3\n"]}},
-              body_description="demand points as CSV, at most the server's input limit (256 MB by default); the "
+                                 "examples": ["lon,lat,weight\n104.0648,30.6586,3\n"]},
+                    **{kind: {"type": "string", "format": "binary",
+                              "description": "GeoParquet with WKB point geometry in WGS-84 (OGC:CRS84 or EPSG:4326), "
+                                             "or Parquet with numeric columns lon and lat; an optional weight column"}
+                       for kind in PARQUET_TYPES}},
+              body_description="demand points as CSV or (Geo)Parquet, at most the server's input limit (256 MB by default); the "
                                "cells are checked as the job reads them: a bad one fails the job naming its row "
                                "and field",
               errors=(400, 413, 415),
-              summary="Start a national coverage job on a large demand CSV (straight-line distance), run in the "
+              summary="Start a national coverage job on a large demand file (straight-line distance), run in the "
                       "background")
 def start_job():
     q = parse_query(NationalJobQuery)
@@ -162,13 +180,13 @@ def start_job():
         asked = CoverageQuestion(q.radius_m, keys, at, "straight", q.h3_res)
     except QuestionError as exc:
         raise from_question(exc) from None
-    if request.mimetype not in CSV_TYPES:
+    if request.mimetype not in (*CSV_TYPES, *PARQUET_TYPES):
         raise ApiError(415, "unsupported_media_type",
                        f"Content-Type {request.content_type or 'missing'!r}: send the demand points as CSV "
-                       "(text/csv)", "Content-Type")
+                       f"(text/csv) or Parquet ({PARQUET_TYPES[0]})", "Content-Type")
     svc = services()
     jobs = jobs_of(svc.store)
-    path, size = _save_body(jobs.max_input_bytes)
+    path, size = _save_body(jobs.max_input_bytes, parquet=request.mimetype in PARQUET_TYPES)
     try:
         job_id = jobs.create(KIND, national_question(asked.radius_m, asked.amenities, asked.at, asked.h3_res), size)
     except InputTooLarge:

@@ -10,7 +10,7 @@
       if (box && !box.querySelector("input[type=file]")) {
         const input = document.createElement("input");
         input.type = "file";
-        input.accept = ".csv,.txt,text/csv";
+        input.accept = ".csv,.txt,.parquet,.geoparquet,.gpq,text/csv,application/vnd.apache.parquet";
         input.id = id + "-file";
         box.appendChild(input);
       }
@@ -28,7 +28,9 @@
         return dc.no_update;
       }
       const put = function (data) { dc.set_props(texts._job, {data: data}); };
-      fetch(url, {method: "POST", headers: {"Content-Type": "text/csv"}, body: file, credentials: "same-origin"})
+      const parquet = /\.(parquet|geoparquet|gpq)$/i.test(file.name);
+      const type = parquet ? "application/vnd.apache.parquet" : "text/csv";
+      fetch(url, {method: "POST", headers: {"Content-Type": type}, body: file, credentials: "same-origin"})
         .then(function (r) {
           return r.json().then(function (body) {
             if (r.ok) {

@@ -1,6 +1,6 @@
 """Benchmark of national coverage streamed in chunks: 1,000,000 and 10,000,000 points × 130,000 stations, time and
 peak memory (each size in its own process), time per point against 1,000,000 in the same run; the in-process
-CoverageModel on the same 1,000,000 points, and the CSV reader's cost, as baselines; stations spread
+CoverageModel on the same 1,000,000 points, and the CSV and GeoParquet readers' cost, as baselines; stations spread
 nationally and packed into Chengdu."""
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def child(kind: str, layout: str, n: int, csv_path: str | None = None) -> dict:
         result = model.coverage(RADIUS_M, at=AT)
         seconds = time.perf_counter() - started
     else:
-        source = DemandFile(csv_path, CHUNK_ROWS) if kind == "csv" else points
+        source = DemandFile(csv_path, CHUNK_ROWS) if kind in ("csv", "parquet") else points
         started = time.perf_counter()
         result = national_coverage(source, stations, RADIUS_M, districts=districts, hours=hours, at=AT,
                                    workers=WORKERS)
@@ -127,6 +127,23 @@ def _run_child(kind: str, layout: str, n: int, csv_path: str | None = None) -> d
         ([csv_path] if csv_path else [])
     done = subprocess.run(args, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _write_geoparquet(n: int, path: Path) -> None:
+    """The same points as a GeoParquet file (WKB points in OGC:CRS84, its ``geo`` metadata as the specification
+    says it; one row group per chunk), written a chunk at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mapdata.demo.districts import load_districts
+
+    geo = {"version": "1.1.0", "primary_column": "geometry",
+           "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["Point"]}}}
+    schema = pa.schema([("weight", pa.float64()), ("geometry", pa.binary())], metadata={"geo": json.dumps(geo)})
+    with pq.ParquetWriter(path, schema) as writer:
+        for chunk in GroundPoints(load_districts(), n):
+            wkb = shapely.to_wkb(shapely.points(chunk.lon, chunk.lat))
+            writer.write_table(pa.table({"weight": chunk.weight, "geometry": wkb}, schema=schema))
 
 
 def _write_csv(n: int, path: Path) -> float:
@@ -158,7 +175,13 @@ def run() -> pd.DataFrame:
                 csv = _run_child("csv", layout, SIZES[0], str(path))
                 rows.append((layout, f"CSV file {path.stat().st_size / 1e6:,.0f} MB, {SIZES[0]:,} rows", csv, base))
                 same.append(csv["points_covered"] == base["points_covered"])
-        print(f"{layout}: the {SIZES[0]:,} points streamed, in-process{' and from CSV' if len(same) > 1 else ''} "
+                gpq = Path(tmp) / "trips.parquet"
+                _write_geoparquet(SIZES[0], gpq)
+                parquet = _run_child("parquet", layout, SIZES[0], str(gpq))
+                rows.append((layout, f"GeoParquet file {gpq.stat().st_size / 1e6:,.0f} MB, {SIZES[0]:,} rows",
+                             parquet, base))
+                same.append(parquet["points_covered"] == base["points_covered"])
+        print(f"{layout}: the {SIZES[0]:,} points streamed, in-process{' and from CSV and GeoParquet' if len(same) > 1 else ''} "
               f"cover the same number of points: {all(same)}", flush=True)
     return pd.DataFrame([{
         "stations": layout,

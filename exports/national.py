@@ -29,8 +29,9 @@ OUT_SUFFIXES = (".csv", ".xlsx")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m exports.national", description=__doc__.split("\n")[0])
-    parser.add_argument("file", type=Path, help="CSV of demand points: columns lon, lat and optionally weight "
-                                                "(WGS-84 degrees; .csv, .txt, optionally .gz)")
+    parser.add_argument("file", type=Path, help="demand points: CSV with columns lon, lat and optionally weight "
+                                                "(WGS-84 degrees; .csv, .txt, optionally .gz), or GeoParquet "
+                                                "points / Parquet lon, lat (.parquet, .geoparquet, .gpq)")
     parser.add_argument("--radius", type=float, default=1000.0, help="coverage radius in metres (default 1000)")
     parser.add_argument("--at", default=None, help="only stations open at this local time (ISO, e.g. "
                                                    "2026-03-04T12:00); default: every station")

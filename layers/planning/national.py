@@ -1,9 +1,10 @@
-"""National coverage on one machine: demand streamed from a CSV file in chunks, the same coverage per point
-as :class:`layers.planning.coverage.CoverageModel`, reduced to the same city / district / hexagon tables.
+"""National coverage on one machine: demand streamed from a CSV or (Geo)Parquet file in chunks, the same coverage
+per point as :class:`layers.planning.coverage.CoverageModel`, reduced to the same city / district / hexagon tables.
 
 Memory is bounded by the chunk (a few hundred bytes a row in pandas while it parses, about 100 bytes a
-point after) plus the station index and one accumulator row per district and per hexagon with demand;
-it does not grow with the file's rows. Straight-line (great-circle) distance only: riding distances
+point after; a Parquet file is read a row group at a time, 1,048,576 rows as pyarrow writes them) plus the
+station index and one accumulator row per district and per hexagon with demand; it does not grow with the
+file's rows. Straight-line (great-circle) distance only: riding distances
 need the road network's Dijkstra rows per station, which a chunk cannot amortise (see docs/decisions.md).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import shapely
 
 from layers.common.districts import district_index
 from layers.common.geodesy import check_radius
@@ -29,6 +31,10 @@ MAX_CHUNK_ROWS = 5_000_000
 #: Accepted spellings of the columns (case and surrounding spaces are ignored), as for uploads.
 ALIASES = {"lon": ("lon", "lng", "longitude", "x"), "lat": ("lat", "latitude", "y"), "weight": ("weight",)}
 CSV_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
+PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".gpq")
+#: The coordinate systems a GeoParquet's points may state: WGS-84 longitude/latitude (GeoParquet keeps x, y as
+#: longitude, latitude whatever the axis order of the CRS); no ``crs`` key means OGC:CRS84 by the specification.
+_WGS84 = ("OGC:CRS84", "EPSG:4326")
 _DISTRICT_COLUMNS = ["adcode", "name", "name_en", "demand", "covered", "share", "points", "points_covered",
                      "point_share"]
 _HEX_COLUMNS = ["h3", "demand", "covered", "uncovered", "points", "points_covered"]
@@ -64,13 +70,16 @@ class DemandChunk:
 
 
 class DemandFile:
-    """A CSV file of demand points (columns ``lon``, ``lat`` and optionally ``weight``), read in chunks.
+    """A file of demand points read in chunks: CSV (columns ``lon``, ``lat`` and optionally ``weight``), or
+    Parquet — a GeoParquet file's point geometry (WKB, WGS-84) or a plain one's ``lon``/``lat`` columns, with an
+    optional ``weight`` column either way.
 
     Iterating yields :class:`DemandChunk` of at most ``chunk_rows`` points, one at a time: the reader
-    holds no more than the chunk it is parsing. Every cell is checked as it is read (a number,
-    finite, longitude in [-180, 180], latitude in [-90, 90], weight at least 0); the first bad cell
-    raises :class:`NationalInputError` naming the file, the row and the field. Blank lines are
-    skipped and not counted. ``.gz`` files are read compressed.
+    holds no more than the chunk it is parsing (a Parquet file: the row group it is in). Every cell is
+    checked as it is read (a number, finite, longitude in [-180, 180], latitude in [-90, 90], weight at
+    least 0; a geometry a point); the first bad cell raises :class:`NationalInputError` naming the file,
+    the row and the field. Blank lines of a CSV are skipped and not counted. ``.gz`` files are read
+    compressed. A Parquet file's ``bytes_read`` is its size times the share of its rows read.
 
     Attributes
     ----------
@@ -87,18 +96,18 @@ class DemandFile:
             raise ValueError(f"chunk_rows must be an integer from 1 to {MAX_CHUNK_ROWS:,}, got {chunk_rows!r}")
         self.chunk_rows = int(chunk_rows)
         name = self.path.name.lower()
-        if name.endswith((".parquet", ".geoparquet")):
-            raise NationalInputError(self.path, None, None, "GeoParquet is not read here (pyarrow is not "
-                                     "installed); write the points as CSV with columns lon, lat, weight")
-        if not name.endswith(CSV_SUFFIXES):
-            raise NationalInputError(self.path, None, None, f"expected a CSV file ({', '.join(CSV_SUFFIXES)})")
+        self.parquet = name.endswith(PARQUET_SUFFIXES)
+        if not self.parquet and not name.endswith(CSV_SUFFIXES):
+            raise NationalInputError(self.path, None, None, "expected a CSV file "
+                                     f"({', '.join(CSV_SUFFIXES)}) or a Parquet file ({', '.join(PARQUET_SUFFIXES)})")
         if not self.path.is_file():
             raise NationalInputError(self.path, None, None, "no such file")
         self.compression = "gzip" if name.endswith(".gz") else None
         self.total_bytes = self.path.stat().st_size
         self.bytes_read = 0
         self.rows_read = 0
-        self.columns = self._columns()
+        self.geometry: str | None = None  # a GeoParquet file's point column
+        self.columns = self._parquet_columns() if self.parquet else self._columns()
 
     def _columns(self) -> dict[str, str]:
         try:
@@ -121,8 +130,80 @@ class DemandFile:
                                                                  f"(found: {seen})")
         return found
 
+    def _parquet_file(self):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(self.path)
+        except (pa.ArrowException, OSError) as exc:
+            raise NationalInputError(self.path, None, None,
+                                     f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
+
+    def _parquet_columns(self) -> dict[str, str]:
+        import json
+
+        pf = self._parquet_file()
+        names = list(pf.schema_arrow.names)
+        meta = pf.schema_arrow.metadata or {}
+        found: dict[str, str] = {}
+        weight = [c for c in names if c.strip().lower() in ALIASES["weight"]]
+        if len(weight) > 1:
+            raise NationalInputError(self.path, None, "weight", f"more than one column for weight: {', '.join(weight)}")
+        if weight:
+            found["weight"] = weight[0]
+        if b"geo" in meta:
+            try:
+                geo = json.loads(meta[b"geo"])
+                column = geo["primary_column"]
+                spec = geo["columns"][column]
+            except (ValueError, KeyError, TypeError):
+                raise NationalInputError(self.path, None, "geometry", "the GeoParquet metadata ('geo') is not "
+                                         "readable: it must name its primary_column and describe it") from None
+            encoding = str(spec.get("encoding", "")).upper()
+            if encoding != "WKB":
+                raise NationalInputError(self.path, None, "geometry", f"geometry encoding {spec.get('encoding')!r} "
+                                         "is not read; write it as WKB (the GeoParquet default)")
+            self._check_crs(spec)
+            if column not in names:
+                raise NationalInputError(self.path, None, "geometry", f"the primary column {column!r} is missing")
+            self.geometry = column
+            return found
+        for field in ("lon", "lat"):
+            hits = [c for c in names if c.strip().lower() in ALIASES[field]]
+            if len(hits) > 1:
+                raise NationalInputError(self.path, None, field,
+                                         f"more than one column for {field}: {', '.join(hits)}")
+            if not hits:
+                seen = ", ".join(names)[:120] or "none"
+                raise NationalInputError(self.path, None, field, "a Parquet file must be GeoParquet (point "
+                                         f"geometry) or have columns lon and lat (found: {seen})")
+            found[field] = hits[0]
+        return found
+
+    def _check_crs(self, spec: dict) -> None:
+        if "crs" not in spec:
+            return  # OGC:CRS84 by the specification
+        crs = spec["crs"]
+        if crs is None:
+            raise NationalInputError(self.path, None, "geometry", "the geometry's CRS is stated as unknown "
+                                     "(crs: null); write the points in WGS-84 longitude/latitude")
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            parsed = CRS.from_user_input(crs if not isinstance(crs, dict) else CRS.from_json_dict(crs))
+        except (CRSError, TypeError, ValueError):
+            raise NationalInputError(self.path, None, "geometry", "the geometry's CRS is not readable") from None
+        if not any(parsed.equals(CRS.from_user_input(w), ignore_axis_order=True) for w in _WGS84):
+            raise NationalInputError(self.path, None, "geometry", f"the points are in {parsed.to_string()}, "
+                                     "expected WGS-84 longitude/latitude (OGC:CRS84 or EPSG:4326)")
+
     def __iter__(self) -> Iterator[DemandChunk]:
         self.bytes_read = self.rows_read = 0
+        if self.parquet:
+            yield from self._parquet_chunks()
+            return
         usecols = list(self.columns.values())
         with open(self.path, "rb") as raw:
             try:
@@ -140,9 +221,64 @@ class DemandFile:
                                          f"({str(exc).splitlines()[0][:200]})") from None
         self.bytes_read = self.total_bytes
 
-    def _check(self, frame: pd.DataFrame, first_row: int) -> DemandChunk:
+    def _parquet_chunks(self) -> Iterator[DemandChunk]:
+        import pyarrow as pa
+
+        pf = self._parquet_file()
+        total = max(pf.metadata.num_rows, 1)
+        wanted = list(self.columns.values()) + ([self.geometry] if self.geometry else [])
+        try:
+            for batch in pf.iter_batches(batch_size=self.chunk_rows, columns=wanted):
+                columns = self.columns
+                if self.geometry is not None:
+                    frame = self._points(batch, self.rows_read + 1)
+                    columns = {field: field for field in frame.columns}
+                else:
+                    frame = batch.to_pandas()
+                chunk = self._check(frame, self.rows_read + 1, columns)
+                self.rows_read += len(chunk)
+                self.bytes_read = int(self.total_bytes * self.rows_read / total)
+                del frame, batch
+                yield chunk
+        except (pa.ArrowException, OSError) as exc:
+            raise NationalInputError(self.path, self.rows_read + 1, None, "not readable as Parquet from here "
+                                     f"({str(exc).splitlines()[0][:200]})") from None
+        self.bytes_read = self.total_bytes
+
+    def _points(self, batch, first_row: int) -> pd.DataFrame:
+        """A GeoParquet batch's WKB points as ``lon``/``lat`` columns (beside its weight)."""
+        column = batch.column(self.geometry)
+        if column.null_count:
+            missing = np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))
+            raise NationalInputError(self.path, first_row + int(missing[0]), "geometry", "missing value")
+        xy = _plain_wkb_points(column)
+        if xy is None:  # big-endian, 3-D, EWKB or not points: GEOS reads it and says what it is
+            x, y = self._geos_points(column.to_numpy(zero_copy_only=False), first_row)
+        else:
+            x, y = xy
+        empty = np.flatnonzero(np.isnan(x) & np.isnan(y))
+        if len(empty):
+            raise NationalInputError(self.path, first_row + int(empty[0]), "geometry", "an empty point")
+        points = {"lon": x, "lat": y}
+        if "weight" in self.columns:
+            points["weight"] = batch.column(self.columns["weight"]).to_pandas()
+        return pd.DataFrame(points)
+
+    def _geos_points(self, raw: np.ndarray, first_row: int) -> tuple[np.ndarray, np.ndarray]:
+        geoms = shapely.from_wkb(raw, on_invalid="ignore")
+        bad = np.flatnonzero(pd.isna(geoms))
+        if len(bad):
+            raise NationalInputError(self.path, first_row + int(bad[0]), "geometry", "not a readable WKB geometry")
+        other = np.flatnonzero(shapely.get_type_id(geoms) != shapely.GeometryType.POINT)
+        if len(other):
+            pos = int(other[0])
+            raise NationalInputError(self.path, first_row + pos, "geometry",
+                                     f"expected a point, got a {geoms[pos].geom_type}")
+        return shapely.get_x(geoms), shapely.get_y(geoms)
+
+    def _check(self, frame: pd.DataFrame, first_row: int, columns: dict[str, str] | None = None) -> DemandChunk:
         values = {}
-        for field, column in self.columns.items():
+        for field, column in (self.columns if columns is None else columns).items():
             values[field] = self._numbers(frame[column], field, first_row)
         lon, lat = values["lon"], values["lat"]
         weight = values.get("weight")
@@ -176,6 +312,32 @@ class DemandFile:
         if len(hit):
             pos = int(hit[0])
             raise NationalInputError(self.path, first_row + pos, field, f"{problem}, got {values[pos]!r}")
+
+
+#: A 2-D point in little-endian WKB: byte order 1, type 1 (uint32), x and y (float64): 21 bytes.
+_WKB_POINT_BYTES = 21
+
+
+def _plain_wkb_points(column) -> tuple[np.ndarray, np.ndarray] | None:
+    """x and y of a binary column whose every value is a 2-D little-endian WKB point, read from its buffers
+    without making a geometry (GEOS costs ~0.7 µs a point); None when any value is something else."""
+    import pyarrow as pa
+
+    if pa.types.is_large_binary(column.type):
+        offset_type = np.int64
+    elif pa.types.is_binary(column.type):
+        offset_type = np.int32
+    else:
+        return None
+    _, offsets, data = column.buffers()
+    n = len(column)
+    offsets = np.frombuffer(offsets, dtype=offset_type)[column.offset:column.offset + n + 1]
+    if n == 0 or not (np.diff(offsets) == _WKB_POINT_BYTES).all():
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, _WKB_POINT_BYTES)
+    if not ((raw[:, 0] == 1).all() and (raw[:, 1:5].copy().view("<u4").ravel() == 1).all()):
+        return None
+    return raw[:, 5:13].copy().view("<f8").ravel(), raw[:, 13:21].copy().view("<f8").ravel()
 
 
 def chunks_of(lon, lat, weight=None, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[DemandChunk]:

@@ -197,3 +197,58 @@ def test_only_the_newest_jobs_are_kept(private_app, held):
     assert jobs.ids() == started[3:]
     assert http.get(f"{JOBS}/{started[0]}").status_code == 404
     assert np.all(np.diff(started) > 0)
+
+
+def _geoparquet(lon, lat, weight) -> bytes:
+    import geopandas as gpd
+
+    out = io.BytesIO()
+    gpd.GeoDataFrame({"weight": weight}, geometry=gpd.points_from_xy(lon, lat), crs="OGC:CRS84").to_parquet(out)
+    return out.getvalue()
+
+
+def test_a_geoparquet_file_runs_to_the_tables_its_csv_gives(private_app, held, demand):
+    http = private_app.server.test_client()
+    lon, lat, weight = demand
+    query = {"radius_m": "1000", "at": "any", "chunk_rows": str(CHUNK)}
+    body = _geoparquet(lon, lat, weight)
+    r = http.post(JOBS, query_string=query, data=body, content_type="application/vnd.apache.parquet")
+    assert r.status_code == 202, r.get_json()
+    job = r.get_json()
+    assert job["bytes_total"] == len(body)
+    seen = []
+    held.pop()(after_chunk=lambda _job: seen.append(http.get(job["status_url"]).get_json()["rows_done"]))
+    assert seen == [10, 20, 30, 40, 50, 55]
+    parquet_tables = _sheets(http.get(f"{JOBS}/{job['id']}/tables.xlsx").data)
+    r = _start(http, coverage_csv(lon, lat, weight))
+    held.pop()()
+    csv_tables = _sheets(http.get(f"{JOBS}/{r.get_json()['id']}/tables.xlsx").data)
+    assert list(parquet_tables) == list(csv_tables)
+    for name in csv_tables:
+        pd.testing.assert_frame_equal(parquet_tables[name], csv_tables[name])
+
+
+def test_a_parquet_body_is_checked_before_a_job_is_made_and_its_bad_point_fails_the_job(private_app, held, demand):
+    from shapely.geometry import LineString
+
+    http = private_app.server.test_client()
+    jobs = jobs_of(services_of(private_app.server).store)
+    before = jobs.ids()
+    r = http.post(JOBS, query_string={"radius_m": "1000"}, data=b"lon,lat\n104,30\n",
+                  content_type="application/vnd.apache.parquet")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "body" and "PAR1" in r.get_json()["error"][
+        "message"]
+    assert jobs.ids() == before and held == []
+    import geopandas as gpd
+
+    out = io.BytesIO()
+    lon, lat, _ = demand
+    shapes = list(gpd.points_from_xy(lon[:5], lat[:5])) + [LineString([(lon[0], lat[0]), (lon[1], lat[1])])]
+    gpd.GeoDataFrame(geometry=shapes, crs="EPSG:4326").to_parquet(out)
+    r = http.post(JOBS, query_string={"radius_m": "1000", "chunk_rows": "4"}, data=out.getvalue(),
+                  content_type="application/x-parquet")
+    assert r.status_code == 202
+    held.pop()()
+    failed = http.get(r.get_json()["status_url"]).get_json()
+    assert failed["state"] == "failed"
+    assert failed["error"] == "row 6, field geometry: expected a point, got a LineString"

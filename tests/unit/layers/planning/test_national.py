@@ -2,9 +2,11 @@
 one chunk at a time, and the command line."""
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import LineString, Point
 
 from exports.national import main as national_main
 from layers.common.geodesy import haversine_m
@@ -180,8 +182,14 @@ def test_a_bad_row_in_a_later_chunk_is_numbered_in_the_file(tmp_path):
 
 
 def test_files_it_cannot_read_are_refused(tmp_path):
-    with pytest.raises(NationalInputError, match="GeoParquet"):
+    with pytest.raises(NationalInputError, match="no such file"):
         DemandFile(tmp_path / "trips.parquet")
+    with pytest.raises(NationalInputError, match=r"expected a CSV file .* or a Parquet file"):
+        (tmp_path / "trips.xlsx").write_bytes(b"PK")
+        DemandFile(tmp_path / "trips.xlsx")
+    (tmp_path / "text.parquet").write_text("lon,lat\n104,30\n")
+    with pytest.raises(NationalInputError, match="not a readable Parquet file"):
+        DemandFile(tmp_path / "text.parquet")
     with pytest.raises(NationalInputError, match="no such file"):
         DemandFile(tmp_path / "absent.csv")
     with pytest.raises(ValueError, match="chunk_rows"):
@@ -243,3 +251,93 @@ def test_a_gzipped_file_gives_the_same_tables_as_the_plain_one(demo, tmp_path):
     got = national_coverage(packed, stations, RADIUS, districts=districts)
     assert_same_tables(got, plain)
     assert packed.bytes_read == packed.total_bytes < (tmp_path / "trips.csv").stat().st_size
+
+
+def test_geoparquet_and_plain_parquet_give_the_tables_a_csv_gives(demo, tmp_path):
+    """The same points (radius edges included) as CSV, as GeoParquet points and as a Parquet of lon/lat, read in
+    many small chunks: the three tables are the same, and the in-process model's."""
+    stations, _, districts = demo
+    lon, lat, weight, _ = with_edges(demo)
+    csv = tmp_path / "trips.csv"
+    pd.DataFrame({"lon": lon, "lat": lat, "weight": weight}).to_csv(csv, index=False)
+    geo = tmp_path / "trips.geoparquet"
+    gpd.GeoDataFrame({"weight": weight}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_parquet(
+        geo, row_group_size=1_000)
+    plain = tmp_path / "trips.parquet"
+    pd.DataFrame({"Longitude": lon, "LAT": lat, "weight": weight}).to_parquet(plain, row_group_size=700)
+    model = CoverageModel(stations, lon, lat, weight, districts=districts)
+    expected = model.coverage(RADIUS, at=AT)
+    for path in (csv, geo, plain):
+        source = DemandFile(path, chunk_rows=333)
+        got = national_coverage(source, stations, RADIUS, districts=districts, hours=model.hours, at=AT)
+        assert_same_tables(got, expected)
+        assert source.rows_read == len(lon) and source.bytes_read == source.total_bytes
+
+
+def test_a_parquet_file_is_read_one_batch_at_a_time(tmp_path):
+    path = tmp_path / "trips.parquet"
+    rng = np.random.default_rng(3)
+    pd.DataFrame({"lon": 104 + rng.random(1_003) * 0.1, "lat": 30.6 + rng.random(1_003) * 0.1}).to_parquet(
+        path, row_group_size=250)
+    source = DemandFile(path, chunk_rows=100)
+    chunks = iter(source)
+    first = next(chunks)
+    assert (len(first), first.first_row, source.rows_read) == (100, 1, 100)
+    assert 0 < source.bytes_read < source.total_bytes and (first.weight == 1.0).all()
+    rest = list(chunks)
+    assert sum(len(c) for c in rest) == 903 and max(len(c) for c in rest) <= 100
+    assert [c.first_row for c in rest] == list(np.cumsum([101] + [len(c) for c in rest[:-1]]))
+
+
+def _geoparquet(path, geometries, weight=None, crs="EPSG:4326"):
+    frame = gpd.GeoDataFrame({} if weight is None else {"weight": weight}, geometry=geometries, crs=crs)
+    frame.to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("make, row, field, words", [
+    (lambda p: _geoparquet(p, [Point(104, 30.6), LineString([(104, 30.6), (104.1, 30.7)])]), 2, "geometry",
+     "expected a point, got a LineString"),
+    (lambda p: _geoparquet(p, [Point(104, 30.6), None]), 2, "geometry", "missing value"),
+    (lambda p: _geoparquet(p, [Point(104, 30.6), Point(104.1, 95)]), 2, "lat", "[-90, 90]"),
+    (lambda p: _geoparquet(p, [Point(104, 30.6)] * 3, weight=[1.0, 2.0, -1.0]), 3, "weight", "must not be negative"),
+    (lambda p: _geoparquet(p, [Point(11_580_000, 3_590_000)], crs="EPSG:3857"), None, "geometry",
+     "expected WGS-84 longitude/latitude"),
+    (lambda p: pd.DataFrame({"lon": [104.0, np.nan], "lat": [30.6, 30.7]}).to_parquet(p) or p, 2, "lon",
+     "missing value"),
+    (lambda p: pd.DataFrame({"lon": ["104.0", "east"], "lat": [30.6, 30.7]}).to_parquet(p) or p, 2, "lon",
+     "not a number: 'east'"),
+    (lambda p: pd.DataFrame({"x_m": [1.0], "y_m": [2.0]}).to_parquet(p) or p, None, "lon", "lon and lat"),
+])
+def test_bad_parquet_files_are_refused_naming_file_row_and_field(tmp_path, make, row, field, words):
+    path = make(tmp_path / "bad.parquet")
+    with pytest.raises(NationalInputError) as caught:
+        for _ in DemandFile(path, chunk_rows=2):
+            pass
+    err = caught.value
+    assert (err.row, err.field) == (row, field)
+    assert words in str(err) and str(path) in str(err)
+
+
+def test_points_in_any_wkb_form_read_alike(tmp_path):
+    """Little-endian 2-D points are read from the file's bytes; big-endian or 3-D ones through GEOS: the same."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    rng = np.random.default_rng(5)
+    lon, lat = 104 + rng.random(50) * 0.1, 30.6 + rng.random(50) * 0.1
+    geo = {"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": {"encoding": "WKB"}}}
+    read = []
+    for name, wkb in (("little", shapely.to_wkb(shapely.points(lon, lat))),
+                      ("big", shapely.to_wkb(shapely.points(lon, lat), byte_order=0)),
+                      ("z", shapely.to_wkb(shapely.points(lon, lat, np.ones(50)), output_dimension=3))):
+        path = tmp_path / f"{name}.parquet"
+        table = pa.table({"geometry": pa.array(wkb, pa.binary())})
+        pq.write_table(table.replace_schema_metadata({"geo": json.dumps(geo)}), path)
+        chunks = list(DemandFile(path, chunk_rows=16))
+        read.append((np.concatenate([c.lon for c in chunks]), np.concatenate([c.lat for c in chunks])))
+    for got_lon, got_lat in read:
+        assert np.array_equal(got_lon, lon) and np.array_equal(got_lat, lat)
