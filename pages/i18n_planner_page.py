@@ -27,13 +27,15 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.sites.coords": {"zh": "坐标（WGS-84，纬度, 经度），可选中复制",
                              "en": "Coordinates (WGS-84, latitude, longitude), select to copy"},
     "planner.national": {"zh": "全国覆盖（大文件）", "en": "National coverage (large file)"},
-    "planner.national.hint": {"zh": "上传全国需求点 CSV：第一行为表头 lon,lat 或 lon,lat,weight（WGS-84 经纬度），最大 {mb} MB。"
+    "planner.national.hint": {"zh": "上传全国需求点 CSV（第一行为表头 lon,lat 或 lon,lat,weight，WGS-84 经纬度）或 "
+                                    "GeoParquet（WGS-84 点，可带 weight 列），最大 {mb} MB。"
                                     "按左侧的半径、设施和时间以直线距离分块计算，可随时取消；完成后下载城市、区县和六边形表格。",
-                              "en": "Upload a national CSV of demand points: the first line is the header lon,lat or "
-                                    "lon,lat,weight (WGS-84 degrees), at most {mb} MB. It is computed in chunks by "
+                              "en": "Upload a national file of demand points: a CSV whose first line is the header "
+                                    "lon,lat or lon,lat,weight (WGS-84 degrees), or a GeoParquet of WGS-84 points "
+                                    "(optionally a weight column), at most {mb} MB. It is computed in chunks by "
                                     "straight-line distance with the reach, amenities and time on the left, and can be "
                                     "cancelled; when done, download the city, district and hexagon tables."},
-    "planner.national.file": {"zh": "CSV 文件", "en": "CSV file"},
+    "planner.national.file": {"zh": "CSV 或 GeoParquet 文件", "en": "CSV or GeoParquet file"},
     "planner.national.start": {"zh": "上传并开始", "en": "Upload and start"},
     "planner.national.cancel": {"zh": "取消任务", "en": "Cancel the job"},
     "planner.national.download": {"zh": "下载结果表格（Excel）", "en": "Download the tables (Excel)"},

@@ -95,3 +95,14 @@ def test_a_reload_follows_the_same_job_to_its_end(dash_duo, dash_app, store, tmp
     held.pop()(chunk_rows=10)
     dash_duo.wait_for_contains_text("#planner-national-status", f"Job {job_id}: done, 30 rows", timeout=30)
     assert dash_duo.find_element("#planner-national-download").is_displayed()
+
+
+def test_a_geoparquet_file_chosen_on_the_page_runs_to_done(dash_duo, dash_app, store, tmp_path):
+    points = store.read("demand").iloc[:40][["weight", "geometry"]]
+    path = tmp_path / "national.geoparquet"
+    points.to_parquet(path)
+    start(dash_duo, dash_app, "/planner?lang=en")
+    assert "GeoParquet" in text(dash_duo, "#planner-national-section .hint")
+    _post_file(dash_duo, path)
+    dash_duo.wait_for_contains_text("#planner-national-status", "done, 40 rows", timeout=60)
+    assert dash_duo.find_element("#planner-national-download").is_displayed()
