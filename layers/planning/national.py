@@ -71,8 +71,8 @@ class DemandChunk:
 
 class DemandFile:
     """A file of demand points read in chunks: CSV (columns ``lon``, ``lat`` and optionally ``weight``), or
-    Parquet — a GeoParquet file's point geometry (WKB, WGS-84) or a plain one's ``lon``/``lat`` columns, with an
-    optional ``weight`` column either way.
+    Parquet — a GeoParquet file's point geometry (WKB or GeoArrow "point" encoding, WGS-84) or a plain one's
+    ``lon``/``lat`` columns, with an optional ``weight`` column either way.
 
     Iterating yields :class:`DemandChunk` of at most ``chunk_rows`` points, one at a time: the reader
     holds no more than the chunk it is parsing (a Parquet file: the row group it is in). Every cell is
@@ -107,6 +107,7 @@ class DemandFile:
         self.bytes_read = 0
         self.rows_read = 0
         self.geometry: str | None = None  # a GeoParquet file's point column
+        self.encoding: str | None = None  # its encoding: "WKB" or "POINT" (GeoArrow's struct of x, y)
         self.columns = self._parquet_columns() if self.parquet else self._columns()
 
     def _columns(self) -> dict[str, str]:
@@ -143,6 +144,8 @@ class DemandFile:
     def _parquet_columns(self) -> dict[str, str]:
         import json
 
+        import pyarrow as pa
+
         pf = self._parquet_file()
         names = list(pf.schema_arrow.names)
         meta = pf.schema_arrow.metadata or {}
@@ -161,13 +164,18 @@ class DemandFile:
                 raise NationalInputError(self.path, None, "geometry", "the GeoParquet metadata ('geo') is not "
                                          "readable: it must name its primary_column and describe it") from None
             encoding = str(spec.get("encoding", "")).upper()
-            if encoding != "WKB":
+            if encoding not in ("WKB", "POINT"):
                 raise NationalInputError(self.path, None, "geometry", f"geometry encoding {spec.get('encoding')!r} "
-                                         "is not read; write it as WKB (the GeoParquet default)")
+                                         "is not read; write it as WKB (the GeoParquet default) or as points")
             self._check_crs(spec)
             if column not in names:
                 raise NationalInputError(self.path, None, "geometry", f"the primary column {column!r} is missing")
-            self.geometry = column
+            if encoding == "POINT":
+                kind = pf.schema_arrow.field(column).type
+                if not (pa.types.is_struct(kind) and {"x", "y"} <= {kind.field(i).name for i in range(kind.num_fields)}):
+                    raise NationalInputError(self.path, None, "geometry", f"a column of encoding 'point' must be a "
+                                             f"struct of x and y, got {kind}")
+            self.geometry, self.encoding = column, encoding
             return found
         for field in ("lon", "lat"):
             hits = [c for c in names if c.strip().lower() in ALIASES[field]]
@@ -251,7 +259,10 @@ class DemandFile:
         if column.null_count:
             missing = np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))
             raise NationalInputError(self.path, first_row + int(missing[0]), "geometry", "missing value")
-        xy = _plain_wkb_points(column)
+        if self.encoding == "POINT":  # GeoArrow's native points: x and y as they are
+            xy = tuple(column.field(axis).to_numpy(zero_copy_only=False).astype(float, copy=False) for axis in "xy")
+        else:
+            xy = _plain_wkb_points(column)
         if xy is None:  # big-endian, 3-D, EWKB or not points: GEOS reads it and says what it is
             x, y = self._geos_points(column.to_numpy(zero_copy_only=False), first_row)
         else:

@@ -341,3 +341,32 @@ def test_points_in_any_wkb_form_read_alike(tmp_path):
         read.append((np.concatenate([c.lon for c in chunks]), np.concatenate([c.lat for c in chunks])))
     for got_lon, got_lat in read:
         assert np.array_equal(got_lon, lon) and np.array_equal(got_lat, lat)
+
+
+def test_geoarrow_point_columns_read_like_wkb_and_other_shapes_are_refused(tmp_path):
+    """GeoParquet 1.1's native encoding "point" (a struct of x and y) gives the same points as WKB; a column that
+    says "point" but is not that struct is refused naming the geometry field."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(7)
+    lon, lat = 104 + rng.random(40) * 0.1, 30.6 + rng.random(40) * 0.1
+    geo = {"version": "1.1.0", "primary_column": "geometry",
+           "columns": {"geometry": {"encoding": "point", "geometry_types": ["Point"]}}}
+    path = tmp_path / "native.parquet"
+    points = pa.StructArray.from_arrays([pa.array(lon), pa.array(lat)], names=["x", "y"])
+    pq.write_table(pa.table({"geometry": points}).replace_schema_metadata({"geo": json.dumps(geo)}), path,
+                   row_group_size=16)
+    chunks = list(DemandFile(path, chunk_rows=10))
+    assert np.array_equal(np.concatenate([c.lon for c in chunks]), lon)
+    assert np.array_equal(np.concatenate([c.lat for c in chunks]), lat)
+    assert [c.first_row for c in chunks] == [1, 11, 21, 31]
+
+    bad = tmp_path / "not_points.parquet"
+    pq.write_table(pa.table({"geometry": pa.array(["POINT (104 30.6)"])}).replace_schema_metadata(
+        {"geo": json.dumps(geo)}), bad)
+    with pytest.raises(NationalInputError) as caught:
+        list(DemandFile(bad))
+    assert caught.value.field == "geometry" and "struct of x and y" in str(caught.value)
