@@ -1,6 +1,7 @@
 """Station amenities as the domain uses them: parsing rider input, bitmasks for fast filtering, the rarest asked key."""
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -66,8 +67,13 @@ def amenity_mask(keys) -> int:
 
 
 def keys_of(mask: int) -> list[str]:
-    """The amenity keys set in ``mask``, in vocabulary order."""
-    return [key for key, bit in AMENITY_BITS.items() if mask & bit]
+    """The amenity keys set in ``mask``, in vocabulary order (a new list: change it freely)."""
+    return list(_keys_of(int(mask)))
+
+
+@functools.lru_cache(maxsize=4096)  # a city's stations share a few hundred combinations
+def _keys_of(mask: int) -> tuple[str, ...]:
+    return tuple(key for key, bit in AMENITY_BITS.items() if mask & bit)
 
 
 def masks_for(amenities: pd.Series | Iterable) -> np.ndarray:

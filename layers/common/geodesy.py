@@ -1,6 +1,7 @@
 """Distances on the sphere: great-circle metres, unit vectors for KD-trees, every pair within a radius."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,22 @@ def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
     h = np.sin(dphi * 0.5) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb * 0.5) ** 2
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+
+def haversine_one_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """:func:`haversine_m` between two points given as plain floats, in plain floats (one rider's position: no
+    array of one; the same formula, so it agrees with the array form to the last bit or two)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((phi2 - phi1) * 0.5) ** 2 + \
+        math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) * 0.5) ** 2
+    return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(h, 1.0)))
+
+
+def unit_vector_one(lat: float, lon: float) -> tuple[float, float, float]:
+    """:func:`unit_vectors` of one point given as plain floats."""
+    phi, lmb = math.radians(lat), math.radians(lon)
+    cos_phi = math.cos(phi)
+    return cos_phi * math.cos(lmb), cos_phi * math.sin(lmb), math.sin(phi)
 
 
 def unit_vectors(lat, lon) -> np.ndarray:

@@ -9,7 +9,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from layers.common.caching import BoundedCache
-from layers.common.geodesy import haversine_m, unit_vectors
+from layers.common.geodesy import haversine_m, haversine_one_m, unit_vector_one, unit_vectors
 from mapdata.crs import check_wgs84
 
 #: A laden e-bike in city traffic, junctions included.
@@ -143,6 +143,14 @@ class RoadNetwork:
         covered = (snap_m <= SNAP_RADIUS_M) & shapely.intersects_xy(self.extent, lon, lat)  # its edge too
         return node, snap_m, covered
 
+    def snap_one(self, lat: float, lon: float) -> tuple[int, float, bool]:
+        """:meth:`snap` of one point (a rider's), as plain values: its node, the metres to it, whether covered."""
+        lat, lon = float(lat), float(lon)
+        _, node = self._tree.query(unit_vector_one(lat, lon))
+        node = int(node)
+        snap_m = haversine_one_m(lat, lon, float(self.node_lat[node]), float(self.node_lon[node]))
+        return node, snap_m, bool(snap_m <= SNAP_RADIUS_M and shapely.intersects_xy(self.extent, lon, lat))
+
     def covers(self, lat: float, lon: float) -> bool:
         """Whether a riding distance from or to this point can be computed on the network."""
         return bool(self.snap(lat, lon)[2][0])
@@ -214,12 +222,12 @@ class RoadNetwork:
         stations): their rows are kept and read, instead of one Dijkstra per rider's node.
         """
         out = np.full(len(node), np.nan)
-        origin, snap_in, origin_covered = self.snap(lat, lon)
-        if not origin_covered[0] or not covered.any():
+        start, snap_in, origin_covered = self.snap_one(lat, lon)
+        if not origin_covered or not covered.any():
             return out
-        want, start = node[covered], int(origin[0])
+        want = node[covered]
         dist = self._to_node(start, want) if kept_rows else self._from_node(start, want)[want]
-        out[covered] = snap_in[0] + dist + snap_m[covered]
+        out[covered] = snap_in + dist + snap_m[covered]
         return out
 
     def riding_minutes(self, lat: float, lon: float, targets_lat, targets_lon) -> np.ndarray:

@@ -24,6 +24,8 @@ _ABS_MARGIN_M = 1e-3
 #: Amenity combinations whose matching stations are kept, and instants whose open mask is kept.
 _AMENITY_CACHE_SIZE = 64
 _OPEN_CACHE_SIZE = 8
+#: Stations whose closing time is kept per minute: what a busy minute of national riders asks about.
+_CLOSES_KEPT = 20_000
 
 
 def eta_minutes(distance_m: np.ndarray, riding_m: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -119,6 +121,11 @@ class StationFinder:
         self._address = stations["address"].to_numpy() if "address" in stations else np.full(len(stations), None)
         self._open_cache: BoundedCache = BoundedCache(_OPEN_CACHE_SIZE)
         self._amenity_cache: BoundedCache = BoundedCache(_AMENITY_CACHE_SIZE)
+        # closing times as the answer writes them, per calendar generation and minute: station -> ISO text
+        self._closes_cache: BoundedCache = BoundedCache(_OPEN_CACHE_SIZE)
+        # what an answer shows of each station, as Python objects (no NumPy scalar per field per request)
+        self._shown = (self._ids.tolist(), self._names.tolist(), self._lat.tolist(), self._lon.tolist(),
+                       self._district.tolist(), self._address.tolist())
         # each station's network node, snap metres and cover, once; its row kept when every station's fits
         self._snapped = network.snap(self._lat, self._lon) if network is not None and len(stations) else None
         self._kept_rows = self._snapped is not None and \
@@ -218,13 +225,17 @@ class StationFinder:
             return np.empty(0, dtype=np.intp), np.empty(0), np.empty(0), np.empty(0, dtype=bool), t, masks
         direct, n_match = self._amenity_match(need)
         limit_m = np.inf if max_distance_m is None else float(max_distance_m)
-        query = unit_vectors(lat, lon)[0]
+        # the direct scan of the few matching stations needs no tree, so no query vector
+        query = None if direct is not None else unit_vectors(lat, lon)[0]
         if direct is not None:
             radius = limit_m
         else:
             radius = self._radius_for_k(query, lat, lon, k, need, gate, open_share, n_match, limit_m)
         idx, d = self._within(query, lat, lon, radius, need, gate, direct)
         if sort == "distance":
+            if len(d) > k:  # only the stations at most the k-th distance can rank: sort those alone
+                near = np.flatnonzero(d <= np.partition(d, k - 1)[k - 1])
+                idx, d = idx[near], d[near]
             top = np.lexsort((self._rank[idx], d))[:k]
             idx, d = idx[top], d[top]
             eta, net = self._etas(lat, lon, idx, d)
@@ -286,22 +297,41 @@ class StationFinder:
         """
         _check_query(lat, lon, k, max_distance_m, sort)
         idx, d, eta, net, t, masks = self._search(float(lat), float(lon), amenities, at, int(k), max_distance_m, sort)
-        closes = self.hours.closes_at(t, idx=idx) if t is not None and len(idx) else [None] * len(idx)
+        rows = idx.tolist()
+        closes = self._closes_iso(t, rows)
+        ids, names, lats, lons, districts, addresses = self._shown
         return [{
-            "id": self._ids[i],
-            "name": self._names[i],
-            "lat": float(self._lat[i]),
-            "lon": float(self._lon[i]),
-            "distance_m": round(float(dist), 1),
-            "eta_min": round(float(minutes), 1),
+            "id": ids[i],
+            "name": names[i],
+            "lat": lats[i],
+            "lon": lons[i],
+            "distance_m": round(dist, 1),
+            "eta_min": round(minutes, 1),
             "eta_source": "network" if on_network else "estimate",
             "open": None if t is None else True,
-            "closes_at": None if closing is None else as_local(closing).isoformat(),
-            "amenities": keys_of(int(masks[i])),
-            "amenities_out": keys_of(int(self._masks[i] & ~masks[i])),
-            "district": self._district[i],
-            "address": self._address[i],
-        } for i, dist, minutes, on_network, closing in zip(idx.tolist(), d, eta, net, closes)]
+            "closes_at": closing,
+            "amenities": keys_of(has),
+            "amenities_out": keys_of(held & ~has),
+            "district": districts[i],
+            "address": addresses[i],
+        } for i, dist, minutes, on_network, closing, has, held in zip(
+            rows, d.tolist(), eta.tolist(), net.tolist(), closes, masks[idx].tolist(), self._masks[idx].tolist())]
+
+    def _closes_iso(self, t, rows: list[int]) -> list[str | None]:
+        """When the stations at ``rows`` (open at minute ``t``) next close, as the answer writes it (ISO 8601,
+        +08:00; None: open round the clock, or ``t`` None); kept per calendar generation and minute, as the open
+        mask is, for the stations asked about so far (at most :data:`_CLOSES_KEPT` of them)."""
+        if t is None or not rows:
+            return [None] * len(rows)
+        known = self._closes_cache.get_or_build((calendar_generation(), t), dict)
+        missing = list(dict.fromkeys(i for i in rows if i not in known))
+        if missing:
+            found = {i: None if c is None else as_local(c).isoformat()
+                     for i, c in zip(missing, self.hours.closes_at(t, idx=missing))}
+            if len(known) < _CLOSES_KEPT:
+                known.update(found)  # one dict update: safe beside other threads' reads
+            return [known[i] if i in known else found[i] for i in rows]
+        return [known[i] for i in rows]
 
     def answer_states(self, lat: float, lon: float, amenities=(), at=None, k: int = 2000) -> list[dict]:
         """Whether each of the ``k`` stations nearest to the rider answers the question :meth:`nearest` answers,
