@@ -128,11 +128,25 @@ class GeoPackageStore(RelationalStore):
             conn = None
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            local.conn, local.pid, local.inode = conn, os.getpid(), inode
+            local.conn, local.pid, local.inode, local.seen = conn, os.getpid(), inode, None
         return conn
 
     def _read_versions(self, key) -> dict[str, str]:
+        """The versions, read again only when a commit has reached the file since this thread last read them.
+
+        ``PRAGMA data_version`` on the thread's reading connection (which never writes) changes with every
+        commit of any other connection, in this process or another: one pragma instead of the versions query
+        when nothing was written, which is nearly every request."""
         conn = self._reader()
+        local = self._local
+        change = conn.execute("PRAGMA data_version").fetchone()[0]
+        if local.seen is not None and local.seen[0] == change:
+            return local.seen[1]
+        versions = self._query_versions(conn)
+        local.seen = (change, versions)
+        return versions
+
+    def _query_versions(self, conn: sqlite3.Connection) -> dict[str, str]:
         try:
             rows = conn.execute(f"SELECT v.layer, v.version, (SELECT value FROM {META_TABLE} WHERE key = "
                                 f"'dataset_id') FROM {VERSION_TABLE} v").fetchall()
