@@ -100,6 +100,20 @@ def test_real_riding_is_never_shorter_than_the_straight_line(centre):
     assert covered >= 70  # the centre is mapped densely
 
 
+def test_one_point_snaps_as_the_array_form_does(centre):
+    """A rider's position is snapped in plain floats: the same node, coverage and metres (to the last bits) as the
+    array form gives, in the centre, at its edge and outside it."""
+    rng = np.random.default_rng(11)
+    lat = np.concatenate([rng.uniform(*CENTRE_LAT, 300), rng.uniform(30.4, 30.95, 300)])
+    lon = np.concatenate([rng.uniform(*CENTRE_LON, 300), rng.uniform(103.7, 104.4, 300)])
+    node, snap_m, covered = centre.snap(lat, lon)
+    assert 0 < covered.sum() < len(lat)  # both kinds are asked
+    for i in range(len(lat)):
+        one = centre.snap_one(lat[i], lon[i])
+        assert (one[0], one[2]) == (node[i], covered[i]) and isinstance(one[1], float)
+        assert one[1] == pytest.approx(snap_m[i], rel=1e-12, abs=1e-9)
+
+
 def test_real_network_is_nan_outside_the_centre(centre):
     longquanyi = (30.560, 104.270)
     wenjiang = (30.690, 103.840)
