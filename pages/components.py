@@ -13,6 +13,9 @@ from pages.i18n import t
 #: Rows of amenity icons already made: a result list shows the same few combinations again and again, and a
 #: component is only read when the answer is sent, so one row serves every answer that shows it.
 _ICON_ROWS: BoundedCache[html.Span] = BoundedCache(1024)
+#: The elements of dash.html, by the names :func:`element` takes.
+_HTML_TAGS = frozenset(name for name in dir(html) if isinstance(getattr(html, name), type)
+                       and issubclass(getattr(html, name), dash.development.base_component.Component))
 
 
 def frozen(component):
@@ -22,6 +25,19 @@ def frozen(component):
     document = json.loads(to_json(component))
     component.to_plotly_json = lambda: document
     return component
+
+
+def element(tag: str, children=None, **props) -> dict:
+    """An HTML element as the plain document Dash sends for ``html.<tag>(children, **props)`` (what its
+    ``to_plotly_json`` gives): for the few elements an answer repeats many times (the rider's result list), where
+    building a component object and walking its properties again to send it cost more than the answer's search.
+    Props with the value None are left out, as the browser would ignore them."""
+    if tag not in _HTML_TAGS:
+        raise ValueError(f"no html element {tag!r}")
+    body = {key: value for key, value in props.items() if value is not None}
+    if children is not None:
+        body["children"] = children
+    return {"props": body, "type": tag, "namespace": "dash_html_components"}
 
 
 def amenity_icons(keys, lang: str, cls: str = "amenity-icons") -> html.Span:

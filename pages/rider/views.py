@@ -22,7 +22,7 @@ from layers.rider.entry import UnknownCompoundError, entry_route, find_compounds
 from layers.rider.navigation import amap_marker_url, baidu_marker_url
 from mapdata import clock
 from mapdata.vocabulary import AMENITY_KEYS
-from pages.components import amenity_icons
+from pages.components import amenity_icons, element
 from pages.context import services
 from pages.i18n import holiday, language, t
 from pages.i18n_calendar import statutory_note
@@ -154,16 +154,17 @@ def result_item(r: dict, status: str, state: str, lang: str, rank: int):
     # one sentence for a screen reader: the spans inside run together when read as the button's name
     label = t("rider.result_label", lang, rank=rank, name=r["name"], distance=distance(r["distance_m"], lang),
               eta=(t("rider.estimate", lang) + " " if estimate else "") + eta, status=status)
-    return html.Li(html.Button([
-        html.Span(str(rank), className="rank"),
-        html.Span([
-            html.Span(r["name"], className="result-name"),
-            html.Span([
-                html.Span(distance(r["distance_m"], lang), className="distance"),
-                html.Span([t("rider.estimate", lang) + " " if estimate else "", eta],
-                          className="eta estimate" if estimate else "eta",
-                          title=t("rider.estimate_title", lang) if estimate else None),
-                html.Span(status, className=f"status status-{state}"),
+    # plain documents, not component objects: a list is up to eight of these ten elements each (pages/components.py)
+    return element("Li", element("Button", [
+        element("Span", str(rank), className="rank"),
+        element("Span", [
+            element("Span", r["name"], className="result-name"),
+            element("Span", [
+                element("Span", distance(r["distance_m"], lang), className="distance"),
+                element("Span", [t("rider.estimate", lang) + " " if estimate else "", eta],
+                        className="eta estimate" if estimate else "eta",
+                        title=t("rider.estimate_title", lang) if estimate else None),
+                element("Span", status, className=f"status status-{state}"),
             ], className="result-meta"),
             amenity_icons(r["amenities"], lang),
         ], className="result-body"),
