@@ -61,9 +61,10 @@ data: $(VENV)/.installed
 run: install $(DB)
 	$(BIN)/python app.py
 
-# production: gunicorn's application-factory form, on NUANXIN_HOST:NUANXIN_PORT
+# production: gunicorn's application-factory form, on NUANXIN_HOST:NUANXIN_PORT; --reuse-port gives each worker
+# its own listening socket, so the kernel spreads kept-alive connections over the workers (docs/decisions.md)
 serve: install $(DB)
-	$(BIN)/gunicorn --workers 2 --threads 4 --preload \
+	$(BIN)/gunicorn --workers 2 --threads 4 --preload --reuse-port \
 	  --bind "$$($(BIN)/python -c 'from mapdata.config import Settings; s = Settings.from_env(); print(f"{s.host}:{s.port}")')" \
 	  'app:create_server()'
 

@@ -1,6 +1,6 @@
 """The app under load: gunicorn driven by wrk, the nearest API against a trivial route in the same run.
 
-gunicorn is started here as in production (``make serve``: ``--workers 2 --threads 4 --preload
+gunicorn is started here as in production (``make serve``: ``--workers 2 --threads 4 --preload --reuse-port
 'app:create_server()'``) on a free local port, against a copy of the demo store (NUANXIN_DB),
 NUANXIN_TILES=none and a fixed NUANXIN_SECRET_KEY. Then ``wrk -t2 -c32 -d20s --latency`` runs
 bench/load_points.lua (random points inside Chengdu, lon 103.9-104.2, lat 30.55-30.8, seeded) for:
@@ -87,7 +87,8 @@ class Gunicorn:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.cmd = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
-                    "--preload", "--bind", f"127.0.0.1:{self.port}", "--error-logfile", "-", "app:create_server()"]
+                    "--preload", "--reuse-port", "--bind", f"127.0.0.1:{self.port}", "--error-logfile", "-",
+                    "app:create_server()"]
         self.env = server_env(db)
         self.proc: subprocess.Popen | None = None
 
@@ -372,7 +373,7 @@ def print_table(rows: list[dict], seconds: int, connections: int, workers: int, 
 
     table = pd.DataFrame(rows)
     by = {r["load"]: r for r in rows}
-    print(f"gunicorn --workers {workers} --threads {threads} --preload, demo store copy; "
+    print(f"gunicorn --workers {workers} --threads {threads} --preload --reuse-port, demo store copy; "
           f"wrk -t2 -c{connections} -d{seconds}s --latency; random points in Chengdu "
           f"(lon {LON[0]}-{LON[1]}, lat {LAT[0]}-{LAT[1]}, seed {SEED}); {os.cpu_count()} CPUs")
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.1f}".format):
