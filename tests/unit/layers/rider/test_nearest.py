@@ -168,6 +168,25 @@ def test_open_filter_and_closes_at(stations, finder):
     assert all(r["open"] is None and r["closes_at"] is None for r in finder.nearest(*CENTRE, k=3))
 
 
+def test_closing_times_are_the_hours_tables_whatever_was_asked_before(stations, network, hours):
+    """Closing times kept per minute answer as the hours table does: asked first for a few stations then for many
+    around them, at several minutes (a day's last hour, after midnight), and again from a fresh finder."""
+    from layers.common.calendar import as_local
+
+    rng = np.random.default_rng(17)
+    kept = StationFinder(stations, network=network, hours=hours)
+    position = {sid: i for i, sid in enumerate(stations["id"])}
+    for at in (datetime(2025, 3, 12, 21, 59, tzinfo=SHANGHAI), datetime(2025, 3, 13, 1, 30, tzinfo=SHANGHAI),
+               datetime(2025, 10, 1, 12, 0, tzinfo=SHANGHAI)):
+        for k in (2, 40, 40):
+            lat, lon = rng.uniform(*CHENGDU_LAT), rng.uniform(*CHENGDU_LON)
+            got = kept.nearest(lat, lon, at=at, k=k)
+            fresh = StationFinder(stations, network=network, hours=hours).nearest(lat, lon, at=at, k=k)
+            assert got == fresh and len(got) == k
+            want = hours.closes_at(at, idx=[position[r["id"]] for r in got])
+            assert [r["closes_at"] for r in got] == [None if c is None else as_local(c).isoformat() for c in want]
+
+
 def test_result_shape(finder):
     r = finder.nearest(*CENTRE, ["microwave", "toilet"], k=1)[0]
     assert set(r) == {"id", "name", "lat", "lon", "distance_m", "eta_min", "eta_source", "open", "closes_at",
