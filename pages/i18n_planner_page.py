@@ -39,7 +39,7 @@ TEXT: dict[str, dict[str, str]] = {
     "planner.national.start": {"zh": "上传并开始", "en": "Upload and start"},
     "planner.national.cancel": {"zh": "取消任务", "en": "Cancel the job"},
     "planner.national.download": {"zh": "下载结果表格（Excel）", "en": "Download the tables (Excel)"},
-    "planner.national.no_file": {"zh": "请先选择一个 CSV 文件。", "en": "Choose a CSV file first."},
+    "planner.national.no_file": {"zh": "请先选择一个 CSV 或 GeoParquet 文件。", "en": "Choose a CSV or GeoParquet file first."},
     "planner.national.uploading": {"zh": "正在上传 {name}…", "en": "Uploading {name}…"},
     "planner.national.refused": {"zh": "未能开始：{error}", "en": "Not started: {error}"},
     "planner.national.gone": {"zh": "服务器上已没有这个任务（只保留最近的任务），请重新上传。",
