@@ -41,6 +41,8 @@
     stationDot: function (feature, latlng, context) {
       const h = (context && context.hideout) || {};
       const p = feature.properties || {};
+      // a national network comes by the map's view: below zoom 14 the server's clusters (rider.js draws them)
+      if (p.cluster) { return window.nuanxin.clusterMarker(feature, latlng); }
       const removed = (h.removed || []).indexOf(p.id) >= 0;
       const m = L.circleMarker(latlng, {radius: 3.5, weight: 1, color: removed ? "#111827" : "#fff",
         fillColor: removed ? "#9ca3af" : (p.status === "open" ? "#1d4ed8" : "#6b7280"), fillOpacity: removed ? 0.4 : 0.95,

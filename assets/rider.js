@@ -50,7 +50,11 @@
   // only after the map has rested for DEBOUNCE_MS; an answer overtaken by a later request is dropped.
   const VIEW_URL = "/api/v1/stations/view";
   const DEBOUNCE_MS = 250, GRID_PX = 240, TILE_PX = 256, MAX_LAT = 85.05;
-  const viewState = {seq: 0, loaded: null, pending: null, timer: null};
+  // one state per station layer (the rider's map, the planner's at national scale)
+  const viewStates = {};
+  function stateOf(layerId) {
+    return viewStates[layerId] || (viewStates[layerId] = {seq: 0, loaded: null, pending: null, timer: null});
+  }
 
   function worldXY(lon, lat, zoom) {
     const size = TILE_PX * Math.pow(2, zoom);
@@ -100,12 +104,17 @@
   }
 
   // Called by a clientside callback with the map's props; returns nothing itself: the answer is handed to
-  // the layer (set_props) when it comes, so a later call of the callback cannot make Dash drop it.
-  function stationsView(bounds, zoom, center, answer, mapId, layerId) {
+  // the layer (set_props) when it comes, so a later call of the callback cannot make Dash drop it. shown: the
+  // layer's data now (what was loaded is asked again when the layer was made anew, as when the page is
+  // opened again); fields: the station properties to ask for (the view's default when not given).
+  function stationsView(bounds, zoom, center, answer, mapId, layerId, shown, fields) {
     const none = window.dash_clientside.no_update;
     if (typeof zoom !== "number" || !isFinite(zoom)) { return none; }  // fitted bounds: wait for the map's zoom
-    const z = Math.round(zoom), box = viewBox(bounds, z, center, mapId), ask = question(answer);
+    const viewState = stateOf(layerId);
+    const z = Math.round(zoom), box = viewBox(bounds, z, center, mapId);
+    const ask = question(answer) + (fields ? "&fields=" + encodeURIComponent(fields) : "");
     if (!box || !box.every(isFinite)) { return none; }
+    if (shown !== undefined && !(shown && shown.view_seq === viewState.loadedSeq)) { viewState.loaded = null; }
     const covers = function (v) { return v && v.zoom === z && v.ask === ask && holds(v.box, box); };
     if (covers(viewState.pending)) { return none; }
     if (covers(viewState.loaded)) {
@@ -126,6 +135,8 @@
         if (seq !== viewState.seq) { return; }  // the map moved on meanwhile
         viewState.pending = null;
         viewState.loaded = asked;
+        viewState.loadedSeq = seq;
+        doc.view_seq = seq;  // which answer the layer shows (see shown above)
         window.dash_clientside.set_props(layerId, {data: doc});
       }).catch(function () {
         // offline or refused: the map keeps what it shows, and asks again on the next move
@@ -393,5 +404,6 @@
   new MutationObserver(watchDialogs).observe(document.documentElement, {childList: true, subtree: true});
 
   window.nuanxin = Object.assign({}, window.nuanxin, {map: map, locate: locate, remember: remember,
-                                                      writeUrl: writeUrl, stationsView: stationsView});
+                                                      writeUrl: writeUrl, stationsView: stationsView,
+                                                      clusterMarker: clusterMarker});
 })();

@@ -243,6 +243,23 @@ def load_candidates(contents, _reset, filename, crs, cands, state):
     return views.candidates_upload_view(ctx.triggered_id, contents, filename, crs, cands, state)
 
 
+# --- the stations of a national network by the map's view (pages/planner/layout.py: WHOLE_MAP_MAX_STATIONS) -------
+# A layer with a url holds every station already; one without is filled by rider.js's stationsView as the map
+# moves (clusters below zoom 14), the answer handed to the layer's data when it comes.
+clientside_callback(
+    """function(bounds, zoom, center, url, shown) {
+        if (url) { return window.dash_clientside.no_update; }
+        return window.nuanxin.stationsView(bounds, zoom, center, null, "%s", "%s", shown, "id,name,status");
+    }""" % (PLANNER.map, PLANNER.stations),
+    Output(PLANNER.stations, "data"),
+    Input(PLANNER.map, "bounds"),
+    Input(PLANNER.map, "zoom"),
+    Input(PLANNER.map, "center"),
+    State(PLANNER.stations, "url"),
+    State(PLANNER.stations, "data"),
+)
+
+
 # --- the national coverage job: the file goes to the jobs API from the browser (assets/planner_national.js) ----------
 
 @callback(

@@ -196,14 +196,15 @@ clientside_callback(
 # The stations of the map's view, asked for again (debounced) as the map moves or the question changes;
 # rider.js hands the answer to the layer's data when it comes.
 clientside_callback(
-    """function(bounds, zoom, center, answer) {
-        return window.nuanxin.stationsView(bounds, zoom, center, answer, "%s", "%s");
+    """function(bounds, zoom, center, answer, shown) {
+        return window.nuanxin.stationsView(bounds, zoom, center, answer, "%s", "%s", shown);
     }""" % (RIDER.map, RIDER.stations),
     Output(RIDER.stations, "data"),
     Input(RIDER.map, "bounds"),
     Input(RIDER.map, "zoom"),
     Input(RIDER.map, "center"),
     Input(RIDER.stations, "hideout"),
+    State(RIDER.stations, "data"),
 )
 
 # The planned-time pickers fold away: the button shows or hides them, and says which (aria-expanded).

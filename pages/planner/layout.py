@@ -32,6 +32,11 @@ dash.register_page(__name__, path="/planner", title="暖新地图 · 覆盖规�
 CHENGDU_CENTRE = (30.66, 104.06)
 CHENGDU_ZOOM = 9
 PLANNER_JS = Namespace("nuanxin", "planner")
+#: Up to this many stations the map loads them all at once (a city's: 426 are 10 kB gzip, a dot each at every
+#: zoom, each one a click away in what-if); past it (a national network: 130,000 are 3.3 MB) they come by the
+#: map's view from /api/v1/stations/view, as on the rider's map: clusters below zoom 14.
+WHOLE_MAP_MAX_STATIONS = 20_000
+ALL_STATIONS_URL = "/api/v1/stations?fields=id,name,status"
 
 
 def holiday_options(lang: str, day) -> list[dict]:
@@ -170,8 +175,10 @@ def gap_map(lang: str, h3_res: int = DEFAULT_H3_RES) -> html.Section:
         dl.Pane(dl.GeoJSON(id=PLANNER.hexagons, data=gap_hexagons(model, h3_res),
                            style=PLANNER_JS("hexStyle"), hideout={"res": h3_res, "levels": []}),
                 name="hexagons", style={"zIndex": 410}),
-        dl.Pane(dl.GeoJSON(id=PLANNER.stations, url="/api/v1/stations?fields=id,name,status",
-                           pointToLayer=PLANNER_JS("stationDot"), hideout={"removed": []}),
+        # the whole layer by its url, or (a national network) an empty one the map's view fills (callbacks/planner.py)
+        dl.Pane(dl.GeoJSON(id=PLANNER.stations, pointToLayer=PLANNER_JS("stationDot"), hideout={"removed": []},
+                           **({"url": ALL_STATIONS_URL} if len(model.station_ids) <= WHOLE_MAP_MAX_STATIONS
+                              else {"data": {"type": "FeatureCollection", "features": []}})),
                 name="stations", style={"zIndex": 620}),
         dl.Pane(dl.GeoJSON(id=PLANNER.sites_layer, data=None, pointToLayer=PLANNER_JS("siteMarker")),
                 name="sites", style={"zIndex": 640}),
