@@ -81,9 +81,11 @@ PG_API := staff_api staff_callbacks staff_report_callbacks ledger_api report_led
 PG_TESTS := $(foreach t,$(PG_API),tests/api/test_$(t).py) tests/unit/mapdata/test_store.py tests/unit/mapdata/test_migrations.py \
   tests/unit/mapdata/test_shared_tables.py tests/unit/mapdata/test_copy.py tests/unit/mapdata/test_jobs.py \
   tests/unit/layers/staff tests/unit/layers/common/test_calendar_data.py
+# the suite on TEST_WORKERS processes (pytest-xdist; most of a browser test's time is waiting for the page)
+TEST_WORKERS ?= 2
 test: install-test lint postgis-deps
-	$(BIN)/python -m pytest -q --headless
-	$(BIN)/python -m pytest -q --store=postgis $(PG_TESTS)
+	$(BIN)/python -m pytest -q --headless -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -q --store=postgis -n $(TEST_WORKERS) --dist worksteal $(PG_TESTS)
 
 # PostgreSQL 15 and PostGIS 3 for the PostGIS store's tests and the KNN comparison (bench/bench_knn.py): a
 # throwaway cluster is started from these binaries (tests/pg_cluster.py); the packages' own system cluster is

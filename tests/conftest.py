@@ -59,6 +59,12 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpkg_only(why): reads or damages the GeoPackage file itself")
+    # pytest -n N (xdist): each worker's Dash test servers count up from ports of their own
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        from dash.testing.application_runners import BaseDashRunner
+
+        BaseDashRunner._next_port = 58050 + 1000 * int(worker[2:])
 
 
 def pytest_collection_modifyitems(config, items):
