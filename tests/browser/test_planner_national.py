@@ -19,6 +19,21 @@ def _post_file(dash_duo, path):
     dash_duo.find_element("#planner-national-start").click()
 
 
+def _queued_job(dash_duo, dash_app, store, tmp_path, monkeypatch, rows: int):
+    """A job of ``rows`` demand points posted from the English page and left queued: (its id, the job table, the
+    run the API would have launched, for the test to call a chunk at a time)."""
+    held = []
+    monkeypatch.setattr(national_api, "launch", held.append)
+    jobs = jobs_of(services_of(dash_app.server).store)
+    points = store.read("demand").iloc[:rows]
+    csv = tmp_path / "national.csv"
+    csv.write_text(coverage_csv(points.geometry.x, points.geometry.y, points["weight"]))
+    start(dash_duo, dash_app, "/planner?lang=en")
+    _post_file(dash_duo, csv)
+    dash_duo.wait_for_contains_text("#planner-national-status", ": queued", timeout=30)
+    return jobs.ids()[-1], jobs, held.pop
+
+
 def test_a_csv_uploaded_on_the_page_runs_to_done_with_a_download_link(dash_duo, dash_app, store, tmp_path):
     points = store.read("demand").iloc[:40]
     csv = tmp_path / "national.csv"
@@ -52,16 +67,7 @@ def test_a_bad_cell_is_named_on_the_page_in_chinese(dash_duo, dash_app, tmp_path
 
 def test_the_page_follows_the_job_chunk_by_chunk_and_its_cancel_stops_it(dash_duo, dash_app, store, tmp_path,
                                                                           monkeypatch):
-    held = []
-    monkeypatch.setattr(national_api, "launch", held.append)  # the test runs the job, a chunk at a time
-    jobs = jobs_of(services_of(dash_app.server).store)
-    points = store.read("demand").iloc[:40]
-    csv = tmp_path / "national.csv"
-    csv.write_text(coverage_csv(points.geometry.x, points.geometry.y, points["weight"]))
-    start(dash_duo, dash_app, "/planner?lang=en")
-    _post_file(dash_duo, csv)
-    dash_duo.wait_for_contains_text("#planner-national-status", ": queued", timeout=30)
-    job_id = jobs.ids()[-1]
+    job_id, jobs, run = _queued_job(dash_duo, dash_app, store, tmp_path, monkeypatch, 40)  # run: a chunk at a time
     assert text(dash_duo, "#planner-national-status") == f"Job {job_id}: queued"
     cancel = dash_duo.find_element("#planner-national-cancel")
     assert cancel.is_displayed()
@@ -72,27 +78,18 @@ def test_the_page_follows_the_job_chunk_by_chunk_and_its_cancel_stops_it(dash_du
             cancel.click()
             wait_until(dash_duo, lambda: jobs.get(job_id).cancel_requested, timeout=30)
 
-    held.pop()(after_chunk=after_chunk, chunk_rows=10)
+    run()(after_chunk=after_chunk, chunk_rows=10)
     dash_duo.wait_for_contains_text("#planner-national-status", f"Job {job_id}: cancelled after 20 rows", timeout=30)
     assert not dash_duo.find_element("#planner-national-cancel").is_displayed()
     assert not dash_duo.find_element("#planner-national-download").is_displayed()
 
 
 def test_a_reload_follows_the_same_job_to_its_end(dash_duo, dash_app, store, tmp_path, monkeypatch):
-    held = []
-    monkeypatch.setattr(national_api, "launch", held.append)
-    jobs = jobs_of(services_of(dash_app.server).store)
-    points = store.read("demand").iloc[:30]
-    csv = tmp_path / "national.csv"
-    csv.write_text(coverage_csv(points.geometry.x, points.geometry.y, points["weight"]))
-    start(dash_duo, dash_app, "/planner?lang=en")
-    _post_file(dash_duo, csv)
-    dash_duo.wait_for_contains_text("#planner-national-status", ": queued", timeout=30)
-    job_id = jobs.ids()[-1]
+    job_id, _, run = _queued_job(dash_duo, dash_app, store, tmp_path, monkeypatch, 30)
     dash_duo.driver.refresh()  # the planner reloads the page while the job waits
     dash_duo.wait_for_contains_text("#planner-national-status", f"Job {job_id}: queued", timeout=30)
     assert dash_duo.find_element("#planner-national-cancel").is_displayed()
-    held.pop()(chunk_rows=10)
+    run()(chunk_rows=10)
     dash_duo.wait_for_contains_text("#planner-national-status", f"Job {job_id}: done, 30 rows", timeout=30)
     assert dash_duo.find_element("#planner-national-download").is_displayed()
 

@@ -150,6 +150,17 @@ def test_the_reader_yields_one_bounded_chunk_at_a_time(tmp_path):
     assert source.rows_read == 1_003 and source.bytes_read == source.total_bytes
 
 
+def _refused(path, row, field, words) -> NationalInputError:
+    """Reading ``path`` in chunks of two is refused naming that row and field, with ``words`` and the path."""
+    with pytest.raises(NationalInputError) as caught:
+        for _ in DemandFile(path, chunk_rows=2):
+            pass
+    err = caught.value
+    assert (err.row, err.field) == (row, field)
+    assert words in str(err) and str(path) in str(err)
+    return err
+
+
 @pytest.mark.parametrize("text, row, field, words", [
     ("lon,weight\n104.0,1\n", None, "lat", "lon and lat"),
     ("lon,lat,weight\n104.0,30.6,1\n104.1,30.7,lots\n", 2, "weight", "not a number: 'lots'"),
@@ -163,12 +174,7 @@ def test_the_reader_yields_one_bounded_chunk_at_a_time(tmp_path):
 def test_bad_files_are_refused_naming_file_row_and_field(tmp_path, text, row, field, words):
     path = tmp_path / "bad.csv"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(NationalInputError) as caught:
-        for _ in DemandFile(path, chunk_rows=2):
-            pass
-    err = caught.value
-    assert (err.row, err.field) == (row, field)
-    assert words in str(err) and str(path) in str(err)
+    err = _refused(path, row, field, words)
     if row is not None:
         assert f"row {row}, field {field}" in str(err)
 
@@ -310,13 +316,7 @@ def _geoparquet(path, geometries, weight=None, crs="EPSG:4326"):
     (lambda p: pd.DataFrame({"x_m": [1.0], "y_m": [2.0]}).to_parquet(p) or p, None, "lon", "lon and lat"),
 ])
 def test_bad_parquet_files_are_refused_naming_file_row_and_field(tmp_path, make, row, field, words):
-    path = make(tmp_path / "bad.parquet")
-    with pytest.raises(NationalInputError) as caught:
-        for _ in DemandFile(path, chunk_rows=2):
-            pass
-    err = caught.value
-    assert (err.row, err.field) == (row, field)
-    assert words in str(err) and str(path) in str(err)
+    _refused(make(tmp_path / "bad.parquet"), row, field, words)
 
 
 def test_points_in_any_wkb_form_read_alike(tmp_path):
