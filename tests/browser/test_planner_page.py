@@ -12,7 +12,7 @@ from selenium.webdriver.common.keys import Keys
 
 from layers.services import services_of
 from pages.phrasing import pct
-from tests.helpers import choose, clean, coverage_csv, wait_until
+from tests.helpers import choose, clean, coverage_csv, texts, wait_until
 
 SCREENSHOT = os.environ.get("NUANXIN_SCREENSHOT_DIR")
 
@@ -298,4 +298,10 @@ def test_uploaded_candidate_sites_replace_the_default_ones(dash_duo, dash_app, t
     dash_duo.find_element("#planner-cands-reset").click()
     dash_duo.wait_for_contains_text("#planner-cands-label", "默认", timeout=10)
     wait_until(dash_duo, lambda: "candidates" not in link_query(dash_duo, "planner-dl-sites-geojson"))
+
+    def default_picks():  # the list made again from the default candidates (its request done before the page ends)
+        shown = texts(dash_duo, "#planner-sites-list .site-pick")
+        return bool(shown) and not any(f"{n}：" in p for n in names for p in shown)
+
+    wait_until(dash_duo, default_picks, timeout=20)
     clean(dash_duo)
