@@ -114,7 +114,7 @@
     const z = Math.round(zoom), box = viewBox(bounds, z, center, mapId);
     const ask = question(answer) + (fields ? "&fields=" + encodeURIComponent(fields) : "");
     if (!box || !box.every(isFinite)) { return none; }
-    if (shown !== undefined && !(shown && shown.view_seq === viewState.loadedSeq)) { viewState.loaded = null; }
+    if (!(shown && shown.view_seq === viewState.loadedSeq)) { viewState.loaded = null; }
     const covers = function (v) { return v && v.zoom === z && v.ask === ask && holds(v.box, box); };
     if (covers(viewState.pending)) { return none; }
     if (covers(viewState.loaded)) {

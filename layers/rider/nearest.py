@@ -324,14 +324,12 @@ class StationFinder:
         if t is None or not rows:
             return [None] * len(rows)
         known = self._closes_cache.get_or_build((calendar_generation(), t), dict)
-        missing = list(dict.fromkeys(i for i in rows if i not in known))
-        if missing:
-            found = {i: None if c is None else as_local(c).isoformat()
-                     for i, c in zip(missing, self.hours.closes_at(t, idx=missing))}
-            if len(known) < _CLOSES_KEPT:
-                known.update(found)  # one dict update: safe beside other threads' reads
-            return [known[i] if i in known else found[i] for i in rows]
-        return [known[i] for i in rows]
+        missing = [i for i in dict.fromkeys(rows) if i not in known]
+        found = {i: None if c is None else as_local(c).isoformat()
+                 for i, c in zip(missing, self.hours.closes_at(t, idx=missing))} if missing else {}
+        if found and len(known) < _CLOSES_KEPT:
+            known.update(found)  # one dict update: safe beside other threads' reads
+        return [found[i] if i in found else known[i] for i in rows]
 
     def answer_states(self, lat: float, lon: float, amenities=(), at=None, k: int = 2000) -> list[dict]:
         """Whether each of the ``k`` stations nearest to the rider answers the question :meth:`nearest` answers,
@@ -393,16 +391,9 @@ class StationFinder:
 
     def _states(self, judged: tuple[np.ndarray, ...], pick) -> list[dict]:
         """:meth:`answer_states`' dicts of the judged stations at ``pick`` (a slice or positions)."""
-        names: dict[int, list[str]] = {}  # few distinct masks: each spelled out once
-
-        def keys(mask: int) -> list[str]:
-            if mask not in names:
-                names[mask] = keys_of(mask)
-            return list(names[mask])
-
         idx, d, answers, paused, closed, lacking, broken = (np.asarray(a)[pick] for a in judged)
         return [{"id": self._ids[i], "distance_m": round(dist, 1), "answers": a, "paused": p and c,
-                 "closed": c and not p, "lacking": keys(lk), "out": keys(br)}
+                 "closed": c and not p, "lacking": keys_of(lk), "out": keys_of(br)}
                 for i, dist, a, p, c, lk, br in zip(idx.tolist(), d.tolist(), answers.tolist(), paused.tolist(),
                                                     closed.tolist(), lacking.tolist(), broken.tolist())]
 

@@ -6,6 +6,7 @@ import dash_leaflet as dl
 from dash import dash_table, dcc, html
 from dash_extensions.javascript import Namespace
 
+from layers.common import geojson
 from layers.planning.dates import default_holiday, holidays_on_offer, today
 from layers.planning.demand import MAX_ROWS, MAX_SITE_ROWS
 from layers.planning.national_job import jobs_of
@@ -178,7 +179,7 @@ def gap_map(lang: str, h3_res: int = DEFAULT_H3_RES) -> html.Section:
         # the whole layer by its url, or (a national network) an empty one the map's view fills (callbacks/planner.py)
         dl.Pane(dl.GeoJSON(id=PLANNER.stations, pointToLayer=PLANNER_JS("stationDot"), hideout={"removed": []},
                            **({"url": ALL_STATIONS_URL} if len(model.station_ids) <= WHOLE_MAP_MAX_STATIONS
-                              else {"data": {"type": "FeatureCollection", "features": []}})),
+                              else {"data": geojson.collection([])})),
                 name="stations", style={"zIndex": 620}),
         dl.Pane(dl.GeoJSON(id=PLANNER.sites_layer, data=None, pointToLayer=PLANNER_JS("siteMarker")),
                 name="sites", style={"zIndex": 640}),
